@@ -1,0 +1,7 @@
+"""CTO Advisor: grounded, cited answers over a client's documents and the CTO's playbooks."""
+
+from advisor.runtime import configure_offline
+
+configure_offline()
+
+__version__ = "0.1.0"

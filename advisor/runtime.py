@@ -1,0 +1,27 @@
+"""Process-wide settings that keep the product offline and quiet (no telemetry, no downloads)."""
+
+import os
+
+_OFFLINE_DEFAULTS = {
+    # Models come from installed packages only; a hub lookup must fail instead of downloading.
+    "HF_HUB_OFFLINE": "1",
+    "TRANSFORMERS_OFFLINE": "1",
+    "HF_HUB_DISABLE_TELEMETRY": "1",
+    "TOKENIZERS_PARALLELISM": "false",
+    # unstructured: no usage ping, no notice banner.
+    "DO_NOT_TRACK": "1",
+    "UNSTRUCTURED_DISABLE_NOTICE": "1",
+    "SCARF_NO_ANALYTICS": "true",
+    # Chroma reads this as the default for its own client settings.
+    "ANONYMIZED_TELEMETRY": "False",
+}
+
+
+def configure_offline() -> None:
+    """Set the offline/no-telemetry environment unless the user already chose otherwise."""
+    for key, value in _OFFLINE_DEFAULTS.items():
+        os.environ.setdefault(key, value)
+    # LangChain tracing only when the user configured it explicitly with a key.
+    if not os.environ.get("LANGSMITH_API_KEY") and not os.environ.get("LANGCHAIN_API_KEY"):
+        os.environ["LANGCHAIN_TRACING_V2"] = "false"
+        os.environ["LANGSMITH_TRACING"] = "false"

@@ -1,0 +1,54 @@
+"""Shared fixtures. The suite never reaches the network: pytest-socket (see pyproject) allows
+loopback only, and every test gets its own ADVISOR_DATA_DIR."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from advisor.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "corpora"
+SAMPLE_DATA = ROOT / "data"
+
+_LEAKY_ENV = (
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "ADVISOR_LLM_MODEL",
+    "ADVISOR_MODE",
+    "ADVISOR_CHROMA_HOST",
+    "ADVISOR_CHROMA_PORT",
+    "ADVISOR_EMBEDDING_MODEL",
+)
+
+
+@pytest.fixture(autouse=True)
+def isolated_env(tmp_path, monkeypatch):
+    """Each test starts offline, with a private data dir and no .env from the developer."""
+    for name in _LEAKY_ENV:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(tmp_path / "advisor-data"))
+    monkeypatch.chdir(tmp_path)  # so a developer's ./.env is never read
+    yield
+
+
+@pytest.fixture
+def settings(tmp_path) -> Settings:
+    return Settings(data_dir=tmp_path / "advisor-data")
+
+
+@pytest.fixture(scope="session")
+def embeddings():
+    """The packaged MiniLM, loaded once for the whole session."""
+    from advisor.embeddings import load_embeddings
+
+    return load_embeddings(Settings())
+
+
+@pytest.fixture(scope="session")
+def shared_corpora() -> Path:
+    if not SHARED.exists():
+        pytest.skip(f"shared corpora not found at {SHARED}")
+    return SHARED
