@@ -72,7 +72,9 @@ class Store:
     def _check_model(self) -> None:
         meta = self.collection.metadata or {}
         built_with = meta.get("embedding_model")
-        if built_with and (built_with != self.embedding_model or meta.get("dimension") != self.dimension):
+        if built_with and (
+            built_with != self.embedding_model or meta.get("dimension") != self.dimension
+        ):
             raise EmbeddingMismatchError(
                 f"the index was built with {built_with!r} ({meta.get('dimension')} dimensions) "
                 f"but {self.embedding_model!r} ({self.dimension}) is configured: set "
@@ -140,7 +142,11 @@ class Store:
         )
         out = []
         for id_, text, meta, dist in zip(
-            res["ids"][0], res["documents"][0], res["metadatas"][0], res["distances"][0], strict=True
+            res["ids"][0],
+            res["documents"][0],
+            res["metadatas"][0],
+            res["distances"][0],
+            strict=True,
         ):
             sim = 1.0 - float(dist)
             out.append(Passage.from_store(id_, text, meta, score=sim, dense_score=sim))

@@ -1,0 +1,354 @@
+"""Recommendation memos: structured, every claim cited, as Markdown or DOCX.
+
+With an LLM the memo is written by the model from `prompts/memo.md`; offline it is assembled from
+the most relevant sentences of the retrieved passages, sorted under the same headings.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, Field
+
+from advisor.answering import citation_for, scope_label, sources_block
+from advisor.errors import AdvisorError, ConfigError, LLMError
+from advisor.extractive import split_sentences
+from advisor.models import Citation, Passage
+
+SECTIONS = ("Context", "Recommendation", "Options considered", "Risks", "Next steps")
+PROSE_SECTIONS = ("Context", "Recommendation")  # paragraphs; the others are bullet lists
+NOT_COVERED = "The retrieved sources do not cover this; add it before sending."
+MARKER = re.compile(r"\[(\d{1,3})\]")
+MEMO_PASSAGES = 8  # sources offered to a memo: enough breadth for five sections
+
+# Offline: which sentences belong under which heading, by their wording. Checked in this order.
+_CUES = {
+    "Risks": r"\b(risks?|risky|fail\w*|outages?|incidents?|danger\w*|avoid\w*|never|don't|do not|"
+    r"pitfalls?|mistakes?|debt|single point|bus factor|burn\w*|breach\w*|attrition|lock-in|"
+    r"downtime|too early|too late|expensive|costly)\b",
+    "Recommendation": r"\b(recommend\w*|should|must|prefer\w*|default|rule of thumb|aim for|"
+    r"best|always|advise)\b",
+    "Options considered": r"\b(options?|alternatives?|vs\.?|versus|trade-?offs?|instead|either|"
+    r"whereas|compared|on the other hand|cheaper|faster|slower|build|buy|however)\b",
+    "Next steps": r"\b(next|steps?|within|weeks?|months?|days|quarter|q[1-4]|by the end|"
+    r"schedule\w*|set up|start\w*|begin|plan\w*|roadmap|milestones?|deadline|first)\b",
+}
+_CUE_RES = {name: re.compile(rx, re.I) for name, rx in _CUES.items()}
+_CAPACITY = {
+    "Context": 3,
+    "Recommendation": 3,
+    "Options considered": 4,
+    "Risks": 3,
+    "Next steps": 4,
+}
+_MIN_RELEVANCE = 0.2  # cosine to the topic; below this a sentence is off-topic
+_TIGHTEN = re.compile(r"\s+(?=[.,;:](?:\s|$))")  # the space a removed marker leaves
+_LEAD = re.compile(r"^\s*(?:[-*+•]\s+|\d+[.)]\s+|#+\s+|>\s*)")
+
+
+class Memo(BaseModel):
+    """A recommendation memo: points under fixed headings, each claim cited as [n]."""
+
+    topic: str
+    client: str | None = None
+    mode: Literal["offline", "llm"] = "offline"
+    sections: dict[str, list[str]]  # heading -> plain-text points with [n] markers
+    citations: list[Citation] = Field(default_factory=list)
+    note: str = ""
+    warning: str | None = None
+    created: float = Field(default_factory=time.time)
+
+    @property
+    def title(self) -> str:
+        return f"Recommendation memo: {self.topic}"
+
+    def slug(self) -> str:
+        """A file-name-safe stem for downloads."""
+        words = re.sub(r"[^a-z0-9]+", "-", self.topic.lower()).strip("-")[:60].strip("-")
+        return f"memo-{words or 'recommendation'}"
+
+    def byline(self) -> str:
+        who = f"Client: {self.client}" if self.client else "Playbooks only"
+        when = datetime.fromtimestamp(self.created).strftime("%Y-%m-%d")
+        how = "offline draft from retrieved sources" if self.mode == "offline" else "LLM draft"
+        return f"{who} · {when} · {how}"
+
+    def to_markdown(self) -> str:
+        """The memo as Markdown; document text is escaped so it renders as text."""
+        out = [f"# {escape_md(self.title)}", "", f"*{escape_md(self.byline())}*", ""]
+        if self.note:
+            out += [f"> {escape_md(self.note)}", ""]
+        for heading in SECTIONS:
+            out += [f"## {heading}", ""]
+            points = self.sections.get(heading) or [NOT_COVERED]
+            if heading in PROSE_SECTIONS:
+                for point in points:
+                    out += [escape_md(point), ""]
+            else:
+                out += [f"- {escape_md(point)}" for point in points] + [""]
+        out += ["## Sources", ""]
+        out += [f"- [{c.n}] {escape_md(source_line(c))}" for c in self.citations] or ["- none"]
+        return "\n".join(out).rstrip() + "\n"
+
+    def to_docx(self) -> bytes:
+        """The memo as a Word document (python-docx)."""
+        from docx import Document
+
+        doc = Document()
+        doc.core_properties.title = self.title
+        doc.core_properties.author = "CTO Advisor"
+        doc.add_heading(self.title, level=0)
+        doc.add_paragraph(self.byline()).runs[0].italic = True
+        if self.note:
+            doc.add_paragraph(self.note).runs[0].italic = True
+        for heading in SECTIONS:
+            doc.add_heading(heading, level=1)
+            style = None if heading in PROSE_SECTIONS else "List Bullet"
+            for point in self.sections.get(heading) or [NOT_COVERED]:
+                doc.add_paragraph(point, style=style)
+        doc.add_heading("Sources", level=1)
+        for c in self.citations:
+            doc.add_paragraph(f"[{c.n}] {source_line(c)}")
+        buf = io.BytesIO()
+        doc.save(buf)
+        return buf.getvalue()
+
+
+# -- text helpers shared with the app ----------------------------------------------------------
+
+
+def escape_md(text: str) -> str:
+    """Document text as inert Markdown: no links, images, HTML, math or headings; [n] stays."""
+    text = " ".join(str(text).split())
+    text = re.sub(r"([\\`*_\[\]<>$~|#])", r"\\\1", text)
+    # Keep citation markers readable, unless they could start a link or a link definition.
+    text = re.sub(r"\\\[(\d{1,3})\\\](?![(:])", r"[\1]", text)
+    return re.sub(r"^([-+=]|\d+[.)])", r"\\\1", text)
+
+
+def neutralize_md(text: str) -> str:
+    """Keep Markdown emphasis and lists but disable links, images, HTML, math and strikethrough.
+
+    Works character by character, so it is safe on streamed deltas.
+    """
+    return re.sub(r"([\\$\[\]<~])", r"\\\1", text)
+
+
+def location(c: Citation | Passage) -> str:
+    """Section path plus page or slide, e.g. 'Hiring > Order · p. 3'."""
+    parts = [c.section] if c.section and c.section != c.title else []
+    if c.page is not None:
+        parts.append(f"p. {c.page}")
+    if c.slide is not None:
+        parts.append(f"slide {c.slide}")
+    return " · ".join(parts)
+
+
+def source_line(c: Citation) -> str:
+    """One line naming a source: title, where in it, whose it is, and the file."""
+    where = f" — {location(c)}" if location(c) else ""
+    return f"{c.title or c.source}{where} ({scope_label(c.scope)}: {c.source})"
+
+
+# -- drafting ----------------------------------------------------------------------------------
+
+
+def draft_memo(
+    advisor,
+    topic: str,
+    client: str | None = None,
+    history: Sequence[dict[str, str]] = (),
+    model=None,
+) -> Memo:
+    """A memo on `topic` (or on the conversation so far) from `client`'s documents and playbooks."""
+    user_turns = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
+    topic = " ".join(topic.split()) or (user_turns[-1] if user_turns else "")
+    if not topic:
+        raise ConfigError("a memo needs a topic: type one, or ask a question in the chat first")
+    passages = gather_passages(advisor, topic, client, user_turns)
+    if not passages:
+        raise AdvisorError(
+            "nothing indexed for this scope yet: upload documents in the sidebar or run "
+            "`cto-advisor ingest PATH` first"
+        )
+    if model is None and advisor.settings.use_llm:
+        from advisor.llm import load_chat_model
+
+        model = load_chat_model(advisor.settings)
+    if model is not None:
+        try:
+            return _llm_memo(model, topic, client, history, passages)
+        except LLMError as exc:
+            memo = _offline_memo(advisor, topic, client, passages)
+            memo.warning = f"{exc}. This is an offline draft instead."
+            return memo
+    return _offline_memo(advisor, topic, client, passages)
+
+
+def gather_passages(advisor, topic: str, client: str | None, turns: Sequence[str]) -> list[Passage]:
+    """Retrieve for the topic and the recent questions; the topic's results rank first."""
+    seen: dict[str, Passage] = {}
+    rounds = [advisor.retrieve(q, client=client, k=MEMO_PASSAGES) for q in [topic, *turns[-3:]]]
+    # Interleave so every query contributes its best passages before anyone's weaker ones.
+    for rank in range(MEMO_PASSAGES):
+        for found in rounds:
+            if rank < len(found):
+                seen.setdefault(found[rank].id, found[rank])
+    return list(seen.values())[:MEMO_PASSAGES]
+
+
+def _candidate_sentences(passage: Passage) -> list[str]:
+    out = []
+    for sentence in split_sentences(passage.text.replace("**", "")):
+        # Lead-ins ("Hire a manager when:") and table rows read badly out of context.
+        if sentence.endswith((":", "...")) or sentence.count("|") >= 2:
+            continue
+        if len(sentence.split()) >= 6:
+            out.append(sentence if sentence[-1] in ".!?" else sentence + ".")
+    return out
+
+
+def _offline_memo(advisor, topic: str, client: str | None, passages: list[Passage]) -> Memo:
+    """Sort the most relevant sentences of the evidence under the memo's headings."""
+    pool = [(s, i) for i, p in enumerate(passages) for s in _candidate_sentences(p)]
+    pool = list({s: (s, i) for s, i in reversed(pool)}.values())[::-1]  # drop repeats, keep first
+    if pool:
+        vectors = np.asarray(advisor.embeddings.embed_documents([s for s, _ in pool]))
+        query = np.asarray(advisor.embeddings.embed_query(topic))
+        # Earlier-ranked passages get a small edge, so ties go to stronger evidence.
+        prior = np.asarray([0.05 * (1 - i / len(passages)) for _, i in pool])
+        scores = vectors @ query + prior
+        ranked = [pool[j] + (float(scores[j]),) for j in np.argsort(-scores)]
+    else:
+        ranked = []
+    ranked = [r for r in ranked if r[2] >= _MIN_RELEVANCE]
+
+    chosen: dict[str, list[tuple[str, int]]] = {name: [] for name in SECTIONS}
+    used: set[str] = set()
+    if client:
+        # The client's own documents describe its situation: they lead the Context.
+        for s, i, _ in ranked:
+            if passages[i].scope == client and len(chosen["Context"]) < 2:
+                chosen["Context"].append((s, i))
+                used.add(s)
+    for s, i, _ in ranked:
+        if s in used:
+            continue
+        for name, cue in _CUE_RES.items():
+            if cue.search(s) and len(chosen[name]) < _CAPACITY[name]:
+                chosen[name].append((s, i))
+                used.add(s)
+                break
+    for s, i, _ in ranked:
+        if s not in used and len(chosen["Context"]) < _CAPACITY["Context"]:
+            chosen["Context"].append((s, i))
+            used.add(s)
+
+    sections: dict[str, list[str]] = {}
+    for name, picks in chosen.items():
+        points = [f"{s} [{i + 1}]" for s, i in picks]
+        sections[name] = [" ".join(points)] if name in PROSE_SECTIONS and points else points
+    scope = f"{client}'s documents and the playbooks" if client else "the playbooks"
+    note = (
+        f"Offline draft: assembled from the {len(passages)} passages of {scope} most relevant to "
+        "this topic. Each point is quoted from a source, not written by a model; review, edit "
+        "and add your judgement before sending (set OPENAI_BASE_URL for an LLM-written memo)."
+    )
+    memo = Memo(topic=topic, client=client, mode="offline", sections=sections, note=note)
+    return _renumber(memo, passages)
+
+
+def _conversation(history: Sequence[dict[str, str]]) -> str:
+    lines = []
+    for m in list(history)[-6:]:
+        who = "Founder" if m.get("role") == "user" else "Advisor"
+        # An answer's [n] refers to that answer's sources, not the memo's: drop them.
+        text = MARKER.sub("", m.get("content", "")).strip()
+        lines.append(f"{who}: {text[:800]}")
+    return "\n".join(lines) or "(none)"
+
+
+def _llm_memo(model, topic, client, history, passages: list[Passage]) -> Memo:
+    from advisor.prompts import load_prompt
+
+    user = load_prompt("memo").render(
+        topic=topic,
+        client=client or "none (playbooks only)",
+        conversation=_conversation(history),
+        sources=sources_block(passages),
+    )
+    text = model.complete([("system", load_prompt("system").render()), ("user", user)])
+    memo = Memo(topic=topic, client=client, mode="llm", sections=parse_sections(text))
+    memo.note = "Drafted by the configured LLM from the numbered sources; review before sending."
+    return _renumber(memo, passages)
+
+
+def parse_sections(text: str) -> dict[str, list[str]]:
+    """The model's Markdown split under our headings; its own 'Sources' section is dropped."""
+    sections: dict[str, list[str]] = {}
+    current: str | None = None
+    para: list[str] = []
+
+    def flush() -> None:
+        if current and para:
+            sections.setdefault(current, []).append(" ".join(para))
+        para.clear()
+
+    for raw in text.splitlines():
+        heading = re.match(r"^\s*(?:#{1,4}\s*|\*\*)([^*#]+?)\**:?\s*#*\s*$", raw)
+        if heading and _section_named(heading.group(1)) is not None:
+            flush()
+            current = _section_named(heading.group(1)) or None
+            continue
+        line = raw.strip()
+        if not line:
+            flush()
+            continue
+        if _LEAD.match(raw):
+            flush()
+        para.append(_LEAD.sub("", line).replace("**", "").replace("__", ""))
+    flush()
+    return sections
+
+
+def _section_named(title: str) -> str | None:
+    """Our heading for a model heading ('' for Sources, which we ignore), or None if unknown."""
+    key = title.strip().lower()
+    if key.startswith("source"):
+        return ""
+    for name in SECTIONS:
+        if key.startswith(name.lower()[:6]):
+            return name
+    return None
+
+
+def _renumber(memo: Memo, passages: Sequence[Passage]) -> Memo:
+    """Number sources by first use, drop markers that point nowhere, and count them."""
+    order: dict[int, int] = {}
+    invented = 0
+
+    def swap(match: re.Match) -> str:
+        nonlocal invented
+        old = int(match.group(1))
+        if not 1 <= old <= len(passages):
+            invented += 1
+            return ""
+        order.setdefault(old, len(order) + 1)
+        return f"[{order[old]}]"
+
+    sections = {}
+    for name in SECTIONS:
+        points = [" ".join(MARKER.sub(swap, p).split()) for p in memo.sections.get(name, [])]
+        sections[name] = [_TIGHTEN.sub("", p) for p in points if p]
+    memo.sections = sections
+    memo.citations = [citation_for(new, passages[old - 1]) for old, new in order.items()]
+    if invented:
+        extra = f"removed {invented} citation(s) to sources that do not exist"
+        memo.warning = f"{memo.warning}; {extra}" if memo.warning else extra.capitalize()
+    return memo

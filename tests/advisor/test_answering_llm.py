@@ -1,0 +1,168 @@
+"""The LLM path end to end against a real OpenAI-protocol server on loopback."""
+
+from __future__ import annotations
+
+import socket
+
+import pytest
+
+from advisor.prompts import load_prompt
+from advisor.service import Advisor
+from advisor.settings import Settings
+from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, INJECTION, index_corpus, write_corpus
+from tests.fakes.openai_server import FakeOpenAI, messages_text
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory, embeddings):
+    """One index of the two-client corpus, shared by this module's tests."""
+    root = write_corpus(tmp_path_factory.mktemp("corpus"))
+    data_dir = tmp_path_factory.mktemp("data")
+    index_corpus(Advisor(Settings(data_dir=data_dir), embeddings=embeddings), root)
+    return data_dir
+
+
+def make_advisor(indexed, embeddings, server: FakeOpenAI | None, **overrides) -> Advisor:
+    options = {"llm_timeout": 5.0, "llm_max_retries": 2, "llm_model": "fake-model"}
+    options |= overrides
+    base_url = server.base_url if server else options.pop("base_url")
+    settings = Settings(data_dir=indexed, openai_base_url=base_url, **options)
+    return Advisor(settings, embeddings=embeddings)
+
+
+def test_streamed_answer_keeps_valid_markers_and_drops_invented_ones(indexed, embeddings):
+    reply = "Keep pull requests under 400 lines [1]. Review within a day [1][2]. Ask Bob [9]."
+    with FakeOpenAI(reply) as server:
+        advisor = make_advisor(indexed, embeddings, server)
+        stream = advisor.ask_stream("How big should a pull request be?")
+        pieces = list(stream)
+        answer = stream.answer
+
+    assert len(pieces) > 1, "the answer should arrive in several streamed pieces"
+    assert "".join(pieces).strip() == answer.answer
+    assert answer.mode == "llm" and not answer.abstained
+    assert "[9]" not in answer.answer and answer.invented_markers == 1
+    assert {c.n for c in answer.citations} == {1, 2}
+    assert answer.citations[0].source == "code-review.md"
+
+    request = server.requests[-1]
+    assert request["stream"] is True and request["model"] == "fake-model"
+    system, user = request["messages"][0], request["messages"][1]
+    assert (
+        system["role"] == "system"
+        and system["content"].strip() == load_prompt("system").render().strip()
+    )
+    assert "How big should a pull request be?" in user["content"]
+    assert "[1] Playbook | Code review" in user["content"]
+    assert "400 lines of change" in user["content"]
+
+
+@pytest.mark.parametrize(
+    ("client", "own", "other"),
+    [("acme", ACME_FACT, GLOBEX_FACT), ("globex", GLOBEX_FACT, ACME_FACT)],
+)
+def test_prompt_never_carries_another_clients_text(indexed, embeddings, client, own, other):
+    with FakeOpenAI("The rotation is described in the sources [1].") as server:
+        advisor = make_advisor(indexed, embeddings, server)
+        answer = advisor.ask(
+            "How is on-call organised and how are releases deployed?", client=client
+        )
+        sent = messages_text(server.requests[-1])
+
+    assert own in sent
+    assert other not in sent
+    assert {c.scope for c in answer.citations} <= {"playbook", client}
+    assert all(p.scope in ("playbook", client) for p in answer.passages)
+
+
+def test_injected_instructions_reach_the_model_only_inside_the_sources_block(indexed, embeddings):
+    with FakeOpenAI("The log vendor contract renews in March [1].") as server:
+        advisor = make_advisor(indexed, embeddings, server)
+        answer = advisor.ask("When does Acme's observability vendor contract renew?", client="acme")
+        request = server.requests[-1]
+
+    system, user = request["messages"][0]["content"], request["messages"][1]["content"]
+    assert INJECTION not in system
+    assert system.strip() == load_prompt("system").render().strip()
+    start, end = user.index("<<<SOURCES"), user.index("SOURCES>>>")
+    assert start < user.index(INJECTION) < end
+    assert user.count(INJECTION) == 1
+    assert answer.answer == "The log vendor contract renews in March [1]."
+
+
+def test_rate_limit_then_success_is_retried(indexed, embeddings):
+    with FakeOpenAI("Keep pull requests small [1].") as server:
+        server.fail_next("status", 429)
+        server.fail_next("status", 500)
+        answer = make_advisor(indexed, embeddings, server).ask("How big should a pull request be?")
+        attempts = len(server.requests)
+
+    assert attempts == 3
+    assert answer.mode == "llm" and answer.warning is None
+
+
+def test_persistent_server_errors_fall_back_to_an_offline_answer(indexed, embeddings):
+    with FakeOpenAI("unused") as server:
+        for _ in range(3):
+            server.fail_next("status", 500)
+        answer = make_advisor(indexed, embeddings, server).ask("How big should a pull request be?")
+
+    assert answer.mode == "offline"
+    assert "HTTP 500" in answer.warning and "offline" in answer.warning
+    assert "400 lines" in answer.answer and answer.citations
+
+
+def test_hung_connection_times_out_and_answers_offline(indexed, embeddings):
+    with FakeOpenAI("unused") as server:
+        server.fail_next("hang", 3)
+        advisor = make_advisor(indexed, embeddings, server, llm_timeout=0.5, llm_max_retries=0)
+        answer = advisor.ask("How big should a pull request be?")
+
+    assert answer.mode == "offline"
+    assert "did not answer within 0.5s" in answer.warning
+
+
+def test_unreachable_endpoint_says_how_to_fix_it(indexed, embeddings):
+    with socket.socket() as s:  # a port that was free a moment ago: nothing listens there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    advisor = make_advisor(
+        indexed, embeddings, None, base_url=f"http://127.0.0.1:{port}/v1", llm_max_retries=0
+    )
+    answer = advisor.ask("How big should a pull request be?")
+    assert answer.mode == "offline"
+    assert "cannot reach the LLM endpoint" in answer.warning and "OPENAI_BASE_URL" in answer.warning
+
+
+def test_model_reporting_no_coverage_abstains(indexed, embeddings):
+    with FakeOpenAI("NOT COVERED: the sources only discuss code review [1].") as server:
+        stream = make_advisor(indexed, embeddings, server).ask_stream(
+            "How many reviewers must approve a pull request?"
+        )
+        text = "".join(stream)
+    assert stream.answer.abstained is True
+    assert text.startswith("The documents don't cover this.")
+    assert "NOT COVERED" not in stream.answer.answer
+
+
+def test_follow_up_is_rewritten_by_the_model_without_streaming(indexed, embeddings):
+    def reply(request):
+        if not request.get("stream"):
+            return "How many engineers should an on-call rotation have?"
+        return "At least five [1]."
+
+    history = [
+        {"role": "user", "content": "How should we set up on-call?"},
+        {"role": "assistant", "content": "Use a rotation [1]."},
+    ]
+    with FakeOpenAI(reply) as server:
+        answer = make_advisor(indexed, embeddings, server).ask(
+            "And how many people?", history=history
+        )
+        rewrite, final = server.requests
+
+    assert not rewrite.get("stream")
+    assert "How should we set up on-call?" in messages_text(rewrite)
+    assert final["stream"] is True
+    assert answer.standalone_question == "How many engineers should an on-call rotation have?"
+    assert answer.citations[0].source == "on-call.md"

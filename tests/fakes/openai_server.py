@@ -1,0 +1,128 @@
+"""A real HTTP server on loopback that speaks the OpenAI chat-completions protocol.
+
+It stands in for an external LLM endpoint (OpenAI, Ollama, vLLM, llama.cpp) at the protocol
+boundary: the product's own code runs unchanged against it. Tests script its behaviour and read
+back exactly what it received.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+Reply = Callable[[dict], str]
+
+
+class FakeOpenAI:
+    """Start with `with FakeOpenAI() as server:`; `server.base_url` goes into OPENAI_BASE_URL."""
+
+    def __init__(self, reply: Reply | str = "OK") -> None:
+        self.reply: Reply = reply if callable(reply) else (lambda request, text=reply: text)
+        self.requests: list[dict] = []  # JSON bodies of chat-completion requests, in order
+        self.failures: list[tuple[str, float | int]] = []  # ("status", 429) / ("hang", seconds)
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._server.daemon_threads = True
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}/v1"
+
+    def fail_next(self, kind: str, value: float | int) -> None:
+        """Queue a failure for the next request: ("status", 500) or ("hang", 5.0)."""
+        self.failures.append((kind, value))
+
+    def __enter__(self) -> FakeOpenAI:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    def _handler(self):
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+            def do_POST(self):  # noqa: N802 (http.server's naming)
+                length = int(self.headers.get("Content-Length") or 0)
+                body = json.loads(self.rfile.read(length) or b"{}")
+                if not self.path.endswith("/chat/completions"):
+                    self._json(404, {"error": {"message": "not found", "type": "invalid_request"}})
+                    return
+                fake.requests.append(body)
+                if fake.failures:
+                    kind, value = fake.failures.pop(0)
+                    if kind == "hang":
+                        time.sleep(float(value))
+                        return
+                    self._json(int(value), {"error": {"message": "scripted", "type": "server"}})
+                    return
+                text = fake.reply(body)
+                if body.get("stream"):
+                    self._stream(body, text)
+                else:
+                    self._json(200, _completion(body, text))
+
+            def _json(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.send_header("retry-after-ms", "10")  # keep client backoff short in tests
+                self.end_headers()
+                self.wfile.write(data)
+
+            def _stream(self, body: dict, text: str) -> None:
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Cache-Control", "no-cache")
+                self.end_headers()
+                pieces = [text[i : i + 7] for i in range(0, len(text), 7)] or [""]
+                for i, piece in enumerate(pieces):
+                    delta = {"content": piece} if i else {"role": "assistant", "content": piece}
+                    self._event(_chunk(body, delta, None))
+                self._event(_chunk(body, {}, "stop"))
+                self.wfile.write(b"data: [DONE]\n\n")
+                self.wfile.flush()
+
+            def _event(self, payload: dict) -> None:
+                self.wfile.write(b"data: " + json.dumps(payload).encode() + b"\n\n")
+                self.wfile.flush()
+
+        return Handler
+
+
+def _completion(body: dict, text: str) -> dict:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "created": 0,
+        "model": body.get("model", "fake"),
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+
+
+def _chunk(body: dict, delta: dict, finish: str | None) -> dict:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "created": 0,
+        "model": body.get("model", "fake"),
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+    }
+
+
+def messages_text(request: dict) -> str:
+    """Everything the model was sent, as one string."""
+    return "\n".join(str(m.get("content", "")) for m in request.get("messages", []))
