@@ -1,0 +1,82 @@
+"""The eval corpus layout: `clients/<name>/` is that client's, everything else is playbooks."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from advisor.settings import PLAYBOOK_SCOPE, Settings
+
+CLIENTS_DIR = "clients"
+
+
+def _visible(name: str) -> bool:
+    # Hidden entries include the product's own `.advisor` data dirs.
+    return not name.startswith(".")
+
+
+def corpus_files(corpus: Path) -> Iterator[tuple[str, str]]:
+    """(corpus-relative POSIX path, scope) of every visible file, in a stable order."""
+    for dirpath, dirnames, filenames in os.walk(corpus):
+        dirnames[:] = sorted(d for d in dirnames if _visible(d))
+        for name in sorted(filenames):
+            if not _visible(name):
+                continue
+            rel = Path(dirpath, name).relative_to(corpus).as_posix()
+            scope = scope_of(rel)
+            if scope is not None:
+                yield rel, scope
+
+
+def scope_of(rel_path: str) -> str | None:
+    """The scope a corpus file is ingested under (None for stray files directly in clients/)."""
+    parts = rel_path.split("/")
+    if parts[0] != CLIENTS_DIR:
+        return PLAYBOOK_SCOPE
+    return parts[1] if len(parts) >= 3 else None
+
+
+def ingest_groups(corpus: Path) -> list[tuple[list[Path], str | None]]:
+    """What to ingest, as (paths, client): the playbook entries, then each client's folder."""
+    entries = sorted(p for p in corpus.iterdir() if _visible(p.name))
+    playbooks = [p for p in entries if p.name != CLIENTS_DIR]
+    groups: list[tuple[list[Path], str | None]] = [(playbooks, None)] if playbooks else []
+    clients_dir = corpus / CLIENTS_DIR
+    if clients_dir.is_dir():
+        for folder in sorted(clients_dir.iterdir()):
+            if folder.is_dir() and _visible(folder.name):
+                groups.append(([folder], folder.name))
+    return groups
+
+
+def relative_source(root: str, source: str, corpus: Path) -> str:
+    """A retrieved document's path relative to the corpus root (what gold sources name)."""
+    if not root:
+        return Path(source).as_posix()
+    return Path(os.path.relpath(os.path.join(root, source), corpus)).as_posix()
+
+
+def _digest(*parts: object) -> str:
+    return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()[:16]
+
+
+def eval_data_dir(settings: Settings, corpus: Path) -> Path:
+    """The cached index dir for this corpus and the settings that shape the index."""
+    key = _digest(corpus.resolve(), settings.embedding_model, settings.chunk_tokens)
+    return settings.data_dir / "evals" / key
+
+
+def content_fingerprint(corpus: Path) -> str:
+    """Changes whenever a corpus file is added, removed, resized or touched."""
+    parts = []
+    for rel, scope in corpus_files(corpus):
+        stat = (corpus / rel).stat()
+        parts.append(f"{rel}:{scope}:{stat.st_size}:{stat.st_mtime_ns}")
+    return _digest(*parts)
+
+
+def with_data_dir(settings: Settings, data_dir: Path) -> Settings:
+    """A copy of `settings` using another data dir, always with the embedded store."""
+    return settings.model_copy(update={"data_dir": data_dir, "chroma_host": None})

@@ -1,0 +1,140 @@
+"""The naive LangChain recipe, as a baseline over the same corpus and questions.
+
+Every file is read as plain UTF-8 text (binary formats become noise, as in the recipe), split with
+`RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)`, embedded with our MiniLM into
+a LangChain `Chroma` store, and searched densely. Its "answer" is the top 3 chunks joined together:
+it never abstains and never cites, so citation metrics are not defined for it. It ignores the
+conversation history. Client documents are scoped by a metadata filter exactly like ours.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from advisor.models import Answer, Passage
+from advisor.settings import Settings
+from advisor.store import scope_filter, scopes_for
+from evals.corpus import content_fingerprint, corpus_files, eval_data_dir
+
+CHUNK_SIZE = 1000
+CHUNK_OVERLAP = 200
+ANSWER_CHUNKS = 3
+COLLECTION = "naive"
+_DONE = "complete"
+
+
+def load_documents(corpus: Path):
+    """One LangChain Document per visible corpus file, with source/root/scope metadata."""
+    from langchain_core.documents import Document
+
+    root = str(corpus.resolve())
+    return [
+        Document(
+            page_content=(corpus / rel).read_text(encoding="utf-8", errors="ignore"),
+            metadata={"source": rel, "root": root, "scope": scope},
+        )
+        for rel, scope in corpus_files(corpus)
+    ]
+
+
+def split_documents(documents):
+    """The recipe's chunks, with a stable id per chunk."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    splitter = RecursiveCharacterTextSplitter(chunk_size=CHUNK_SIZE, chunk_overlap=CHUNK_OVERLAP)
+    chunks = splitter.split_documents(documents)
+    counters: dict[str, int] = {}
+    for chunk in chunks:
+        source = chunk.metadata["source"]
+        chunk.id = f"{source}#{counters.setdefault(source, 0)}"
+        counters[source] += 1
+    return [c for c in chunks if c.page_content.strip()]
+
+
+def _chroma_client(path: Path):
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    return chromadb.PersistentClient(
+        path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+
+
+class NaiveSystem:
+    """Dense top-k over recursively split plain text; the top chunks stand in for an answer."""
+
+    name = "naive"
+    cites = False
+    report_notes = [
+        f"naive system: its answer is the top {ANSWER_CHUNKS} chunks verbatim (up to "
+        f"{ANSWER_CHUNKS * CHUNK_SIZE} characters), which flatters fact_recall and "
+        "must_not_include; it never abstains and ignores conversation history"
+    ]
+
+    def __init__(self, settings: Settings, corpus: Path, embeddings=None, depth: int = 10) -> None:
+        if embeddings is None:
+            from advisor.embeddings import load_embeddings
+
+            embeddings = load_embeddings(settings)
+        self.corpus = corpus.resolve()
+        self.embeddings = embeddings
+        self.depth = depth
+        # Keyed by content too: the recipe has no manifest, so any change means a rebuild.
+        self.index_dir = (
+            eval_data_dir(settings, self.corpus) / "naive" / content_fingerprint(self.corpus)
+        )
+        self.store = None
+
+    def prepare(self) -> None:
+        """Load the cached index for this exact corpus content, or build it."""
+        from langchain_chroma import Chroma
+
+        if not (self.index_dir / _DONE).exists():
+            self._build()
+        self.store = Chroma(
+            collection_name=COLLECTION,
+            embedding_function=self.embeddings,
+            client=_chroma_client(self.index_dir),
+        )
+        self.store.similarity_search("warm-up", k=1)  # so the first timed question is warm
+
+    def _build(self) -> None:
+        from langchain_chroma import Chroma
+
+        # Indexes of earlier corpus contents are stale: drop them with the partial one.
+        shutil.rmtree(self.index_dir.parent, ignore_errors=True)
+        self.index_dir.mkdir(parents=True)
+        chunks = split_documents(load_documents(self.corpus))
+        if chunks:
+            Chroma.from_documents(
+                chunks,
+                embedding=self.embeddings,
+                ids=[c.id for c in chunks],
+                collection_name=COLLECTION,
+                client=_chroma_client(self.index_dir),
+            )
+        (self.index_dir / _DONE).write_text("ok\n")
+
+    def ask(
+        self, question: str, client: str | None, history: Sequence[dict[str, str]] = ()
+    ) -> Answer:
+        """The top chunks for the last question alone, joined as the answer."""
+        if self.store is None:
+            self.prepare()
+        docs = self.store.similarity_search(
+            question, k=self.depth, filter=scope_filter(scopes_for(client))
+        )
+        passages = [
+            Passage(
+                id=str(doc.id or i),
+                text=doc.page_content,
+                source=doc.metadata["source"],
+                root=doc.metadata["root"],
+                scope=doc.metadata["scope"],
+            )
+            for i, doc in enumerate(docs)
+        ]
+        text = "\n\n".join(p.text for p in passages[:ANSWER_CHUNKS])
+        return Answer(answer=text, abstained=False, mode="offline", passages=passages)

@@ -1,0 +1,74 @@
+"""The eval corpus layout: scopes, ingest groups, corpus-relative sources, cache keys."""
+
+from pathlib import Path
+
+from advisor.settings import Settings
+from evals.corpus import (
+    content_fingerprint,
+    corpus_files,
+    eval_data_dir,
+    ingest_groups,
+    relative_source,
+    scope_of,
+    with_data_dir,
+)
+from tests.evals.tiny_corpus import write_corpus
+
+
+def test_corpus_files_skip_hidden_entries_and_scope_clients(tmp_path):
+    corpus = write_corpus(tmp_path)
+    assert list(corpus_files(corpus)) == [
+        ("clients/acme/roster.md", "acme"),
+        ("clients/globex/roster.md", "globex"),
+        ("playbooks/databases.md", "playbook"),
+        ("playbooks/hiring.md", "playbook"),
+        ("playbooks/incidents.md", "playbook"),
+    ]
+
+
+def test_scope_of_stray_file_in_clients_is_none():
+    assert scope_of("clients/readme.md") is None
+    assert scope_of("README.md") == "playbook"
+
+
+def test_ingest_groups_playbooks_then_each_client(tmp_path):
+    corpus = write_corpus(tmp_path)
+    (corpus / "README.md").write_text("# Corpus\n")
+    groups = ingest_groups(corpus)
+    assert groups == [
+        ([corpus / "README.md", corpus / "playbooks"], None),
+        ([corpus / "clients" / "acme"], "acme"),
+        ([corpus / "clients" / "globex"], "globex"),
+    ]
+
+
+def test_relative_source_joins_root_and_source():
+    corpus = Path("/c")
+    assert relative_source("/c/playbooks", "sub/a.md", corpus) == "playbooks/sub/a.md"
+    assert relative_source("/c/clients/acme", "roster.md", corpus) == "clients/acme/roster.md"
+
+
+def test_eval_dir_depends_on_corpus_and_index_settings(tmp_path):
+    base = Settings(data_dir=tmp_path)
+    a = eval_data_dir(base, tmp_path / "one")
+    assert a.parent == tmp_path / "evals"
+    assert eval_data_dir(base, tmp_path / "one") == a
+    assert eval_data_dir(base, tmp_path / "two") != a
+    assert eval_data_dir(Settings(data_dir=tmp_path, chunk_tokens=120), tmp_path / "one") != a
+    assert eval_data_dir(Settings(data_dir=tmp_path, top_k=3), tmp_path / "one") == a
+
+
+def test_fingerprint_changes_with_content(tmp_path):
+    corpus = write_corpus(tmp_path)
+    before = content_fingerprint(corpus)
+    assert content_fingerprint(corpus) == before
+    (corpus / "playbooks" / "hiring.md").write_text("# Hiring\n\nchanged and longer text\n")
+    assert content_fingerprint(corpus) != before
+
+
+def test_with_data_dir_moves_every_derived_path(tmp_path):
+    base = Settings(data_dir=tmp_path / "a", chroma_host="example.org")
+    assert base.chroma_path == tmp_path / "a" / "chroma"  # cached on the original
+    moved = with_data_dir(base, tmp_path / "b")
+    assert moved.chroma_path == tmp_path / "b" / "chroma"
+    assert moved.chroma_host is None
