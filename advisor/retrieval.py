@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from advisor.lexical import LexicalIndex
@@ -28,6 +29,7 @@ class Retrieval:
     passages: list[Passage]
     top_dense: float = 0.0  # best cosine similarity among the candidates
     coverage: float = 0.0  # share of query terms found anywhere in the visible chunks
+    lexicon: Mapping[str, int] = field(default_factory=dict)  # term -> document frequency
     signals: dict[str, float] = field(default_factory=dict)
 
 
@@ -104,6 +106,7 @@ class HybridRetriever:
             passages=passages,
             top_dense=max((p.dense_score or 0.0 for p in dense), default=0.0),
             coverage=lexical_index.coverage(query),
+            lexicon=lexical_index.doc_freq,
         )
 
     def retrieve(self, query: str, client: str | None = None, k: int = 10) -> list[Passage]:

@@ -1,6 +1,5 @@
 """Typed settings from environment variables and an optional .env file."""
 
-from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
@@ -71,11 +70,11 @@ class Settings(BaseSettings):
             return False
         return self.llm_configured
 
-    @cached_property
+    @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
 
-    @cached_property
+    @property
     def manifest_path(self) -> Path:
         return self.data_dir / "manifest.sqlite"
 

@@ -64,9 +64,7 @@ def test_streamed_answer_keeps_valid_markers_and_drops_invented_ones(indexed, em
 def test_prompt_never_carries_another_clients_text(indexed, embeddings, client, own, other):
     with FakeOpenAI("The rotation is described in the sources [1].") as server:
         advisor = make_advisor(indexed, embeddings, server)
-        answer = advisor.ask(
-            "How is on-call organised and how are releases deployed?", client=client
-        )
+        answer = advisor.ask("How is our on-call rotation set up?", client=client)
         sent = messages_text(server.requests[-1])
 
     assert own in sent
