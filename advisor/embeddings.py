@@ -32,6 +32,8 @@ class MiniLMEmbeddings(Embeddings):
             )
         self.model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
         self.batch_size = batch_size
+        # Retrieval and the offline answer both embed the same query: compute it once.
+        self._query_cache: dict[str, list[float]] = {}
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model sees for `text` (without special tokens)."""
@@ -46,7 +48,12 @@ class MiniLMEmbeddings(Embeddings):
         return vectors.tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        return self.embed_documents([text])[0]
+        vector = self._query_cache.get(text)
+        if vector is None:
+            if len(self._query_cache) >= 512:
+                self._query_cache.clear()
+            vector = self._query_cache[text] = self.embed_documents([text])[0]
+        return vector
 
 
 class OpenAIEmbeddings(Embeddings):

@@ -1,0 +1,88 @@
+# CTO Advisor: every target CI runs lives here. `make run` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+export ADVISOR_DATA_DIR ?= data/.advisor
+export HF_HUB_OFFLINE := 1
+export DO_NOT_TRACK := 1
+export UNSTRUCTURED_DISABLE_NOTICE := 1
+export ANONYMIZED_TELEMETRY := False
+
+.PHONY: install run app index status test test-fast lint format eval eval-naive bench browser clean
+
+install: $(STAMP)
+
+# torch first (the CPU build on local disk; a bare `torch` would pull a multi-GB CUDA build), then
+# the pinned set, then unstructured-inference without its dependencies (they drag in torchvision).
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps unstructured-inference==1.6.14
+	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
+	@! $(BIN)/pip list 2>/dev/null | grep -iE '^(nvidia|torchvision)' || (echo "a CUDA package slipped in" && exit 1)
+	touch $(STAMP)
+
+## The main job: install, index the sample data, open the chat.
+run: install index app
+
+app: install
+	$(BIN)/streamlit run app.py --server.port $(PORT)
+
+## Index data/: playbooks as shared knowledge, each data/clients/<name> under its own scope.
+index: install
+	$(BIN)/cto-advisor ingest data/playbooks
+	@for dir in data/clients/*/; do \
+		$(BIN)/cto-advisor ingest "$$dir" --client "$$(basename $$dir)" || exit 1; \
+	done
+	$(BIN)/cto-advisor status
+
+status: install
+	$(BIN)/cto-advisor status
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+browser:
+	bash scripts/install_browser.sh
+
+## Everything CI checks: lint, the test suite (browser included), short benchmarks, eval gates.
+test: install browser lint
+	$(BIN)/pytest
+	$(MAKE) bench BENCH_FLAGS=--short
+	$(MAKE) eval
+
+test-fast: install
+	$(BIN)/pytest -m "not browser and not slow"
+
+EVAL_OUT ?= reports
+SHARED ?= ../shared/corpora
+
+## Offline evals with the checked-in thresholds (evals/thresholds.toml): exit 1 on a regression.
+eval: install
+	$(BIN)/cto-advisor eval --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample
+	@if [ -d $(SHARED)/dev ]; then \
+		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev; \
+	else echo "skipping the dev eval: $(SHARED)/dev not found"; fi
+
+## The naive LangChain recipe on the same corpora and questions, for comparison.
+eval-naive: install
+	$(BIN)/cto-advisor eval --system naive --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample-naive
+	$(BIN)/cto-advisor eval --system naive --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev-naive
+
+BENCH_FLAGS ?=
+bench: install
+	$(BIN)/python benchmarks/ingest_bench.py $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/answer_bench.py $(BENCH_FLAGS)
+
+clean:
+	rm -rf $(VENV) data/.advisor reports artifacts .pytest_cache .ruff_cache
