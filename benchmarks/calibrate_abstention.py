@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 from advisor.abstention import missing_key_terms
 from advisor.retrieval import Retrieval
@@ -26,7 +27,7 @@ def main(argv: list[str]) -> None:
     rows = []
     for data_dir, dataset in zip(argv[::2], argv[1::2], strict=True):
         advisor = Advisor(Settings(data_dir=data_dir))
-        for line in open(dataset, encoding="utf-8"):
+        for line in Path(dataset).read_text(encoding="utf-8").splitlines():
             item = json.loads(line)
             question = item.get("question") or " ".join(item["turns"])
             retrieval = advisor.retriever.search(question, client=item.get("client"), k=10)
@@ -58,6 +59,7 @@ def main(argv: list[str]) -> None:
         f"MIN_EVIDENCE={floor:.2f} -> unanswerable abstained {abstain:.2f}, answerable "
         f"abstained {false:.2f} ({len(unanswerable)} unanswerable, {len(answerable)} answerable)"
     )
+
 
 if __name__ == "__main__":
     main(sys.argv[1:])
