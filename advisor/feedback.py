@@ -57,8 +57,15 @@ class FeedbackStore:
         """Append a rating (appending keeps history; `latest` resolves changes of mind)."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = rec.model_dump_json() + "\n"
-        with _LOCK, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line)
+        with _LOCK:
+            # After a crash mid-line, start on a fresh line so this record is not glued to it.
+            if self.path.exists() and self.path.stat().st_size:
+                with open(self.path, "rb") as fh:
+                    fh.seek(-1, 2)
+                    if fh.read(1) != b"\n":
+                        line = "\n" + line
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line)
         return rec
 
     def all(self) -> list[FeedbackRecord]:

@@ -25,29 +25,44 @@ SECTIONS = ("Context", "Recommendation", "Options considered", "Risks", "Next st
 PROSE_SECTIONS = ("Context", "Recommendation")  # paragraphs; the others are bullet lists
 NOT_COVERED = "The retrieved sources do not cover this; add it before sending."
 MARKER = re.compile(r"\[(\d{1,3})\]")
-MEMO_PASSAGES = 8  # sources offered to a memo: enough breadth for five sections
+MEMO_PASSAGES = 10  # sources offered to a memo: enough breadth for five sections
 
-# Offline: which sentences belong under which heading, by their wording. Checked in this order.
+# Offline: which sentences belong under which heading, by their wording. Checked in this order:
+# an imperative or a dated action is a next step even if it mentions an outage.
 _CUES = {
-    "Risks": r"\b(risks?|risky|fail\w*|outages?|incidents?|danger\w*|avoid\w*|never|don't|do not|"
-    r"pitfalls?|mistakes?|debt|single point|bus factor|burn\w*|breach\w*|attrition|lock-in|"
-    r"downtime|too early|too late|expensive|costly)\b",
+    "Next steps": r"^(hire|open|set up|start|expand|convert|write|schedule|run|move|pay|give|"
+    r"agree|document|add|create|define|budget|promote|introduce|adopt|migrate|track|measure|"
+    r"automate|assign|book|name|pick|hold|record|make|finish|fix|complete|ship|enable|require)"
+    r"\b|\b(by|in|before) (the end of )?(q[1-4]|january|february|march|april|may|june|july|"
+    r"august|september|october|november|december)\b|"
+    r"\bwithin \w+ (hours|days|weeks|months)\b|\bnext (quarter|month|week)\b",
+    "Risks": r"\b(risks?|risky|fail\w*|outages?|incidents?|danger\w*|avoid\w*|never|don't|"
+    r"do not|pitfalls?|mistakes?|wrong|debt|single points? of failure|bus factor|burn\w*|"
+    r"breach\w*|attrition|lock-in|downtime|too early|too late|expensive|costly|bottlenecks?)\b",
+    "Options considered": r"\b(options?|alternatives?|vs\.?|versus|trade-?offs?|instead of|"
+    r"rather than|whereas|compared|on the other hand|cheaper|faster|slower|build or buy)\b|"
+    r"\beither\b.+\bor\b",
     "Recommendation": r"\b(recommend\w*|should|must|prefer\w*|default|rule of thumb|aim for|"
     r"best|always|advise)\b",
-    "Options considered": r"\b(options?|alternatives?|vs\.?|versus|trade-?offs?|instead|either|"
-    r"whereas|compared|on the other hand|cheaper|faster|slower|build|buy|however)\b",
-    "Next steps": r"\b(next|steps?|within|weeks?|months?|days|quarter|q[1-4]|by the end|"
-    r"schedule\w*|set up|start\w*|begin|plan\w*|roadmap|milestones?|deadline|first)\b",
 }
 _CUE_RES = {name: re.compile(rx, re.I) for name, rx in _CUES.items()}
 _CAPACITY = {
     "Context": 3,
     "Recommendation": 3,
-    "Options considered": 4,
+    "Options considered": 3,
     "Risks": 3,
     "Next steps": 4,
 }
+# Extra retrieval per heading, so the evidence reaches beyond the topic's nearest passages.
+_SECTION_QUERIES = ("{} risks and what can go wrong", "{} options and trade-offs", "{} next steps")
 _MIN_RELEVANCE = 0.2  # cosine to the topic; below this a sentence is off-topic
+_DUPLICATE = 0.85  # cosine above which two sentences say the same thing
+_CLIENT_BONUS = 0.05  # the client's own documents describe the situation being decided
+_ASK_PREFIX = re.compile(
+    r"^(please\s+)?(draft|write|prepare|create|give me)\s+(me\s+)?(an?\s+|the\s+)?"
+    r"(recommendation\s+memo|recommendation|memo)\s+(on|about|for|regarding)\s+",
+    re.I,
+)
 _TIGHTEN = re.compile(r"\s+(?=[.,;:](?:\s|$))")  # the space a removed marker leaves
 _LEAD = re.compile(r"^\s*(?:[-*+•]\s+|\d+[.)]\s+|#+\s+|>\s*)")
 
@@ -79,20 +94,21 @@ class Memo(BaseModel):
         how = "offline draft from retrieved sources" if self.mode == "offline" else "LLM draft"
         return f"{who} · {when} · {how}"
 
-    def to_markdown(self) -> str:
-        """The memo as Markdown; document text is escaped so it renders as text."""
-        out = [f"# {escape_md(self.title)}", "", f"*{escape_md(self.byline())}*", ""]
+    def to_markdown(self, level: int = 1) -> str:
+        """The memo as Markdown (title at heading `level`); document text is escaped."""
+        title, section = "#" * level, "#" * (level + 1)
+        out = [f"{title} {escape_md(self.title)}", "", f"*{escape_md(self.byline())}*", ""]
         if self.note:
             out += [f"> {escape_md(self.note)}", ""]
         for heading in SECTIONS:
-            out += [f"## {heading}", ""]
+            out += [f"{section} {heading}", ""]
             points = self.sections.get(heading) or [NOT_COVERED]
             if heading in PROSE_SECTIONS:
                 for point in points:
                     out += [escape_md(point), ""]
             else:
                 out += [f"- {escape_md(point)}" for point in points] + [""]
-        out += ["## Sources", ""]
+        out += [f"{section} Sources", ""]
         out += [f"- [{c.n}] {escape_md(source_line(c))}" for c in self.citations] or ["- none"]
         return "\n".join(out).rstrip() + "\n"
 
@@ -153,7 +169,7 @@ def location(c: Citation | Passage) -> str:
 def source_line(c: Citation) -> str:
     """One line naming a source: title, where in it, whose it is, and the file."""
     where = f" — {location(c)}" if location(c) else ""
-    return f"{c.title or c.source}{where} ({scope_label(c.scope)}: {c.source})"
+    return f"{c.title or c.source}{where} ({scope_label(c.scope)}, {c.source})"
 
 
 # -- drafting ----------------------------------------------------------------------------------
@@ -168,7 +184,8 @@ def draft_memo(
 ) -> Memo:
     """A memo on `topic` (or on the conversation so far) from `client`'s documents and playbooks."""
     user_turns = [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
-    topic = " ".join(topic.split()) or (user_turns[-1] if user_turns else "")
+    topic = _ASK_PREFIX.sub("", " ".join(topic.split())) or (user_turns[-1] if user_turns else "")
+    topic = topic[:1].upper() + topic[1:]
     if not topic:
         raise ConfigError("a memo needs a topic: type one, or ask a question in the chat first")
     passages = gather_passages(advisor, topic, client, user_turns)
@@ -192,9 +209,10 @@ def draft_memo(
 
 
 def gather_passages(advisor, topic: str, client: str | None, turns: Sequence[str]) -> list[Passage]:
-    """Retrieve for the topic and the recent questions; the topic's results rank first."""
+    """Retrieve for the topic, the recent questions and each heading; the topic ranks first."""
+    queries = [topic, *turns[-3:], *(q.format(topic) for q in _SECTION_QUERIES)]
+    rounds = [advisor.retrieve(q, client=client, k=MEMO_PASSAGES) for q in queries]
     seen: dict[str, Passage] = {}
-    rounds = [advisor.retrieve(q, client=client, k=MEMO_PASSAGES) for q in [topic, *turns[-3:]]]
     # Interleave so every query contributes its best passages before anyone's weaker ones.
     for rank in range(MEMO_PASSAGES):
         for found in rounds:
@@ -214,45 +232,60 @@ def _candidate_sentences(passage: Passage) -> list[str]:
     return out
 
 
+def _ranked_sentences(advisor, topic, client, passages) -> list[tuple[str, int, np.ndarray]]:
+    """(sentence, passage index, vector), most relevant to the topic first, off-topic dropped."""
+    owner: dict[str, int] = {}
+    for i, p in enumerate(passages):
+        for s in _candidate_sentences(p):
+            owner.setdefault(s, i)  # a sentence quoted twice belongs to its best-ranked passage
+    pool = list(owner)
+    if not pool:
+        return []
+    vectors = np.asarray(advisor.embeddings.embed_documents(pool))
+    scores = vectors @ np.asarray(advisor.embeddings.embed_query(topic))
+    for j, s in enumerate(pool):
+        i = owner[s]
+        scores[j] += 0.05 * (1 - i / len(passages))  # ties go to better-ranked evidence
+        if client and passages[i].scope == client:
+            scores[j] += _CLIENT_BONUS
+    order = [j for j in np.argsort(-scores) if scores[j] >= _MIN_RELEVANCE]
+    return [(pool[j], owner[pool[j]], vectors[j]) for j in order]
+
+
+def _cite(sentence: str, n: int) -> str:
+    """The sentence with its marker before the final punctuation: 'Do X [2].'"""
+    if sentence[-1] in ".!?":
+        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
+    return f"{sentence} [{n}]"
+
+
 def _offline_memo(advisor, topic: str, client: str | None, passages: list[Passage]) -> Memo:
     """Sort the most relevant sentences of the evidence under the memo's headings."""
-    pool = [(s, i) for i, p in enumerate(passages) for s in _candidate_sentences(p)]
-    pool = list({s: (s, i) for s, i in reversed(pool)}.values())[::-1]  # drop repeats, keep first
-    if pool:
-        vectors = np.asarray(advisor.embeddings.embed_documents([s for s, _ in pool]))
-        query = np.asarray(advisor.embeddings.embed_query(topic))
-        # Earlier-ranked passages get a small edge, so ties go to stronger evidence.
-        prior = np.asarray([0.05 * (1 - i / len(passages)) for _, i in pool])
-        scores = vectors @ query + prior
-        ranked = [pool[j] + (float(scores[j]),) for j in np.argsort(-scores)]
-    else:
-        ranked = []
-    ranked = [r for r in ranked if r[2] >= _MIN_RELEVANCE]
-
     chosen: dict[str, list[tuple[str, int]]] = {name: [] for name in SECTIONS}
-    used: set[str] = set()
-    if client:
-        # The client's own documents describe its situation: they lead the Context.
-        for s, i, _ in ranked:
-            if passages[i].scope == client and len(chosen["Context"]) < 2:
-                chosen["Context"].append((s, i))
-                used.add(s)
-    for s, i, _ in ranked:
-        if s in used:
-            continue
-        for name, cue in _CUE_RES.items():
-            if cue.search(s) and len(chosen[name]) < _CAPACITY[name]:
-                chosen[name].append((s, i))
-                used.add(s)
-                break
-    for s, i, _ in ranked:
-        if s not in used and len(chosen["Context"]) < _CAPACITY["Context"]:
-            chosen["Context"].append((s, i))
-            used.add(s)
+    taken: list[np.ndarray] = []
+
+    def take(name: str, sentence: str, i: int, vector: np.ndarray) -> bool:
+        """Place a sentence if its section has room; a near-repeat is consumed silently."""
+        if len(chosen[name]) >= _CAPACITY[name]:
+            return False
+        if all(float(vector @ other) <= _DUPLICATE for other in taken):
+            chosen[name].append((sentence, i))
+            taken.append(vector)
+        return True
+
+    rest = []
+    for s, i, v in _ranked_sentences(advisor, topic, client, passages):
+        # The client's own documents describe its situation: the best two lead the Context.
+        if client and passages[i].scope == client and len(chosen["Context"]) < 2:
+            take("Context", s, i, v)
+        elif not any(cue.search(s) and take(name, s, i, v) for name, cue in _CUE_RES.items()):
+            rest.append((s, i, v))
+    for s, i, v in rest:
+        take("Context", s, i, v)
 
     sections: dict[str, list[str]] = {}
     for name, picks in chosen.items():
-        points = [f"{s} [{i + 1}]" for s, i in picks]
+        points = [_cite(s, i + 1) for s, i in picks]
         sections[name] = [" ".join(points)] if name in PROSE_SECTIONS and points else points
     scope = f"{client}'s documents and the playbooks" if client else "the playbooks"
     note = (

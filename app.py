@@ -1,0 +1,465 @@
+"""CTO Advisor in the browser: a thin Streamlit view over `advisor.service.Advisor`.
+
+Run with `streamlit run app.py`. All logic lives in `advisor/`; this file only lays it out.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import time
+import uuid
+from functools import partial
+from pathlib import Path
+
+import streamlit as st
+
+from advisor.errors import AdvisorError
+from advisor.feedback import FeedbackRecord, FeedbackStore
+from advisor.memo import draft_memo, escape_md, location, neutralize_md, scope_label
+from advisor.service import Advisor
+from advisor.settings import PLAYBOOK_SCOPE, Settings, get_settings
+from advisor.uploads import SUPPORTED_SUFFIXES, check_client_name, ingest_uploads
+
+log = logging.getLogger("cto_advisor.app")
+PLAYBOOKS_ONLY = "Playbooks only"
+NEW_CLIENT = "New client…"
+EXAMPLES = {
+    None: [
+        "Who should our first three engineering hires be?",
+        "When should we build rather than buy?",
+        "What does a sensible on-call rotation look like for a small team?",
+    ],
+    "client": [
+        "What caused our last outage, and what should we change?",
+        "Should we move off our current hosting now or after the next raise?",
+        "Who should our next two hires be?",
+    ],
+}
+STATUS_ICONS = {
+    "indexed": ":material/check_circle:",
+    "unchanged": ":material/radio_button_checked:",
+    "skipped": ":material/skip_next:",
+    "failed": ":material/error:",
+    "refused": ":material/block:",
+    "removed": ":material/delete:",
+}
+
+st.set_page_config(page_title="CTO Advisor", page_icon=":material/explore:", layout="centered")
+
+
+# -- resources -----------------------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def load_advisor(_settings: Settings, key: str) -> Advisor:
+    """One Advisor per configuration and process: the embedding model loads once (~6 s)."""
+    advisor = Advisor(_settings)
+    advisor.store.count()  # open the index now, so the first question does not pay for it
+    return advisor
+
+
+@st.cache_resource(show_spinner=False)
+def warm_scope(_advisor: Advisor, key: str, client: str | None) -> bool:
+    """Build the scope's lexical index once, after the page is drawn, so answers come fast."""
+    try:
+        _advisor.retrieve("warm up", client=client, k=1)
+    except AdvisorError:
+        return False  # the page already shows what is wrong; the question will say it again
+    return True
+
+
+@st.cache_data(ttl=30, show_spinner=False)
+def index_status(_advisor: Advisor, data_dir: str) -> dict:
+    """Index counts for the sidebar; cached briefly since a CLI ingest may change them."""
+    return _advisor.status()
+
+
+def settings_key(settings: Settings) -> str:
+    """What identifies a configuration for caching (the key itself is hashed, never shown)."""
+    secret = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    return f"{settings.model_dump_json()}|{hash(secret)}"
+
+
+def pick_example(question: str) -> None:
+    st.session_state["pending"] = question
+
+
+# -- state ---------------------------------------------------------------------------------------
+
+
+def scope_key(client: str | None) -> str:
+    return client or PLAYBOOK_SCOPE
+
+
+def chat(client: str | None) -> list[dict]:
+    """The conversation of this scope; each scope keeps its own so nothing crosses clients."""
+    return st.session_state.setdefault("chats", {}).setdefault(scope_key(client), [])
+
+
+def new_chat(client: str | None) -> None:
+    st.session_state.setdefault("chats", {})[scope_key(client)] = []
+    st.session_state.setdefault("memos", {}).pop(scope_key(client), None)
+
+
+def history_of(messages: list[dict]) -> list[dict[str, str]]:
+    """The conversation as the advisor takes it: answered turns only, errors left out."""
+    out = []
+    for m in messages:
+        if m["role"] == "user":
+            out.append({"role": "user", "content": m["content"]})
+        elif "answer" in m:
+            out.append({"role": "assistant", "content": m["answer"].answer})
+    return out
+
+
+def save_feedback(store: FeedbackStore, msg: dict) -> None:
+    """Widget callback: store the thumbs (and comment) of one answer."""
+    value = st.session_state.get(f"fb-{msg['id']}")
+    if value is None:
+        return
+    msg["rating"] = value
+    msg["comment"] = st.session_state.get(f"fbc-{msg['id']}", msg.get("comment", ""))
+    answer = msg["answer"]
+    store.record(
+        FeedbackRecord(
+            answer_id=msg["id"],
+            rating="up" if value == 1 else "down",
+            comment=msg["comment"] or "",
+            question=msg["question"],
+            history=msg["history"],
+            client=msg["client"],
+            answer=answer.answer,
+            abstained=answer.abstained,
+            mode=answer.mode,
+            sources=[c.source for c in answer.citations],
+        )
+    )
+
+
+# -- rendering -----------------------------------------------------------------------------------
+
+
+def render_sources(msg: dict, expanded: bool) -> None:
+    citations = msg["answer"].citations
+    if not citations:
+        return
+    label = f"Sources ({len(citations)})"
+    with st.expander(label, icon=":material/menu_book:", expanded=expanded):
+        for c in citations:
+            with st.container(border=True, key=f"src-{msg['id']}-{c.n}"):
+                with st.container(horizontal=True, vertical_alignment="center"):
+                    st.markdown(f"**[{c.n}] {escape_md(c.title or c.source)}**")
+                    color = "blue" if c.scope == PLAYBOOK_SCOPE else "green"
+                    st.badge(scope_label(c.scope), color=color)
+                where = location(c)
+                st.caption(escape_md(f"{where} · {c.source}" if where else c.source))
+                st.markdown(f"> {escape_md(c.snippet)}")
+                path = Path(c.root) / c.source if c.root else None
+                if path is not None and path.is_file():
+                    st.download_button(
+                        "Download file",
+                        data=partial(path.read_bytes),
+                        file_name=path.name,
+                        mime=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                        key=f"dl-{msg['id']}-{c.n}",
+                        icon=":material/download:",
+                        type="tertiary",
+                        on_click="ignore",
+                    )
+
+
+def render_feedback(msg: dict, store: FeedbackStore) -> None:
+    key = f"fb-{msg['id']}"
+    # `default` restores the thumbs after the widget was cleaned up (e.g. another scope shown).
+    st.feedback(
+        "thumbs",
+        key=key,
+        default=None if key in st.session_state else msg.get("rating"),
+        on_change=save_feedback,
+        args=(store, msg),
+    )
+    if msg.get("rating") is not None:
+        st.text_input(
+            "Comment (optional)",
+            key=f"fbc-{msg['id']}",
+            value="" if f"fbc-{msg['id']}" in st.session_state else msg.get("comment", ""),
+            placeholder="What was wrong or missing? Which document should it have used?",
+            on_change=save_feedback,
+            args=(store, msg),
+        )
+        st.caption("Thanks: your feedback is saved.")
+
+
+def render_answer(msg: dict, store: FeedbackStore, latest: bool, with_text: bool = True) -> None:
+    answer = msg["answer"]
+    if with_text:
+        st.markdown(neutralize_md(answer.answer))
+    if answer.warning:
+        st.warning(answer.warning, icon=":material/warning:")
+    render_sources(msg, expanded=latest)  # older answers fold their sources away
+    render_feedback(msg, store)
+
+
+def render_message(msg: dict, store: FeedbackStore, latest: bool = False) -> None:
+    with st.chat_message(msg["role"]):
+        if msg["role"] == "user":
+            st.markdown(escape_md(msg["content"]))
+        elif "error" in msg:
+            st.error(msg["error"], icon=":material/error:")
+        else:
+            render_answer(msg, store, latest)
+
+
+def empty_state(client: str | None, status: dict) -> None:
+    if not status["documents"]:
+        st.info(
+            "Nothing is indexed yet. Add documents under **Add documents** in the sidebar, or "
+            "run `cto-advisor ingest data/playbooks` and reload.",
+            icon=":material/info:",
+        )
+    who = f"**{escape_md(client)}**'s documents and your playbooks" if client else "your playbooks"
+    st.markdown(
+        f"Ask a question in plain words. Answers come from {who}, and every claim is cited "
+        "with a numbered source you can open."
+    )
+    st.caption("Try one of these:")
+    for q in EXAMPLES["client" if client else None]:
+        st.button(q, key=f"ex-{q}", on_click=pick_example, args=(q,))
+
+
+def ask(advisor: Advisor, store: FeedbackStore, client: str | None, question: str) -> None:
+    """Stream one answer into the chat and keep it in the conversation."""
+    messages = chat(client)
+    history = history_of(messages)
+    messages.append({"role": "user", "content": question})
+    render_message(messages[-1], store)
+    msg = {"id": uuid.uuid4().hex, "role": "assistant", "question": question}
+    msg |= {"client": client, "history": history}
+    with st.chat_message("assistant"):
+        try:
+            stream = advisor.ask_stream(question, client=client, history=history)
+            st.write_stream(neutralize_md(delta) for delta in stream)
+            msg["answer"] = stream.answer
+        except AdvisorError as exc:
+            msg["error"] = str(exc)
+        except Exception as exc:  # a bug must not take the page down; the log has the trace
+            log.exception("answering failed")
+            msg["error"] = f"Something went wrong ({type(exc).__name__}: {exc}). Try again; the "
+            msg["error"] += "server log has the details."
+        messages.append(msg)
+        if "error" in msg:
+            st.error(msg["error"], icon=":material/error:")
+        else:
+            render_answer(msg, store, latest=True, with_text=False)
+
+
+# -- sidebar -------------------------------------------------------------------------------------
+
+
+def scope_selector(clients: list[str]) -> str | None:
+    if st.session_state.get("pending_client") in clients:
+        st.session_state["client"] = st.session_state.pop("pending_client")
+    if st.session_state.get("client") not in [PLAYBOOKS_ONLY, *clients]:
+        st.session_state["client"] = PLAYBOOKS_ONLY
+    choice = st.selectbox(
+        "Client",
+        [PLAYBOOKS_ONLY, *clients],
+        key="client",
+        help="Every question sees the playbooks plus this client's documents, never another's.",
+    )
+    return None if choice == PLAYBOOKS_ONLY else choice
+
+
+def upload_panel(advisor: Advisor, client: str | None, clients: list[str]) -> None:
+    settings = advisor.settings
+    with st.expander("Add documents", icon=":material/upload_file:"):
+        targets = [PLAYBOOK_SCOPE, *clients, NEW_CLIENT]
+        target = st.selectbox(
+            "Add to",
+            targets,
+            index=targets.index(scope_key(client)),
+            format_func=lambda t: "Playbooks (all clients)" if t == PLAYBOOK_SCOPE else t,
+            key=f"target-{scope_key(client)}",
+        )
+        name = st.text_input("Client name", placeholder="e.g. acme") if target == NEW_CLIENT else ""
+        files = st.file_uploader(
+            "Files",
+            type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES],
+            accept_multiple_files=True,
+            max_upload_size=max(1, round(settings.max_file_mb)),
+            key=f"uploader-{st.session_state.get('uploads', 0)}",
+        )
+        clicked = st.button(
+            "Index files", type="primary", disabled=not files, icon=":material/add:", key="index"
+        )
+        if clicked:
+            try:
+                dest = None if target == PLAYBOOK_SCOPE else target
+                dest = check_client_name(name) if target == NEW_CLIENT else dest
+                st.session_state["upload_results"] = run_upload(advisor, files, dest)
+                st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1
+                st.session_state["pending_client"] = dest or PLAYBOOKS_ONLY
+                index_status.clear()
+                st.rerun()
+            except AdvisorError as exc:
+                st.error(str(exc), icon=":material/error:")
+            except Exception as exc:  # a bug must not take the page down; the log has the trace
+                log.exception("upload failed")
+                st.error(f"Indexing failed ({type(exc).__name__}: {exc}); see the server log.")
+        for r in st.session_state.get("upload_results", []):
+            st.markdown(f"{STATUS_ICONS.get(r.status, '')} {escape_md(r.name)}: {r.status}")
+            if r.reason:
+                st.caption(escape_md(r.reason))
+
+
+def run_upload(advisor: Advisor, files, dest: str | None) -> list:
+    bar = st.progress(0.0, text=f"Indexing {len(files)} file(s)…")
+    done: list = []
+
+    def on_file(result) -> None:
+        done.append(result)
+        bar.progress(len(done) / len(files), text=f"{result.name}: {result.status}")
+
+    return ingest_uploads(advisor, [(f.name, f.getvalue()) for f in files], dest, on_file)
+
+
+def status_panel(status: dict, client: str | None) -> None:
+    st.subheader("Index", divider="gray")
+    left, right = st.columns(2)
+    left.metric("Documents", status["documents"])
+    right.metric("Chunks", status["chunks"])
+    last = status.get("last_ingest")
+    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last)) if last else "never"
+    st.caption(f"Last ingest: {when}  \nEmbeddings: `{status['embedding_model']}`")
+    visible = [s for s in status["sources"] if s["scope"] in (PLAYBOOK_SCOPE, client)]
+    with st.expander(f"Documents in scope ({len(visible)})"):
+        for s in visible:
+            st.markdown(f"- {escape_md(s['title'] or s['source'])}  \n  `{s['source']}`")
+
+
+def mode_panel(settings: Settings) -> None:
+    st.subheader("Answer mode", divider="gray")
+    if settings.use_llm:
+        where = settings.openai_base_url or "api.openai.com"
+        st.markdown(f":green-badge[LLM] `{settings.llm_model}` at `{where}`")
+    else:
+        st.markdown(":gray-badge[Offline · extractive]")
+        st.caption(
+            "No LLM configured: answers quote the most relevant sentences of your documents."
+        )
+    with st.expander("How to switch"):
+        st.markdown("Point the app at any OpenAI-compatible endpoint, then restart it:")
+        st.code(
+            "export OPENAI_BASE_URL=http://localhost:11434/v1  # Ollama, vLLM, llama.cpp…\n"
+            "export OPENAI_API_KEY=sk-...                      # if the endpoint needs one\n"
+            "export ADVISOR_LLM_MODEL=llama3.1\n"
+            "streamlit run app.py",
+            language="bash",
+        )
+        st.caption("`ADVISOR_MODE=offline` forces offline answers even when an LLM is set.")
+
+
+# -- memo ----------------------------------------------------------------------------------------
+
+
+def memo_panel(advisor: Advisor, client: str | None) -> None:
+    history = history_of(chat(client))
+    st.markdown(
+        "A structured memo (context, recommendation, options with trade-offs, risks, next "
+        "steps) with every point cited, ready to send as Markdown or Word."
+    )
+    topic = st.text_input(
+        "Topic",
+        key="memo-topic",
+        placeholder="e.g. Draft a recommendation on our first three engineering hires",
+        help="Leave empty to write the memo about the current conversation.",
+    )
+    use_chat = st.checkbox(
+        f"Use this conversation ({len(history)} messages)",
+        value=bool(history),
+        disabled=not history,
+    )
+    memos = st.session_state.setdefault("memos", {})  # one per scope, like the chats
+    if st.button("Draft memo", type="primary", icon=":material/edit_note:", key="draft-memo"):
+        with st.spinner("Drafting the memo…"):
+            try:
+                memo = draft_memo(
+                    advisor, topic, client=client, history=history if use_chat else []
+                )
+                # The exact bytes the download buttons serve, built once per draft.
+                files = {"md": memo.to_markdown(), "docx": memo.to_docx()}
+                memos[scope_key(client)] = (memo, files)
+            except AdvisorError as exc:
+                st.error(str(exc), icon=":material/error:")
+            except Exception as exc:  # a bug must not take the page down; the log has the trace
+                log.exception("drafting the memo failed")
+                st.error(f"Drafting failed ({type(exc).__name__}: {exc}); see the server log.")
+    if scope_key(client) not in memos:
+        return
+    memo, files = memos[scope_key(client)]
+    if memo.warning:
+        st.warning(memo.warning, icon=":material/warning:")
+    with st.container(horizontal=True):
+        st.download_button(
+            "Markdown", files["md"], f"{memo.slug()}.md", "text/markdown",
+            icon=":material/download:", on_click="ignore", key="memo-md",
+        )  # fmt: skip
+        st.download_button(
+            "Word (.docx)", files["docx"], f"{memo.slug()}.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            icon=":material/download:", on_click="ignore", key="memo-docx",
+        )  # fmt: skip
+    with st.container(border=True):
+        st.markdown(memo.to_markdown(level=3))  # the preview sits under the page's own title
+
+
+# -- page ----------------------------------------------------------------------------------------
+
+
+def main() -> None:
+    settings = get_settings()
+    st.title("CTO Advisor")  # drawn first, so the page shows up while the model loads
+    scope_line = st.empty()
+    with st.spinner("Loading the embedding model and the index…"):
+        try:
+            advisor = load_advisor(settings, settings_key(settings))
+            status = index_status(advisor, str(settings.data_dir))
+        except AdvisorError as exc:
+            st.error(str(exc), icon=":material/error:")
+            st.stop()
+    store = FeedbackStore(settings)
+
+    with st.sidebar:
+        st.header(":material/tune: Workspace", divider="blue")
+        client = scope_selector(status["clients"])
+        st.button(
+            "New chat", icon=":material/add_comment:", on_click=new_chat, args=(client,),
+            width="stretch",
+        )  # fmt: skip
+        upload_panel(advisor, client, status["clients"])
+        status_panel(status, client)
+        mode_panel(settings)
+
+    scope = f"**{escape_md(client)}** documents + playbooks" if client else "**Playbooks only**"
+    scope_line.caption(f"Scope: {scope} · {'LLM' if settings.use_llm else 'offline'} answers")
+    chat_tab, memo_tab = st.tabs(["Chat", "Recommendation memo"], key="view", on_change="rerun")
+    if memo_tab.open:
+        with memo_tab:
+            memo_panel(advisor, client)
+        return
+    messages = chat(client)
+    question = st.chat_input("Ask about hiring, architecture, process…")
+    question = question or st.session_state.pop("pending", None)
+    with chat_tab:
+        if not messages and not question:
+            empty_state(client, status)
+        for i, msg in enumerate(messages):
+            render_message(msg, store, latest=i == len(messages) - 1 and not question)
+        if question and question.strip():
+            ask(advisor, store, client, question.strip())
+    if status["chunks"]:
+        warm_scope(advisor, settings_key(settings), client)
+
+
+main()

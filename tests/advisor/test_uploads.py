@@ -1,0 +1,89 @@
+"""Uploads: unsafe or oversize files are refused before anything touches the disk."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.errors import ConfigError
+from advisor.service import Advisor
+from advisor.settings import Settings
+from advisor.uploads import check_client_name, ingest_uploads, refusal, save_uploads, upload_dir
+
+MB = 1024 * 1024
+
+
+@pytest.mark.parametrize(
+    ("name", "why"),
+    [
+        ("../x.md", "path"),
+        ("a/b.md", "path"),
+        ("a\\b.md", "path"),
+        ("..", "path"),
+        ("notes..md", "path"),
+        (".env", "hidden"),
+        (".notes.md", "hidden"),
+        ("", "no name"),
+        ("bad\x00name.md", "control characters"),
+        ("run.exe", "unsupported file type"),
+    ],
+)
+def test_unsafe_or_unsupported_names_are_refused(name, why):
+    assert why in refusal(name, 10, max_file_mb=1)
+
+
+def test_size_limits_are_enforced():
+    assert "over the 1 MB limit" in refusal("big.pdf", 2 * MB, max_file_mb=1)
+    assert "ADVISOR_MAX_FILE_MB" in refusal("big.pdf", 2 * MB, max_file_mb=1)
+    assert "empty" in refusal("empty.md", 0, max_file_mb=1)
+    assert refusal("fine.pdf", MB, max_file_mb=1) is None
+    assert refusal("Roadmap 2027 (v2).docx", 100, max_file_mb=1) is None
+
+
+@pytest.mark.parametrize("name", ["../acme", "a/b", "playbook", "", "x" * 65, "acme corp"])
+def test_client_names_that_are_not_safe_folders_are_refused(name):
+    with pytest.raises(ConfigError, match="invalid client name"):
+        check_client_name(name)
+
+
+def test_save_writes_only_accepted_files_into_the_scope_folder(settings, tmp_path):
+    files = [
+        ("plan.md", b"# Plan\n"),
+        ("../escape.md", b"x"),
+        (".env", b"OPENAI_API_KEY=sk-secret"),
+        ("huge.md", b"x" * (2 * MB)),
+    ]
+    settings = Settings(data_dir=settings.data_dir, max_file_mb=1)
+    saved, refused = save_uploads(settings, files, client="acme")
+
+    folder = settings.data_dir / "uploads" / "acme"
+    assert saved == [folder / "plan.md"] and saved[0].read_bytes() == b"# Plan\n"
+    assert [r.name for r in refused] == ["../escape.md", ".env", "huge.md"]
+    assert all(r.status == "refused" and r.reason for r in refused)
+    written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
+    assert written == ["advisor-data/uploads/acme/plan.md"], "nothing else may reach the disk"
+    assert upload_dir(settings, None) == settings.data_dir / "uploads" / "playbook"
+
+
+def test_ingest_reports_each_file_and_the_document_becomes_searchable(settings, embeddings):
+    advisor = Advisor(settings, embeddings=embeddings)
+    doc = b"# Laptop policy\n\nEvery laptop needs full-disk encryption before joining the VPN.\n"
+    seen = []
+    results = ingest_uploads(
+        advisor, [("laptops.md", doc), ("a/b.md", doc)], client="acme", on_file=seen.append
+    )
+    assert [(r.name, r.status) for r in results] == [
+        ("laptops.md", "indexed"),
+        ("a/b.md", "refused"),
+    ]
+    assert results[0].chunks >= 1
+    assert sorted(r.name for r in seen) == ["a/b.md", "laptops.md"], "progress for every file"
+
+    again = ingest_uploads(advisor, [("laptops.md", doc)], client="acme")
+    assert [(r.name, r.status) for r in again] == [("laptops.md", "unchanged")]
+
+    status = advisor.status()
+    assert status["clients"] == ["acme"]
+    assert [s["source"] for s in status["sources"]] == ["laptops.md"]
+    top = advisor.retrieve("disk encryption for laptops", client="acme", k=1)[0]
+    assert top.source == "laptops.md" and top.scope == "acme"
+    assert advisor.retrieve("disk encryption for laptops", client="globex", k=1) == []

@@ -1,0 +1,91 @@
+"""The CTO's workflows in the real app script: upload, feedback, memo download."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import docx
+
+from advisor.feedback import FeedbackStore, write_eval_cases
+from advisor.memo import SECTIONS
+from advisor.settings import Settings
+from tests.app.helpers import ask, texts
+
+NEW_DOC = b"""# Laptop policy
+
+## Disk encryption
+Every Acme laptop must have full-disk encryption turned on before it joins the Orchid-12 VPN.
+"""
+
+
+def test_upload_indexes_files_into_the_selected_client_and_shows_them(app, app_data_dir):
+    app.selectbox(key="client").set_value("acme").run()
+    before = int(next(m.value for m in app.sidebar.metric if m.label == "Documents"))
+    assert app.selectbox(key="target-acme").value == "acme"
+    app.file_uploader[0].set_value(
+        [("laptop-policy.md", NEW_DOC, "text/markdown"), ("empty.md", b"", "text/markdown")]
+    ).run()  # uploading reruns the page, as in a browser
+    app.button(key="index").click().run()
+    assert not app.exception, app.exception
+
+    results = texts(app.sidebar.markdown)
+    assert any("laptop-policy.md: indexed" in r for r in results), results
+    assert any("empty.md: refused" in r for r in results), results
+    assert (app_data_dir / "uploads" / "acme" / "laptop-policy.md").read_bytes() == NEW_DOC
+    assert not (app_data_dir / "uploads" / "acme" / "empty.md").exists()
+
+    after = int(next(m.value for m in app.sidebar.metric if m.label == "Documents"))
+    assert after == before + 1
+    listed = " ".join(texts(app.sidebar.markdown))
+    assert "laptop-policy.md" in listed  # in "Documents in scope"
+    ask(app, "What must a laptop have before it joins the VPN?")
+    assert "Orchid-12" in app.chat_message[-1].markdown[0].value
+
+
+def test_feedback_is_stored_with_its_comment_and_survives_reruns(app, app_data_dir):
+    ask(app, "How big should a pull request be?")
+    app.feedback[0].set_value(0).run()  # thumbs down
+    store = FeedbackStore(Settings(data_dir=app_data_dir))
+    answer_id = app.feedback[0].key.removeprefix("fb-")
+    record = store.latest()[answer_id]
+    assert record.rating == "down" and record.question == "How big should a pull request be?"
+    assert record.sources and record.sources[0] == "code-review.md"
+
+    comment = "Should also cite playbooks/on-call.md"
+    app.text_input(key=f"fbc-{answer_id}").input(comment).run()
+    assert store.latest()[answer_id].comment == comment
+    app.run()  # an unrelated rerun keeps the rating on screen
+    assert app.feedback[0].value == 0
+    assert "Thanks: your feedback is saved." in texts(app.caption)
+
+    lines, _ = write_eval_cases(Settings(data_dir=app_data_dir))
+    assert any(comment in line and "playbooks/on-call.md" in line for line in lines)
+
+
+def test_memo_from_the_conversation_downloads_as_markdown_and_docx(app):
+    ask(app, "How big should a pull request be?")
+    app.session_state["view"] = "Recommendation memo"
+    app.run()
+    assert not app.chat_input, "the memo view has no chat box"
+    app.text_input(key="memo-topic").input("Code review practice for a small team").run()
+    app.button(key="draft-memo").click().run()
+    assert not app.exception and not app.error, (app.exception, app.error)
+
+    labels = {b.key: b.label for b in app.download_button}
+    assert labels == {"memo-md": "Markdown", "memo-docx": "Word (.docx)"}
+    _, files = app.session_state["memos"]["playbook"]
+    markdown = files["md"]
+    for heading in [*SECTIONS, "Sources"]:
+        assert f"\n## {heading}\n" in markdown
+    assert "Offline draft" in markdown
+    cited = {int(n) for n in re.findall(r"\[(\d+)\]", markdown.split("## Sources")[0])}
+    listed = {int(n) for n in re.findall(r"^- \[(\d+)\]", markdown, flags=re.M)}
+    assert cited and cited == listed
+
+    document = docx.Document(io.BytesIO(files["docx"]))
+    headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
+    assert headings == [*SECTIONS, "Sources"]
+
+    app.selectbox(key="client").set_value("acme").run()
+    assert not app.download_button, "another scope's memo is never shown"

@@ -1,0 +1,188 @@
+"""The real thing: `streamlit run app.py` on loopback, driven by headless Debian Chromium."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from advisor.service import Advisor
+from advisor.settings import Settings
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = ROOT / "artifacts"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+QUESTION = "What caused the September payment outage?"
+
+
+@pytest.fixture(scope="module")
+def sample_index(tmp_path_factory, embeddings) -> Path:
+    """The sample corpus in data/, indexed like a CTO would: playbooks, then each client."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/install_browser.sh (apt-get chromium)")
+    pytest.importorskip("playwright", reason="install the dev extra: pip install -e '.[dev]'")
+    data_dir = tmp_path_factory.mktemp("browser-data")
+    advisor = Advisor(Settings(data_dir=data_dir), embeddings=embeddings)
+    advisor.ingest([ROOT / "data" / "playbooks"])
+    for client in ("ledgerly", "haulwise"):
+        advisor.ingest([ROOT / "data" / "clients" / client], client=client)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def server(sample_index, tmp_path_factory):
+    """`streamlit run app.py` on a free loopback port; yields (url, monotonic launch time)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    # Run from a clean folder holding only our Streamlit config, so no developer .env leaks in.
+    cwd = tmp_path_factory.mktemp("browser-cwd")
+    shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ADVISOR_"))}
+    env["ADVISOR_DATA_DIR"] = str(sample_index)
+    log = open(cwd / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
+         "--server.port", str(port), "--server.address", "127.0.0.1"],
+        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_healthy(url, proc, timeout=60)
+        yield url, started
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+        ARTIFACTS.mkdir(exist_ok=True)
+        shutil.copy(cwd / "streamlit.log", ARTIFACTS / "browser-streamlit.log")
+
+
+def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"streamlit exited with {proc.returncode}; see the log artifact")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
+                if response.read().strip() == b"ok":
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise TimeoutError(f"streamlit did not become healthy within {timeout}s")
+
+
+def test_question_gets_a_cited_answer_in_a_real_browser(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, started = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 900})
+            page.goto(url)
+            # Ready means the page rendered past the model load: the scope selector is there.
+            expect(page.get_by_role("heading", name="CTO Advisor", level=1)).to_be_visible(
+                timeout=30_000
+            )
+            expect(page.get_by_text("Ask a question in plain words")).to_be_visible(timeout=30_000)
+            expect(page.get_by_test_id("stChatInputTextArea")).to_be_editable()
+            ready = time.monotonic() - started
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_test_id("stMetricValue").first).to_have_text(re.compile(r"\d+"))
+            expect(page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=30_000)
+            page.screenshot(path=str(ARTIFACTS / "browser-first-page.png"))
+
+            sidebar.get_by_test_id("stSelectbox").first.click()
+            page.get_by_role("option", name="ledgerly").click()
+            expect(page.get_by_text("Scope: ledgerly documents + playbooks")).to_be_visible()
+
+            box = page.get_by_test_id("stChatInputTextArea")
+            box.fill(QUESTION)
+            asked = time.monotonic()
+            box.press("Enter")
+
+            answer = page.get_by_test_id("stChatMessage").nth(1)
+            expect(answer).to_contain_text("[1]", timeout=30_000)
+            expect(answer.get_by_text("Sources (", exact=False)).to_be_visible(timeout=30_000)
+            answered = time.monotonic() - asked
+            cards = answer.locator("[class*='st-key-src-']")
+            expect(cards.first).to_contain_text("[1]")
+            expect(answer.get_by_text("Client: ledgerly").first).to_be_visible()
+            expect(answer.get_by_role("button", name="Download file").first).to_be_visible()
+            # Streamlit scrolls inside its own container: a tall viewport shows the whole chat.
+            page.set_viewport_size({"width": 1366, "height": 2000})
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "browser-chat.png"))
+
+            page.set_viewport_size({"width": 1366, "height": 1600})
+            page.get_by_role("tab", name="Recommendation memo").click()
+            page.get_by_role("button", name="Draft memo").click()
+            memo_button = page.get_by_role("button", name="Word (.docx)")
+            expect(memo_button).to_be_visible(timeout=30_000)
+            expect(page.get_by_role("heading", name="Next steps")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "browser-memo.png"))
+            page.get_by_role("tab", name="Chat").click()
+
+            text = answer.inner_text()
+            assert "haulwise" not in text.lower(), "another client's documents must never show"
+            assert "Traceback" not in page.content()
+        finally:
+            browser.close()
+    print(f"first page ready {ready:.1f}s after launch; answer shown {answered:.1f}s after Enter")
+    assert ready < 30, ready  # the 10 s target is for an idle machine; CI runners vary
+    assert answered < 10, answered
+
+
+def test_upload_is_indexed_in_the_running_server(server):
+    """Ingestion uses worker processes: check they start under `streamlit run` too."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 1400})
+            page.goto(url)
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_text("Add documents")).to_be_visible(timeout=60_000)
+            sidebar.get_by_text("Add documents").click()
+            sidebar.locator("input[type=file]").set_input_files(
+                [
+                    {"name": "laptop-policy.md", "mimeType": "text/markdown", "buffer": DOC},
+                    {"name": "notes.exe", "mimeType": "text/plain", "buffer": b"x"},
+                ]
+            )
+            expect(sidebar.get_by_text("laptop-policy.md").first).to_be_visible(timeout=10_000)
+            sidebar.get_by_role("button", name="Index files").click()
+            expect(sidebar.get_by_text("laptop-policy.md: indexed")).to_be_visible(timeout=60_000)
+            expect(sidebar.get_by_text("Documents in scope (11)")).to_be_visible()
+            page.screenshot(path=str(ARTIFACTS / "browser-upload.png"))
+        finally:
+            browser.close()
+
+
+DOC = b"# Laptop policy\n\nEvery laptop needs full-disk encryption before it joins the VPN.\n"
