@@ -131,8 +131,8 @@ class Answerer:
         citations = []
         for n, (idx, group) in enumerate(group_by_passage(sentences), start=1):
             p = context[idx]
-            body = " ".join(s.text for s in group)
-            parts.append(f"**{_where(p)}** ({scope_label(p.scope)})\n{body} [{n}]")
+            body = " ".join(_as_sentence(s.text) for s in group)
+            parts.append(f"**{_where(p)}** ({scope_label(p.scope)})  \n{body} [{n}]")
             citations.append(citation_for(n, p, snippet=body))
         return Answer(
             answer="\n\n".join(parts),
@@ -177,6 +177,11 @@ class Answerer:
             passages=retrieval.passages,
             invented_markers=markers.invented,
         )
+
+
+def _as_sentence(text: str) -> str:
+    """List items and slide bullets get a full stop, so that quoted points don't run together."""
+    return text if text.endswith((".", "!", "?", ":", ";", "...")) else f"{text}."
 
 
 def _present(text: str) -> str:

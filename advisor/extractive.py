@@ -18,7 +18,7 @@ from advisor.models import Passage
 
 _BULLET = re.compile(r"^\s*(?:[-*+•▪◦]|\d{1,2}[.)]|[a-z][.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
-_CODE_CHARS = set('{}[]<>"=;|\\`$')
+_CODE_CHARS = set('{}[]<>"=;|\\`')
 _MIN_CHARS = 12
 _MAX_CHARS = 400
 BUDGETS = (130, 55, 30)  # words per passage, by rank; about 250 in all

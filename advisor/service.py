@@ -6,6 +6,7 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
+from advisor.errors import ConfigError
 from advisor.models import Answer, Passage
 from advisor.settings import PLAYBOOK_SCOPE, Settings, get_settings
 from advisor.store import Store, open_store
@@ -110,6 +111,15 @@ class Advisor:
     def clients(self) -> list[str]:
         """Client names that have documents in the index."""
         return sorted({r["scope"] for r in self.store.source_stats()} - {PLAYBOOK_SCOPE})
+
+    def require_client(self, client: str | None) -> None:
+        """Refuse an unknown client: a typo would otherwise answer from the playbooks alone."""
+        if client and client not in (known := self.clients()):
+            raise ConfigError(
+                f"no documents for client {client!r}: known clients are "
+                f"{', '.join(known) or 'none'} (index theirs with "
+                f"`cto-advisor ingest PATH --client {client}`)"
+            )
 
     def status(self) -> dict[str, Any]:
         """Counts and settings for `status --json` and the app's sidebar."""

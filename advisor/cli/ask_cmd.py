@@ -28,6 +28,7 @@ def ask(
 
     settings = settings_from_cli(mode="offline" if offline else None)
     advisor = Advisor(settings)
+    advisor.require_client(client)
     stream = advisor.ask_stream(question, client=client)
     if as_json:
         answer = stream.result()

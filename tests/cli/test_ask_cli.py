@@ -1,0 +1,78 @@
+"""`cto-advisor ask` as a user runs it: a real subprocess on an index built by the CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from advisor.service import Advisor
+from advisor.settings import Settings
+from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, index_corpus, write_corpus
+
+
+def run_cli(*args: str, data_dir) -> subprocess.CompletedProcess:
+    env = os.environ | {"ADVISOR_DATA_DIR": str(data_dir)}
+    return subprocess.run(
+        [sys.executable, "-c", "from advisor.cli import main; main()", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def data_dir(tmp_path_factory, embeddings):
+    """Indexed in-process (the ingest CLI has its own tests); only `ask` runs as a subprocess."""
+    root = write_corpus(tmp_path_factory.mktemp("corpus"))
+    data_dir = tmp_path_factory.mktemp("data")
+    index_corpus(Advisor(Settings(data_dir=data_dir), embeddings=embeddings), root)
+    return data_dir
+
+
+def test_ask_json_follows_the_contract(data_dir):
+    done = run_cli(
+        "ask",
+        "Which pager does our on-call engineer carry?",
+        "--client",
+        "acme",
+        "--json",
+        data_dir=data_dir,
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert set(answer) == {"answer", "abstained", "mode", "citations"}
+    assert answer["mode"] == "offline" and answer["abstained"] is False
+    assert ACME_FACT in answer["answer"] and GLOBEX_FACT not in done.stdout
+    citation = answer["citations"][0]
+    assert set(citation) == {
+        "n",
+        "source",
+        "title",
+        "section",
+        "page",
+        "slide",
+        "snippet",
+        "scope",
+        "score",
+    }
+    assert citation["scope"] == "acme" and citation["source"] == "on-call.md"
+
+
+def test_ask_streams_text_then_lists_sources(data_dir):
+    done = run_cli("ask", "How big should a pull request be?", data_dir=data_dir)
+    assert done.returncode == 0, done.stderr
+    assert "400 lines" in done.stdout
+    assert "Sources" in done.stdout and "code-review.md" in done.stdout
+
+
+def test_unknown_client_is_refused_with_the_fix(data_dir):
+    done = run_cli("ask", "Who is on call?", "--client", "acmee", data_dir=data_dir)
+    assert done.returncode == 2
+    assert "no documents for client 'acmee'" in done.stderr
+    assert "known clients are acme, globex" in done.stderr
+    assert "--client acmee" in done.stderr
