@@ -8,6 +8,7 @@ _OFFLINE_DEFAULTS = {
     "TRANSFORMERS_OFFLINE": "1",
     "HF_HUB_DISABLE_TELEMETRY": "1",
     "TOKENIZERS_PARALLELISM": "false",
+    "HF_HUB_DISABLE_PROGRESS_BARS": "1",  # no "Loading weights" bar on every start
     # unstructured: no usage ping, no notice banner.
     "DO_NOT_TRACK": "1",
     "UNSTRUCTURED_DISABLE_NOTICE": "1",
