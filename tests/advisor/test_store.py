@@ -1,0 +1,96 @@
+"""The Chroma store: embedded by default, a `chroma run` server when configured, and a clear
+refusal when the index was built with another embedding model."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from advisor.errors import EmbeddingMismatchError, StoreError
+from advisor.service import Advisor
+from advisor.settings import Settings
+from advisor.store import Store
+from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, index_corpus, write_corpus
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real Chroma server (`chroma run`, installed with chromadb) on loopback."""
+    chroma = Path(sys.executable).with_name("chroma")
+    if not chroma.exists():
+        chroma = Path(shutil.which("chroma") or "")
+    assert chroma.exists(), "the `chroma` command comes with chromadb"
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            str(chroma),
+            "run",
+            "--path",
+            str(tmp_path / "server"),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        pytest.fail("chroma run did not start within 60 s")
+    yield port
+    proc.terminate()
+    proc.wait(timeout=30)
+
+
+def test_server_mode_indexes_and_answers_with_scoping(tmp_path, chroma_server, embeddings):
+    settings = Settings(
+        data_dir=tmp_path / "data", chroma_host="127.0.0.1", chroma_port=chroma_server
+    )
+    advisor = Advisor(settings, embeddings=embeddings)
+    index_corpus(advisor, write_corpus(tmp_path / "corpus"))
+
+    status = advisor.status()
+    assert status["store"] == f"http://127.0.0.1:{chroma_server}"
+    assert status["clients"] == ["acme", "globex"] and status["documents"] == 5
+    assert not (tmp_path / "data" / "chroma").exists(), "server mode must not create a local store"
+
+    answer = advisor.ask("Which pager does the on-call engineer carry?", client="globex")
+    assert all(p.scope in ("playbook", "globex") for p in answer.passages)
+    assert ACME_FACT not in answer.answer
+    assert GLOBEX_FACT in " ".join(p.text for p in advisor.retrieve("Quasar", client="globex"))
+
+
+def test_unreachable_server_says_how_to_fix_it(tmp_path):
+    settings = Settings(data_dir=tmp_path, chroma_host="127.0.0.1", chroma_port=free_port())
+    with pytest.raises(StoreError, match="chroma run --path DIR --port"):
+        Store(settings, "all-MiniLM-L6-v2", 384)
+
+
+def test_index_built_with_another_model_is_refused_with_the_fix(tmp_path):
+    settings = Settings(data_dir=tmp_path)
+    Store(settings, "all-MiniLM-L6-v2", 384)
+    with pytest.raises(EmbeddingMismatchError) as raised:
+        Store(settings, "openai:text-embedding-3-small", 1536)
+    message = str(raised.value)
+    assert "ADVISOR_EMBEDDING_MODEL=all-MiniLM-L6-v2" in message
+    assert "cto-advisor reset --yes" in message
