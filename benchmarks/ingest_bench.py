@@ -1,0 +1,189 @@
+"""Ingest benchmark: cold, warm and one-file-changed runs, against the naive LangChain recipe.
+
+    python benchmarks/ingest_bench.py [--corpus DIR] [--short]
+
+Each phase runs in a fresh subprocess, so peak memory (max RSS) is per phase and the warm run
+pays its own process start-up like a real `cto-advisor ingest` would.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "dev"
+SHORT_FILES = 24
+
+
+def _rss_mb(who: int) -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def _phase_ours(corpus: Path, data_dir: Path, workers: int | None) -> dict:
+    started = time.perf_counter()
+    from advisor.runtime import configure_offline
+
+    configure_offline()
+    from advisor.settings import Settings
+    from ingest.pipeline import ingest_paths, open_lazily
+
+    overrides = {"data_dir": data_dir}
+    if workers is not None:
+        overrides["parse_workers"] = workers
+    settings = Settings(**overrides)
+    store, embeddings = open_lazily(settings)
+    t0 = time.perf_counter()
+    report = ingest_paths(
+        [corpus], client=None, settings=settings, embeddings=embeddings, store=store
+    )
+    seconds = time.perf_counter() - t0
+    return {
+        "files": len(report.files),
+        "chunks": store.count(),
+        "written": report.embedded,
+        "parsed": report.parsed,
+        "counts": report.counts,
+        "seconds": seconds,
+        "process_seconds": time.perf_counter() - started,
+    }
+
+
+def _phase_naive(corpus: Path, data_dir: Path) -> dict:
+    started = time.perf_counter()
+    from advisor.runtime import configure_offline
+
+    configure_offline()
+    from langchain_chroma import Chroma
+    from langchain_core.documents import Document
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    from advisor.embeddings import load_embeddings
+    from advisor.settings import Settings
+
+    t0 = time.perf_counter()
+    embeddings = load_embeddings(Settings(data_dir=data_dir))
+    docs = [
+        Document(p.read_text(errors="ignore"), metadata={"source": str(p.relative_to(corpus))})
+        for p in sorted(corpus.rglob("*"))
+        if p.is_file()
+    ]
+    chunks = RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200).split_documents(
+        docs
+    )
+    Chroma.from_documents(
+        chunks,
+        embedding=embeddings,
+        persist_directory=str(data_dir / "naive"),
+        collection_name="naive",
+    )
+    return {
+        "files": len(docs),
+        "chunks": len(chunks),
+        "written": len(chunks),
+        "parsed": len(docs),
+        "seconds": time.perf_counter() - t0,
+        "process_seconds": time.perf_counter() - started,
+    }
+
+
+def _run_phase(args: list[str]) -> dict:
+    """Run one phase in a fresh interpreter and return its measurements."""
+    out = subprocess.run(
+        [sys.executable, __file__, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=ROOT,
+    )
+    if out.returncode != 0:
+        sys.stderr.write(out.stderr)
+        raise SystemExit(f"phase {args} failed with exit code {out.returncode}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _copy_corpus(src: Path, dest: Path, short: bool) -> Path:
+    files = sorted(p for p in src.rglob("*") if p.is_file() and not p.name.startswith("."))
+    if short:
+        # A spread of small files, so the short run stays well under CI's time budget.
+        files = sorted(files, key=lambda p: p.stat().st_size)[: SHORT_FILES * 2 : 2]
+    for path in files:
+        target = dest / path.relative_to(src)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, target)
+    return dest
+
+
+def _change_one_file(corpus: Path) -> Path:
+    path = next(p for p in sorted(corpus.rglob("*.md")))
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("\n\n## Benchmark addendum\n\nThis paragraph was added to measure re-ingest.\n")
+    return path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--short", action="store_true", help=f"only {SHORT_FILES} small files")
+    parser.add_argument("--workers", type=int, default=None, help="override parse_workers")
+    parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--phase", choices=["ours", "naive"], help=argparse.SUPPRESS)
+    parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.phase:
+        fn = _phase_ours if args.phase == "ours" else _phase_naive
+        extra = (args.workers,) if args.phase == "ours" else ()
+        result = fn(args.corpus, args.data_dir, *extra)
+        result["peak_rss_mb"] = round(_rss_mb(resource.RUSAGE_SELF), 1)
+        result["peak_rss_children_mb"] = round(_rss_mb(resource.RUSAGE_CHILDREN), 1)
+        print(json.dumps(result))
+        return
+
+    if not args.corpus.is_dir():
+        raise SystemExit(f"corpus not found: {args.corpus} (pass --corpus DIR)")
+    with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
+        tmp_path = Path(tmp)
+        corpus = _copy_corpus(args.corpus, tmp_path / "corpus", args.short)
+        data_dir = tmp_path / "data"
+        ours = ["--phase", "ours", "--corpus", str(corpus), "--data-dir", str(data_dir)]
+        if args.workers is not None:
+            ours += ["--workers", str(args.workers)]
+        rows = [("cold ingest", _run_phase(ours)), ("warm re-ingest", _run_phase(ours))]
+        changed = _change_one_file(corpus)
+        rows.append((f"1 changed ({changed.name})", _run_phase(ours)))
+        if not args.skip_naive:
+            naive = ["--phase", "naive", "--corpus", str(corpus), "--data-dir", str(tmp_path)]
+            rows.append(("naive LangChain", _run_phase(naive)))
+
+    size = sum(p.stat().st_size for p in args.corpus.rglob("*") if p.is_file())
+    print(f"corpus: {args.corpus} ({'short subset' if args.short else f'{size / 1e6:.2f} MB'})")
+    header = (
+        f"{'phase':<34}{'files':>6}{'chunks':>8}{'written':>8}{'seconds':>9}{'chunks/s':>10}"
+        f"{'process s':>11}{'peak MB':>9}{'workers MB':>11}"
+    )
+    print(header)
+    print("-" * len(header))
+    for name, r in rows:
+        rate = r["written"] / r["seconds"] if r["seconds"] and r["written"] else 0.0
+        print(
+            f"{name:<34}{r['files']:>6}{r['chunks']:>8}{r['written']:>8}{r['seconds']:>9.2f}"
+            f"{rate:>10.1f}{r['process_seconds']:>11.2f}{r['peak_rss_mb']:>9.0f}"
+            f"{r['peak_rss_children_mb']:>11.0f}"
+        )
+    print(
+        "seconds: the ingest call (cold includes loading MiniLM); process s: the whole phase "
+        "after interpreter start; written: chunks embedded in that phase."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+"""The SQLite manifest: what was indexed from which file, so re-runs skip unchanged work."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from dataclasses import astuple, dataclass, fields
+from pathlib import Path
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    root TEXT NOT NULL,
+    source TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    doc_id TEXT NOT NULL,
+    sha256 TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    chunks INTEGER NOT NULL DEFAULT 0,
+    status TEXT NOT NULL,
+    reason TEXT NOT NULL DEFAULT '',
+    file_type TEXT NOT NULL DEFAULT '',
+    updated_at REAL NOT NULL,
+    PRIMARY KEY (root, source)
+);
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+# "pending" is written before the store is touched and replaced when the file is done, so a
+# pending row after a crash names exactly the documents that may be half-written.
+PENDING = "pending"
+
+
+@dataclass
+class Row:
+    """One file as last seen by ingest."""
+
+    root: str
+    source: str
+    scope: str
+    doc_id: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    chunks: int
+    status: str  # pending | indexed | failed | skipped
+    reason: str = ""
+    file_type: str = ""
+    updated_at: float = 0.0
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.root, self.source)
+
+
+_COLUMNS = ", ".join(f.name for f in fields(Row))
+_PLACEHOLDERS = ", ".join("?" for _ in fields(Row))
+
+
+class Manifest:
+    """Rows keyed by (root, source); every write commits at once (crash safety needs that)."""
+
+    def __init__(self, path: Path) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Manifest:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def rows(self) -> dict[tuple[str, str], Row]:
+        """Every row, keyed by (root, source)."""
+        cur = self.db.execute(f"SELECT {_COLUMNS} FROM files")
+        return {(r[0], r[1]): Row(*r) for r in cur}
+
+    def pending(self) -> list[Row]:
+        cur = self.db.execute(f"SELECT {_COLUMNS} FROM files WHERE status = ?", (PENDING,))
+        return [Row(*r) for r in cur]
+
+    def get_meta(self, key: str) -> str | None:
+        row = self.db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else None
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def put(self, row: Row) -> None:
+        """Insert or replace a row."""
+        row.updated_at = time.time()
+        self.db.execute(
+            f"INSERT OR REPLACE INTO files ({_COLUMNS}) VALUES ({_PLACEHOLDERS})", astuple(row)
+        )
+
+    def put_many(self, rows: list[Row]) -> None:
+        """Insert or replace rows in one transaction."""
+        now = time.time()
+        for row in rows:
+            row.updated_at = now
+        with self.db:
+            self.db.execute("BEGIN")
+            self.db.executemany(
+                f"INSERT OR REPLACE INTO files ({_COLUMNS}) VALUES ({_PLACEHOLDERS})",
+                [astuple(r) for r in rows],
+            )
+
+    def touch(self, key: tuple[str, str], mtime_ns: int) -> None:
+        """Record a new mtime for content that did not change."""
+        self.db.execute(
+            "UPDATE files SET mtime_ns = ?, updated_at = ? WHERE root = ? AND source = ?",
+            (mtime_ns, time.time(), *key),
+        )
+
+    def delete(self, key: tuple[str, str]) -> None:
+        self.db.execute("DELETE FROM files WHERE root = ? AND source = ?", key)
+
+    def set_meta(self, key: str, value: str) -> None:
+        self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))
+
+    def clear(self) -> None:
+        """Forget every file (the store they described is gone)."""
+        self.db.execute("DELETE FROM files")

@@ -1,0 +1,494 @@
+"""The ingest run: discover, skip what is unchanged, parse in parallel, embed in batches, store."""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from advisor.errors import ConfigError
+from advisor.models import Chunk
+from advisor.settings import PLAYBOOK_SCOPE, Settings
+from advisor.store import Store
+from ingest.files import Target, check_size, discover, sniff
+from ingest.manifest import PENDING, Manifest, Row
+from ingest.report import FileResult, IngestReport
+from ingest.worker import ParseOutcome, init_worker, parse_and_chunk
+
+_CLIENT_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
+# Chunks embedded together: big enough for efficient batches, small enough to commit often.
+FLUSH_CHUNKS = 128
+# Below this many files a process pool costs more (worker start-up) than it saves.
+POOL_MIN_FILES = 3
+# Files parsed per wave. Parsing and embedding alternate instead of overlapping: parser
+# processes busy beside torch's threads slowed embedding more than the overlap saved.
+WAVE_FILES = 32
+
+Progress = Callable[[int, int, str], None]
+
+
+def scope_for(client: str | None) -> str:
+    """The scope stored on chunks: "playbook" without a client, else the validated client name."""
+    if client is None:
+        return PLAYBOOK_SCOPE
+    if client == PLAYBOOK_SCOPE:
+        raise ConfigError(
+            f"{PLAYBOOK_SCOPE!r} is reserved for the shared playbooks: leave out --client to "
+            "ingest playbooks, or pick another client name"
+        )
+    if not _CLIENT_NAME.match(client):
+        raise ConfigError(
+            f"invalid client name {client!r}: use 1-64 lowercase letters, digits, '-' or '_' "
+            "(for example --client acme-corp)"
+        )
+    return client
+
+
+def parse_processes(settings: Settings) -> int:
+    """Parser processes to use: `parse_workers`, leaving two cores to the embedding model.
+
+    Parser processes next to torch slowed embedding far more than parallel parsing saved:
+    dev corpus on 2 cores, 103 s with 2 workers vs 67 s parsing in-process (naive: 80 s).
+    """
+    return max(1, min(settings.parse_workers, (os.cpu_count() or 1) - 2))
+
+
+def doc_id_for(root: str, source: str) -> str:
+    """Stable id of a document: the same (folder, relative path) always maps to the same id."""
+    return hashlib.sha1(f"{root}\n{source}".encode()).hexdigest()[:16]
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+@dataclass
+class _Work:
+    target: Target
+    scope: str
+    kind: str
+    sha256: str
+    size: int
+    mtime_ns: int
+    mtime: float
+    started: float
+
+
+@dataclass
+class _Ready:
+    work: _Work
+    outcome: ParseOutcome
+    chunks: list[Chunk]
+
+
+class _Embedder:
+    """Resolves an embeddings object or a zero-arg factory only when something needs embedding."""
+
+    def __init__(self, embeddings) -> None:
+        self._source = embeddings
+        self._model = embeddings if hasattr(embeddings, "embed_documents") else None
+        self._lock = threading.Lock()
+        self._loader: threading.Thread | None = None
+
+    def warm_up(self) -> None:
+        """Start loading the model in the background (it overlaps with parser start-up)."""
+        if self._model is None and self._loader is None:
+            self._loader = threading.Thread(target=self._resolve, daemon=True)
+            self._loader.start()
+
+    def _resolve(self):
+        with self._lock:
+            if self._model is None:
+                self._model = self._source()
+            return self._model
+
+    def embed(self, texts: list[str]) -> list[list[float]]:
+        return self._resolve().embed_documents(texts)
+
+
+class _Run:
+    def __init__(self, settings, store, manifest, embeddings, progress, on_file) -> None:
+        self.settings = settings
+        self.store = store
+        self.manifest = manifest
+        self.embedder = _Embedder(embeddings)
+        self.progress = progress
+        self.on_file = on_file
+        self.report = IngestReport()
+        self.changed = False
+        self.done = 0
+        self.total = 0
+        self.rows: dict[tuple[str, str], Row] = {}
+
+    # -- bookkeeping --------------------------------------------------------------------------
+
+    def emit(self, result: FileResult) -> None:
+        self.report.add(result)
+        self.done += 1
+        if self.progress is not None:
+            self.progress(self.done, self.total, result.source)
+        if self.on_file is not None:
+            self.on_file(result)
+
+    def check_store(self) -> None:
+        """Forget the manifest if it describes another store, or a store that was emptied."""
+        store = self.store
+        identity = f"{store.location()}#{self.settings.collection}#{store.embedding_model}"
+        rows = self.manifest.rows()
+        indexed = any(r.status == "indexed" and r.chunks for r in rows.values())
+        if self.manifest.get_meta("store") != identity or (indexed and self.store.count() == 0):
+            self.manifest.clear()
+            self.manifest.set_meta("store", identity)
+
+    def drop(self, row: Row) -> None:
+        """Remove a document's chunks and its manifest row, crash-safely."""
+        row.status = PENDING
+        self.manifest.put(row)
+        self.store.delete_docs([row.doc_id])
+        self.manifest.delete(row.key)
+        self.changed = True
+
+    def recover(self) -> list[tuple[Target, str]]:
+        """Clean up documents a killed run left half-written; return the files to redo."""
+        redo = []
+        for row in self.manifest.pending():
+            self.drop(row)
+            self.report.recovered += 1
+            path = Path(row.root) / row.source
+            if path.is_file():
+                redo.append((Target(path, Path(row.root), row.source), row.scope))
+        return redo
+
+    # -- the run ------------------------------------------------------------------------------
+
+    def run(self, paths: Iterable, scope: str) -> IngestReport:
+        started = time.perf_counter()
+        walk = discover(paths, data_dir=self.settings.data_dir)
+        self.check_store()
+        items = [(t, scope) for t in walk.targets]
+        seen = {(str(t.root), t.source) for t in walk.targets}
+        items += [(t, s) for t, s in self.recover() if (str(t.root), t.source) not in seen]
+        rows = self.rows = self.manifest.rows()
+        gone = [
+            row
+            for folder in map(str, walk.folders)
+            for key, row in rows.items()
+            if key[0] == folder and key not in seen and row.status != PENDING
+        ]
+        self.total = len(items) + len(gone)
+        if self.progress is not None:
+            self.progress(0, self.total, "")
+
+        try:
+            for row in gone:
+                self.remove(row)
+            work = [w for w in (self.classify_safely(t, s, rows) for t, s in items) if w]
+            self.process(work)
+        finally:
+            # Even an interrupted run may have changed the store: derived indexes must rebuild.
+            if self.changed:
+                self.store.bump_generation()
+        self.report.seconds = time.perf_counter() - started
+        return self.report
+
+    def remove(self, row: Row) -> None:
+        """A file that left its folder: its chunks go too."""
+        t0 = time.perf_counter()
+        self.drop(row)
+        path = str(Path(row.root) / row.source)
+        self.emit(
+            FileResult(
+                path,
+                row.source,
+                row.scope,
+                "removed",
+                "no longer in the folder",
+                seconds=time.perf_counter() - t0,
+            )
+        )
+
+    def classify_safely(self, target: Target, scope: str, rows: dict) -> _Work | None:
+        try:
+            return self.classify(target, scope, rows)
+        except OSError as exc:  # vanished since the walk, unreadable, permission denied
+            reason = (
+                f"cannot read the file ({exc.strerror or exc}): check it exists and is readable"
+            )
+            self.emit(FileResult(str(target.path), target.source, scope, "failed", reason))
+            return None
+
+    def classify(self, target: Target, scope: str, rows: dict) -> _Work | None:
+        """Settle unchanged, oversize and unreadable files; return the rest as parse work."""
+        t0 = time.perf_counter()
+        key = (str(target.root), target.source)
+        row = rows.get(key)
+        stat = target.path.stat()
+
+        def settle(status, reason="", chunks=0) -> None:
+            self.emit(
+                FileResult(
+                    str(target.path),
+                    target.source,
+                    scope,
+                    status,
+                    reason,
+                    chunks,
+                    time.perf_counter() - t0,
+                )
+            )
+
+        too_big = check_size(target.path, stat.st_size, self.settings.max_file_mb)
+        if too_big:
+            settle("skipped", self._forget(row, too_big))
+            return None
+        same_scope = row is not None and row.scope == scope and row.status != PENDING
+        # Fast path: same size and mtime means same content; nothing is read.
+        if same_scope and row.size == stat.st_size and row.mtime_ns == stat.st_mtime_ns:
+            settle(*self._cached(row))
+            return None
+        sha = file_sha256(target.path)
+        if same_scope and row.sha256 == sha:
+            self.manifest.touch(key, stat.st_mtime_ns)
+            settle(*self._cached(row))
+            return None
+        sniffed = sniff(target.path)
+        if sniffed.kind is None:
+            status = "skipped" if sniffed.skip else "failed"
+            reason = self._forget(row, sniffed.skip or sniffed.fail or "unreadable")
+            self._remember(target, scope, sha, stat, status, reason)
+            settle(status, reason)
+            return None
+        return _Work(
+            target, scope, sniffed.kind, sha, stat.st_size, stat.st_mtime_ns, stat.st_mtime, t0
+        )
+
+    @staticmethod
+    def _cached(row: Row) -> tuple[str, str, int]:
+        if row.status == "indexed":
+            return "unchanged", "", row.chunks
+        return row.status, f"{row.reason} (unchanged since the last run)", 0
+
+    def _forget(self, row: Row | None, reason: str) -> str:
+        """Drop a previously indexed version of a file that can no longer be read."""
+        if row is None or row.status != "indexed":
+            if row is not None:
+                self.manifest.delete(row.key)
+            return reason
+        self.drop(row)
+        return f"{reason}; its previous version was removed from the index"
+
+    def _remember(self, target: Target, scope: str, sha: str, stat, status: str, reason: str):
+        # Failures are remembered by content, so an unchanged bad file is not parsed every run.
+        root = str(target.root)
+        self.manifest.put(
+            Row(
+                root,
+                target.source,
+                scope,
+                doc_id_for(root, target.source),
+                sha,
+                stat.st_size,
+                stat.st_mtime_ns,
+                0,
+                status,
+                reason,
+            )
+        )
+
+    # -- parsing and embedding ------------------------------------------------------------------
+
+    def process(self, work: list[_Work]) -> None:
+        budget = self.settings.chunk_tokens
+        model = self.store.embedding_model
+        batch: list[_Ready] = []
+        for item, outcome in self._parsed(work, model, budget):
+            self.report.parsed += 1
+            if outcome.error or not outcome.drafts:
+                reason = outcome.error or "no text found (scanned or image-only?)"
+                status = "failed" if outcome.error else "skipped"
+                reason = self._forget(self._row(item), reason)
+                self._remember(item.target, item.scope, item.sha256, _Stat(item), status, reason)
+                self.emit(
+                    FileResult(
+                        str(item.target.path),
+                        item.target.source,
+                        item.scope,
+                        status,
+                        reason,
+                        seconds=time.perf_counter() - item.started,
+                    )
+                )
+                continue
+            batch.append(_Ready(item, outcome, self._chunks(item, outcome)))
+            if sum(len(r.chunks) for r in batch) >= FLUSH_CHUNKS:
+                self.flush(batch)
+                batch = []
+        if batch:
+            self.flush(batch)
+
+    def _row(self, item: _Work) -> Row | None:
+        return self.rows.get((str(item.target.root), item.target.source))
+
+    def _parsed(self, work: list[_Work], model: str, budget: int) -> Iterator[tuple]:
+        """(work, outcome) pairs; in a pool, a whole wave is parsed before any is yielded."""
+        if not work:
+            return
+        self.embedder.warm_up()
+        workers = min(parse_processes(self.settings), len(work))
+        if workers <= 1 or len(work) < POOL_MIN_FILES:
+            init_worker()
+            for item in work:
+                yield item, parse_and_chunk(str(item.target.path), item.kind, model, budget)
+            return
+        # Spawn, not fork: the parent may hold torch threads, and forking those can deadlock.
+        ctx = multiprocessing.get_context("spawn")
+        # Largest files first, so one big file does not finish alone at the end of a wave.
+        queue = sorted(work, key=lambda w: -w.size)
+        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker) as pool:
+            for start in range(0, len(queue), WAVE_FILES):
+                wave = queue[start : start + WAVE_FILES]
+                futures = [
+                    pool.submit(parse_and_chunk, str(w.target.path), w.kind, model, budget)
+                    for w in wave
+                ]
+                outcomes = [_outcome(f) for f in futures]
+                yield from zip(wave, outcomes, strict=True)
+
+    def _chunks(self, item: _Work, outcome: ParseOutcome) -> list[Chunk]:
+        root = str(item.target.root)
+        doc_id = doc_id_for(root, item.target.source)
+        slides = outcome.paging == "slide"
+        return [
+            Chunk(
+                id=f"{doc_id}:{i}",
+                text=d.text,
+                source=item.target.source,
+                root=root,
+                doc_id=doc_id,
+                title=outcome.title,
+                section=d.section,
+                page=None if slides else d.page,
+                slide=d.page if slides else None,
+                scope=item.scope,
+                sha256=item.sha256,
+                chunk_index=i,
+                mtime=item.mtime,
+                file_type=item.kind,
+            )
+            for i, d in enumerate(outcome.drafts)
+        ]
+
+    def flush(self, batch: list[_Ready]) -> None:
+        """Embed a batch, then replace those documents in the store between pending and done."""
+        chunks = [c for r in batch for c in r.chunks]
+        # Embed before touching anything: a failing embedding endpoint leaves the index as it was.
+        vectors = self.embedder.embed([c.context_text() for c in chunks])
+        rows = [
+            Row(
+                str(r.work.target.root),
+                r.work.target.source,
+                r.work.scope,
+                r.chunks[0].doc_id,
+                r.work.sha256,
+                r.work.size,
+                r.work.mtime_ns,
+                len(r.chunks),
+                PENDING,
+                "",
+                r.work.kind,
+            )
+            for r in batch
+        ]
+        self.manifest.put_many(rows)
+        self.changed = True
+        self.store.delete_docs([r.doc_id for r in rows])
+        self.store.upsert(chunks, vectors)
+        for row, ready in zip(rows, batch, strict=True):
+            row.status = "indexed"
+            row.reason = "; ".join(ready.outcome.notes)
+        self.manifest.put_many(rows)
+        self.report.embedded += len(chunks)
+        for row, ready in zip(rows, batch, strict=True):
+            item = ready.work
+            self.emit(
+                FileResult(
+                    str(item.target.path),
+                    item.target.source,
+                    item.scope,
+                    "indexed",
+                    row.reason,
+                    len(ready.chunks),
+                    time.perf_counter() - item.started,
+                )
+            )
+
+
+def _outcome(future: Future) -> ParseOutcome:
+    try:
+        return future.result()
+    except Exception as exc:  # a worker died (e.g. out of memory on one file)
+        return ParseOutcome(error=f"parser crashed: {exc or type(exc).__name__}")
+
+
+@dataclass
+class _Stat:
+    """The stat fields `_remember` needs, rebuilt from parse work."""
+
+    st_size: int
+    st_mtime_ns: int
+
+    def __init__(self, item: _Work) -> None:
+        self.st_size = item.size
+        self.st_mtime_ns = item.mtime_ns
+
+
+def ingest_paths(
+    paths,
+    *,
+    client: str | None,
+    settings: Settings,
+    embeddings,
+    store: Store,
+    strict: bool = False,
+    progress: Progress | None = None,
+    on_file: Callable[[FileResult], None] | None = None,
+) -> IngestReport:
+    """Index files and folders into `store`; unchanged files are neither parsed nor embedded.
+
+    `embeddings` is an Embeddings object or a zero-arg callable returning one (called only if
+    something needs embedding). `progress(done, total, source)` and `on_file(FileResult)` are
+    called as each file is settled. `strict` only affects `report.exit_code()`.
+    """
+    del strict  # the caller decides the exit code with report.exit_code(strict)
+    scope = scope_for(client)
+    if isinstance(paths, str | os.PathLike):
+        paths = [paths]
+    with Manifest(settings.manifest_path) as manifest:
+        return _Run(settings, store, manifest, embeddings, progress, on_file).run(paths, scope)
+
+
+def open_lazily(settings: Settings):
+    """The store and an embeddings factory; MiniLM is only loaded if something gets embedded.
+
+    For the packaged MiniLM the name and dimension are known without loading the weights; other
+    models are loaded (and probed) up front because the store needs their dimension.
+    """
+    from advisor.embeddings import MiniLMEmbeddings, load_embeddings
+    from ingest.tokens import is_minilm
+
+    if is_minilm(settings.embedding_model):
+        store = Store(settings, MiniLMEmbeddings.name, MiniLMEmbeddings.dimension)
+        return store, lambda: load_embeddings(settings)
+    embeddings = load_embeddings(settings)
+    return Store(settings, embeddings.name, embeddings.dimension), embeddings

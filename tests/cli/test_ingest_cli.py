@@ -1,0 +1,87 @@
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import advisor.cli.ingest_cmd  # noqa: F401  (registers the commands)
+from advisor.cli.base import app
+from advisor.errors import ConfigError
+
+BODY = "Postmortems are blameless and published within five working days of the incident."
+
+
+@pytest.fixture
+def runner(embeddings, monkeypatch):
+    # The session's MiniLM is reused through load_embeddings' per-process cache.
+    monkeypatch.setenv("ADVISOR_PARSE_WORKERS", "1")
+    return CliRunner()
+
+
+@pytest.fixture
+def docs(tmp_path):
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "postmortems.md").write_text(f"---\ntitle: Postmortems\n---\n## Timing\n\n{BODY}\n")
+    (root / "broken.pdf").write_bytes(b"this is not a pdf")
+    return root
+
+
+def test_ingest_prints_a_summary_and_status_reports_the_index(runner, docs):
+    result = runner.invoke(app, ["ingest", str(docs), "--client", "acme"])
+    assert result.exit_code == 0, result.output
+    assert "1 indexed" in result.output and "1 failed" in result.output
+    assert "broken.pdf" in result.output and "%PDF-" in result.output
+
+    status = runner.invoke(app, ["status", "--json"])
+    assert status.exit_code == 0, status.output
+    info = json.loads(status.output)
+    assert info["documents"] == 1 and info["chunks"] == 1
+    assert info["clients"] == ["acme"]
+    assert info["embedding_model"] == "all-MiniLM-L6-v2"
+    assert info["sources"] == [
+        {
+            "source": "postmortems.md",
+            "scope": "acme",
+            "chunks": 1,
+            "pages": None,
+            "title": "Postmortems",
+        }
+    ]
+
+    human = runner.invoke(app, ["status"])
+    assert "postmortems.md" in human.output and "acme" in human.output
+
+    again = runner.invoke(app, ["ingest", str(docs), "--client", "acme", "--json"])
+    report = json.loads(again.output)
+    assert report["counts"]["unchanged"] == 1 and report["parsed"] == 0
+
+
+def test_strict_and_nothing_indexed_exit_codes(runner, docs, tmp_path):
+    assert runner.invoke(app, ["ingest", str(docs), "--strict"]).exit_code == 1
+    only_bad = tmp_path / "bad"
+    only_bad.mkdir()
+    (only_bad / "x.docx").write_bytes(b"not a zip")
+    result = runner.invoke(app, ["ingest", str(only_bad)])
+    assert result.exit_code == 1
+    assert "nothing could be indexed" in result.output
+
+
+def test_invalid_client_is_a_domain_error(runner, docs):
+    result = runner.invoke(app, ["ingest", str(docs), "--client", "playbook"])
+    assert isinstance(result.exception, ConfigError)
+    assert "reserved" in str(result.exception)
+
+
+def test_reset_needs_yes_then_empties_the_index(runner, docs, tmp_path):
+    assert runner.invoke(app, ["ingest", str(docs)]).exit_code == 0
+    refused = runner.invoke(app, ["reset"])
+    assert refused.exit_code == 1 and "--yes" in refused.output
+    assert json.loads(runner.invoke(app, ["status", "--json"]).output)["chunks"] == 1
+
+    done = runner.invoke(app, ["reset", "--yes"])
+    assert done.exit_code == 0, done.output
+    assert not (tmp_path / "advisor-data" / "manifest.sqlite").exists()
+    assert json.loads(runner.invoke(app, ["status", "--json"]).output)["chunks"] == 0
+    # After a reset everything is indexed again, not "unchanged".
+    report = json.loads(runner.invoke(app, ["ingest", str(docs), "--json"]).output)
+    assert report["counts"]["indexed"] == 1
