@@ -57,7 +57,9 @@ def main() -> None:
             answer_ms.append((t2 - t1) * 1000)
 
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"corpus {args.corpus} ({advisor.store.count()} chunks), {len(questions)} questions x {rounds}")
+    print(
+        f"corpus {args.corpus} ({advisor.store.count()} chunks), {len(questions)} questions x {rounds}"
+    )
     print(f"index ready (model load + incremental ingest check) in {ready:.1f} s")
     print(f"{'':28s} {'p50':>8s} {'p95':>8s} {'max':>8s} {'mean':>8s}")
     for name, values in (("retrieval (ms)", retrieval_ms), ("retrieval + answer (ms)", answer_ms)):
