@@ -48,6 +48,8 @@ def _lines(text: str) -> list[str]:
     run: list[str] = []
 
     def close_run() -> None:
+        if len(run) == 1 and not (out and out[-1].endswith(":")):
+            run.clear()  # a lone short line between paragraphs is a label or heading, not a point
         if run:
             items = ", ".join(run)
             if out and out[-1].endswith(":"):

@@ -43,11 +43,6 @@ class HybridRetriever:
         self._lexical: dict[tuple[str, ...], tuple[int, LexicalIndex]] = {}
         self._lock = threading.Lock()
 
-    def invalidate(self) -> None:
-        """Forget in-memory lexical indexes (the store changed)."""
-        with self._lock:
-            self._lexical.clear()
-
     def lexical(self, scopes: list[str]) -> LexicalIndex:
         """The BM25 index of exactly these scopes, rebuilt only when the store changed."""
         key = tuple(sorted(set(scopes)))

@@ -54,7 +54,7 @@ class Advisor:
 
     @cached_property
     def store(self) -> Store:
-        return self._store or open_store(self.settings, self.embeddings)
+        return self._store or open_store(self.settings, self._embeddings)
 
     @cached_property
     def retriever(self):
@@ -97,15 +97,15 @@ class Advisor:
         """Parse, chunk, embed and store files or folders; returns the run's report."""
         from ingest.pipeline import ingest_paths
 
+        # The model is loaded only if some file actually needs embedding.
         report = ingest_paths(
             paths,
             client=client,
             settings=self.settings,
-            embeddings=self.embeddings,
+            embeddings=self._embeddings or (lambda: self.embeddings),
             store=self.store,
             **options,
         )
-        self.retriever.invalidate()
         return report
 
     def clients(self) -> list[str]:
@@ -128,7 +128,7 @@ class Advisor:
             "documents": len(sources),
             "chunks": self.store.count(),
             "clients": sorted({r["scope"] for r in sources} - {PLAYBOOK_SCOPE}),
-            "embedding_model": self.embeddings.name,
+            "embedding_model": self.store.embedding_model,
             "store": self.store.location(),
             "last_ingest": self.store.updated_at,
             "sources": [

@@ -205,9 +205,15 @@ class Store:
 
 
 def open_store(settings: Settings, embeddings=None) -> Store:
-    """The store for the configured embedding model (loads the model unless given)."""
-    if embeddings is None:
-        from advisor.embeddings import load_embeddings
+    """The store for the configured embedding model.
 
-        embeddings = load_embeddings(settings)
+    The packaged MiniLM's name and dimension are known without loading its weights, so status,
+    warm re-ingests and app start-up never pay for the model; other models are loaded (and probed
+    for their dimension) unless given.
+    """
+    from advisor.embeddings import MiniLMEmbeddings, is_packaged_minilm, load_embeddings
+
+    if embeddings is None and is_packaged_minilm(settings.embedding_model):
+        return Store(settings, MiniLMEmbeddings.name, MiniLMEmbeddings.dimension)
+    embeddings = embeddings or load_embeddings(settings)
     return Store(settings, embeddings.name, embeddings.dimension)

@@ -479,16 +479,11 @@ def ingest_paths(
 
 
 def open_lazily(settings: Settings):
-    """The store and an embeddings factory; MiniLM is only loaded if something gets embedded.
+    """The store and an embeddings factory; MiniLM is only loaded if something gets embedded."""
+    from advisor.embeddings import is_packaged_minilm, load_embeddings
+    from advisor.store import open_store
 
-    For the packaged MiniLM the name and dimension are known without loading the weights; other
-    models are loaded (and probed) up front because the store needs their dimension.
-    """
-    from advisor.embeddings import MiniLMEmbeddings, load_embeddings
-    from ingest.tokens import is_minilm
-
-    if is_minilm(settings.embedding_model):
-        store = Store(settings, MiniLMEmbeddings.name, MiniLMEmbeddings.dimension)
-        return store, lambda: load_embeddings(settings)
+    if is_packaged_minilm(settings.embedding_model):
+        return open_store(settings), lambda: load_embeddings(settings)
     embeddings = load_embeddings(settings)
-    return Store(settings, embeddings.name, embeddings.dimension), embeddings
+    return open_store(settings, embeddings), embeddings

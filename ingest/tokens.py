@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from advisor.settings import DEFAULT_EMBEDDING_MODEL
+from advisor.embeddings import is_packaged_minilm
 
 # OpenAI-style BPE averages about four characters per token on English prose.
 CHARS_PER_TOKEN = 4
@@ -15,7 +15,7 @@ class TokenCounter:
 
     def __init__(self, embedding_model: str) -> None:
         self.embedding_model = embedding_model
-        self._tokenizer = _minilm_tokenizer() if is_minilm(embedding_model) else None
+        self._tokenizer = _minilm_tokenizer() if is_packaged_minilm(embedding_model) else None
 
     def count(self, text: str) -> int:
         if not text:
@@ -30,10 +30,6 @@ class TokenCounter:
             return [self.count(t) for t in texts]
         encoded = self._tokenizer.encode_batch(texts, add_special_tokens=False)
         return [len(e.ids) for e in encoded]
-
-
-def is_minilm(name: str) -> bool:
-    return name in (DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}")
 
 
 @lru_cache(maxsize=1)

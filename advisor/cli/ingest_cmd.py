@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Annotated
 
 import typer
@@ -114,13 +113,8 @@ def status(
     """Documents, chunks, clients, embedding model and store location."""
     configure_offline()
     from advisor.service import Advisor
-    from ingest.pipeline import open_lazily
 
-    settings = settings_from_cli()
-    store, embeddings = open_lazily(settings)
-    # Status needs the model's name only; avoid loading its weights for that.
-    named = SimpleNamespace(name=store.embedding_model) if callable(embeddings) else embeddings
-    info = Advisor(settings, embeddings=named, store=store).status()
+    info = Advisor(settings_from_cli()).status()  # reads the index; never loads the model
     if as_json:
         sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
         return
