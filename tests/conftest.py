@@ -48,6 +48,21 @@ def embeddings():
 
 
 @pytest.fixture(scope="session")
+def two_clients_index(tmp_path_factory, embeddings) -> Path:
+    """The data dir of the two-client corpus (tests/advisor/corpus.py), indexed once.
+
+    Read-only for its users: a test that ingests or writes app state builds its own.
+    """
+    from advisor.service import Advisor
+    from tests.advisor.corpus import index_corpus, write_corpus
+
+    root = write_corpus(tmp_path_factory.mktemp("two-clients-corpus"))
+    data_dir = tmp_path_factory.mktemp("two-clients-data")
+    index_corpus(Advisor(Settings(data_dir=data_dir), embeddings=embeddings), root)
+    return data_dir
+
+
+@pytest.fixture(scope="session")
 def shared_corpora() -> Path:
     if not SHARED.exists():
         pytest.skip(f"shared corpora not found at {SHARED}")

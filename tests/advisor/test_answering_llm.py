@@ -9,17 +9,13 @@ import pytest
 from advisor.prompts import load_prompt
 from advisor.service import Advisor
 from advisor.settings import Settings
-from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, INJECTION, index_corpus, write_corpus
+from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, INJECTION
 from tests.fakes.openai_server import FakeOpenAI, messages_text
 
 
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory, embeddings):
-    """One index of the two-client corpus, shared by this module's tests."""
-    root = write_corpus(tmp_path_factory.mktemp("corpus"))
-    data_dir = tmp_path_factory.mktemp("data")
-    index_corpus(Advisor(Settings(data_dir=data_dir), embeddings=embeddings), root)
-    return data_dir
+@pytest.fixture
+def indexed(two_clients_index):
+    return two_clients_index
 
 
 def make_advisor(indexed, embeddings, server: FakeOpenAI | None, **overrides) -> Advisor:

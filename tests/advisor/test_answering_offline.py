@@ -8,15 +8,12 @@ import pytest
 
 from advisor.service import Advisor
 from advisor.settings import Settings
-from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, index_corpus, write_corpus
+from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT
 
 
 @pytest.fixture(scope="module")
-def advisor(tmp_path_factory, embeddings):
-    root = write_corpus(tmp_path_factory.mktemp("corpus"))
-    advisor = Advisor(Settings(data_dir=tmp_path_factory.mktemp("data")), embeddings=embeddings)
-    index_corpus(advisor, root)
-    return advisor
+def advisor(two_clients_index, embeddings):
+    return Advisor(Settings(data_dir=two_clients_index), embeddings=embeddings)
 
 
 def test_offline_answer_is_a_short_cited_brief(advisor):

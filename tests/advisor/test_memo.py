@@ -24,18 +24,15 @@ from advisor.memo import (
 )
 from advisor.service import Advisor
 from advisor.settings import Settings
-from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, INJECTION, index_corpus, write_corpus
+from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, INJECTION
 from tests.fakes.openai_server import FakeOpenAI, messages_text
 
 TOPIC = "How should we run on-call for a small team?"
 
 
-@pytest.fixture(scope="module")
-def indexed(tmp_path_factory, embeddings):
-    root = write_corpus(tmp_path_factory.mktemp("memo-corpus"))
-    data_dir = tmp_path_factory.mktemp("memo-data")
-    index_corpus(Advisor(Settings(data_dir=data_dir), embeddings=embeddings), root)
-    return data_dir
+@pytest.fixture
+def indexed(two_clients_index):
+    return two_clients_index
 
 
 def offline(indexed, embeddings) -> Advisor:

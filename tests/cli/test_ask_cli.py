@@ -9,9 +9,7 @@ import sys
 
 import pytest
 
-from advisor.service import Advisor
-from advisor.settings import Settings
-from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, index_corpus, write_corpus
+from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT
 
 
 def run_cli(*args: str, data_dir) -> subprocess.CompletedProcess:
@@ -25,13 +23,9 @@ def run_cli(*args: str, data_dir) -> subprocess.CompletedProcess:
     )
 
 
-@pytest.fixture(scope="module")
-def data_dir(tmp_path_factory, embeddings):
-    """Indexed in-process (the ingest CLI has its own tests); only `ask` runs as a subprocess."""
-    root = write_corpus(tmp_path_factory.mktemp("corpus"))
-    data_dir = tmp_path_factory.mktemp("data")
-    index_corpus(Advisor(Settings(data_dir=data_dir), embeddings=embeddings), root)
-    return data_dir
+@pytest.fixture
+def data_dir(two_clients_index):
+    return two_clients_index
 
 
 def test_ask_json_follows_the_contract(data_dir):
