@@ -96,8 +96,11 @@ def _always_narrative(text: str, *args, **kwargs) -> bool:
 # -- Markdown clean-up ---------------------------------------------------------------------------
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\r?\n(.*?)\r?\n(?:---|\.\.\.)[ \t]*(?:\r?\n|\Z)", re.S)
-_ERB_ONLY_LINE = re.compile(r"^[ \t]*(?:<%.*?%>[ \t]*)+\r?\n?", re.M)
-_ERB = re.compile(r"<%.*?%>", re.S)
+# Site-generator template tags: ERB (Middleman) and Liquid/Nunjucks ({% include %}, {{ var }},
+# used by Jekyll and Eleventy handbooks). They are build instructions, not content.
+_TEMPLATE_TAG = r"(?:<%.*?%>|\{%.*?%\}|\{\{.*?\}\})"
+_ERB_ONLY_LINE = re.compile(rf"^[ \t]*(?:{_TEMPLATE_TAG}[ \t]*)+\r?\n?", re.M)
+_ERB = re.compile(_TEMPLATE_TAG, re.S)
 _ADMONITION = re.compile(r'^(?:!!!|\?\?\?\+?)[ \t]*[\w-]+(?:[ \t]+"([^"]*)")?[ \t]*$')
 
 
@@ -165,21 +168,47 @@ def _table_rows(element) -> list[list[str]] | None:
     return rows or None
 
 
+def _running_key(text: str) -> str:
+    """Running headers and footers differ only in their numbers (page 1 of 3, page 2 of 3)."""
+    return re.sub(r"\d+", "#", " ".join(text.split()).lower())
+
+
+def _page_edges(elements) -> set[int]:
+    """ids of the first and last element of each page: where running headers and footers sit."""
+    first: dict[object, int] = {}
+    last: dict[object, int] = {}
+    for el in elements:
+        page = el.metadata.page_number
+        first.setdefault(page, id(el))
+        last[page] = id(el)
+    return set(first.values()) | set(last.values())
+
+
+def _maybe_running(el, edges: set[int]) -> bool:
+    """Short text at the top or bottom of a page: a running line if it recurs on other pages."""
+    return id(el) in edges and el.category not in ("Title", "Table") and len(el.text or "") <= 120
+
+
 def to_blocks(elements, *, paged: bool) -> list[Block]:
     """Map unstructured elements to blocks, dropping page furniture and empty text."""
     blocks: list[Block] = []
     elements = list(elements)
+    edges = _page_edges(elements) if paged else set()
     pages_by_text: dict[str, set] = {}
     for el in elements:
-        if el.category in _RUNNING:
-            pages_by_text.setdefault((el.text or "").strip(), set()).add(el.metadata.page_number)
+        if el.category in _RUNNING or _maybe_running(el, edges):
+            key = _running_key(el.text or "")
+            pages_by_text.setdefault(key, set()).add(el.metadata.page_number)
     for el in elements:
         category = el.category
         text = (el.text or "").strip()
         if category in _DROP or (not text and category != "Table"):
             continue
-        if category in _RUNNING and (not paged or len(pages_by_text.get(text, ())) > 1):
+        repeats = len(pages_by_text.get(_running_key(text), ())) > 1
+        if category in _RUNNING and (not paged or repeats):
             continue
+        if _maybe_running(el, edges) and repeats:
+            continue  # a footer the parser took for text ("Acme report - page 2 of 3")
         page = el.metadata.page_number if paged else None
         if category == "Table":
             rows = _table_rows(el)

@@ -42,6 +42,44 @@ def test_clean_markdown_strips_front_matter_and_erb():
     assert "Use PRs for review." in body
 
 
+def test_clean_markdown_strips_liquid_and_nunjucks_tags():
+    _, body = clean_markdown(
+        "{% include nav.html %}\nUse Federalist {%include components/tag.html %} for sites.\n"
+        'See {{ site.baseurl }}/guide and {% page "/hiring/" %}.\n'
+    )
+    assert "{%" not in body and "{{" not in body
+    assert body.splitlines()[0] == "Use Federalist  for sites."
+
+
+def test_repeated_footer_is_dropped_even_with_page_numbers(tmp_path):
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(False)  # the footer sits in the bottom margin
+    pdf.set_font("Helvetica", size=11)
+    bodies = [
+        "The rollback plan is tested weekly by the on-call engineer.",
+        "Database migrations run behind a lock timeout of five seconds.",
+        "Customer support hears about incidents from the status page first.",
+    ]
+    for n, body in enumerate(bodies, start=1):
+        pdf.add_page()
+        pdf.multi_cell(0, 6, body)
+        pdf.ln(4)
+        pdf.multi_cell(0, 6, f"Owner for this part: team {'ABC'[n - 1]}, reviewed every quarter.")
+        pdf.set_y(-20)
+        pdf.cell(0, 6, f"Acme - Incident report - page {n} of 3")
+    path = tmp_path / "report.pdf"
+    pdf.output(str(path))
+
+    doc = parse_file(path, "pdf")
+    texts = [b.text for b in doc.blocks]
+    assert not any("page 2 of 3" in t or "Incident report - page" in t for t in texts)
+    assert any("lock timeout of five seconds" in t for t in texts)
+    assert sum("Owner for this part" in t for t in texts) == 3
+    assert {b.page for b in doc.blocks} == {1, 2, 3}
+
+
 def test_markdown_front_matter_title_and_sections(tmp_path):
     path = tmp_path / "guide.html.md.erb"
     path.write_text(
