@@ -19,6 +19,7 @@ RETRIEVE_K = 10  # ranked passages kept on the answer (the evals score @5 and @1
 NOT_COVERED = "NOT COVERED:"
 OFFLINE_LEAD = "*Offline mode: key points quoted from your documents.*"
 SNIPPET_CHARS = 400
+NEIGHBOUR_WINDOWS = 2  # the best passages whose adjacent chunks also supply sentences
 
 
 def scope_label(scope: str) -> str:
@@ -123,17 +124,26 @@ class Answerer:
         )
 
     def _offline(self, query: str, retrieval: Retrieval, warning: str | None = None) -> Answer:
-        context = retrieval.passages[: self.settings.top_k]
-        sentences = select(query, context, self.retriever.embeddings)
+        context, ranks = self.retriever.with_neighbours(
+            retrieval.passages[: self.settings.top_k], around=NEIGHBOUR_WINDOWS
+        )
+        sentences = select(query, context, self.retriever.embeddings, ranks)
         if not sentences:
             return self._abstain(retrieval, "offline")
-        parts = [OFFLINE_LEAD]
+        # One paragraph per retrieval rank (a passage and its neighbours read as one stretch of
+        # the document); each chunk keeps its own numbered citation.
+        paragraphs: dict[int, list[str]] = {}
+        headings: dict[int, str] = {}
         citations = []
         for n, (idx, group) in enumerate(group_by_passage(sentences), start=1):
             p = context[idx]
             body = " ".join(_as_sentence(s.text) for s in group)
-            parts.append(f"**{_where(p)}** ({scope_label(p.scope)})  \n{body} [{n}]")
+            headings.setdefault(ranks[idx], f"**{_where(p)}** ({scope_label(p.scope)})")
+            paragraphs.setdefault(ranks[idx], []).append(f"{body} [{n}]")
             citations.append(citation_for(n, p, snippet=body))
+        parts = [OFFLINE_LEAD] + [
+            f"{headings[rank]}  \n{' '.join(paragraphs[rank])}" for rank in sorted(paragraphs)
+        ]
         return Answer(
             answer="\n\n".join(parts),
             mode="offline",

@@ -50,7 +50,12 @@ class MiniLMEmbeddings(Embeddings):
         """Word pieces the model sees for `text` (without special tokens)."""
         return len(self.tokenizer.tokenize(text))
 
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+    def embed_sentences(self, texts: list[str]) -> list[list[float]]:
+        """Vectors for short texts to rank (the offline answer's sentences): their first 64
+        tokens carry the meaning, and the cut bounds the cost of the odd very long one."""
+        return self.embed_documents(texts, max_tokens=64)
+
+    def embed_documents(self, texts: list[str], max_tokens: int | None = None) -> list[list[float]]:
         if not texts:
             return []
         torch = self._torch
@@ -64,7 +69,7 @@ class MiniLMEmbeddings(Embeddings):
                     [texts[i] for i in batch],
                     padding=True,
                     truncation=True,
-                    max_length=self.max_tokens,
+                    max_length=max_tokens or self.max_tokens,
                     return_tensors="pt",
                 )
                 hidden = self.model(**encoded).last_hidden_state

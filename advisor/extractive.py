@@ -22,6 +22,7 @@ _CODE_CHARS = set('{}[]<>"=;|\\`')
 _MIN_CHARS = 12
 _MAX_CHARS = 400
 BUDGETS = (130, 55, 30)  # words per passage, by rank; about 250 in all
+MAX_CANDIDATES = 32
 MAX_WORDS = 215  # plus headings, about 250 words in all
 MIN_SIMILARITY = 0.15  # a sentence less similar than this to the question is never quoted
 
@@ -86,7 +87,8 @@ def split_sentences(text: str) -> list[str]:
 
 
 def _score(question: str, candidates: list[Sentence], embeddings) -> np.ndarray:
-    vectors = np.asarray(embeddings.embed_documents([c.text for c in candidates]))
+    embed = getattr(embeddings, "embed_sentences", embeddings.embed_documents)
+    vectors = np.asarray(embed([c.text for c in candidates]))
     semantic = vectors @ np.asarray(embeddings.embed_query(question))
     terms = set(tokenize(question))
     for c, sem in zip(candidates, semantic, strict=True):
@@ -95,14 +97,29 @@ def _score(question: str, candidates: list[Sentence], embeddings) -> np.ndarray:
     return vectors
 
 
-def select(question: str, passages: list[Passage], embeddings) -> list[Sentence]:
-    """Pick the sentences that best answer `question`, within each passage's word budget,
-    skipping near-duplicates of sentences already chosen."""
+def select(
+    question: str, passages: list[Passage], embeddings, ranks: list[int] | None = None
+) -> list[Sentence]:
+    """Pick the sentences that best answer `question`, within each rank's word budget,
+    skipping near-duplicates of sentences already chosen. `ranks[i]` is the retrieval rank
+    passage i counts under (a neighbouring chunk shares its anchor's budget)."""
+    ranks = ranks if ranks is not None else list(range(len(passages)))
     candidates = [
         Sentence(text=s, passage=i, position=j)
-        for i, p in enumerate(passages[: len(BUDGETS)])
+        for i, p in enumerate(passages)
+        if ranks[i] < len(BUDGETS)
         for j, s in enumerate(split_sentences(p.text))
     ]
+    # Embedding costs about 6 ms a sentence on two cores, so at most MAX_CANDIDATES are embedded:
+    # those of retrieved passages and of the best passage's neighbours first, then neighbours'
+    # sentences by how many question terms they share.
+    terms = set(tokenize(question))
+
+    def priority(c: Sentence) -> float:
+        retrieved = passages[c.passage].score > 0 or ranks[c.passage] == 0
+        return (1.0 if retrieved else 0.0) + len(terms & set(tokenize(c.text))) / (len(terms) or 1)
+
+    candidates = sorted(candidates, key=priority, reverse=True)[:MAX_CANDIDATES]
     if not candidates:
         return []
     vectors = _score(question, candidates, embeddings)
@@ -112,7 +129,7 @@ def select(question: str, passages: list[Passage], embeddings) -> list[Sentence]
     for rank, budget in enumerate(BUDGETS):
         budget += spare
         mine = sorted(
-            (i for i, c in enumerate(candidates) if c.passage == rank and c.score > 0),
+            (i for i, c in enumerate(candidates) if ranks[c.passage] == rank and c.score > 0),
             key=lambda i: -candidates[i].score,
         )
         used = 0

@@ -73,6 +73,8 @@ class Passage(BaseModel):
     page: int | None = None
     slide: int | None = None
     scope: str = PLAYBOOK_SCOPE
+    doc_id: str = ""
+    chunk_index: int | None = None
     score: float = 0.0
     dense_score: float | None = None
     lexical_score: float | None = None
@@ -89,6 +91,8 @@ class Passage(BaseModel):
             page=meta.get("page"),
             slide=meta.get("slide"),
             scope=str(meta.get("scope", PLAYBOOK_SCOPE)),
+            doc_id=str(meta.get("doc_id", "")),
+            chunk_index=meta.get("chunk_index"),
             **scores,
         )
 

@@ -104,6 +104,35 @@ class HybridRetriever:
             lexicon=lexical_index.doc_freq,
         )
 
+    def with_neighbours(
+        self, passages: list[Passage], around: int
+    ) -> tuple[list[Passage], list[int]]:
+        """`passages` with the chunks just before and after each of the first `around` ones
+        (same document, so same scope), each window in document order; and the rank of the
+        passage each one belongs to. A fact often sits in the chunk next to the best match."""
+        wanted = [
+            f"{p.doc_id}:{p.chunk_index + step}"
+            for p in passages[:around]
+            if p.doc_id and p.chunk_index is not None
+            for step in (-1, 1)
+        ]
+        found = {n.id: n for n in self.store.get(wanted)}
+        out: list[Passage] = []
+        ranks: list[int] = []
+        seen: set[str] = set()
+        for rank, p in enumerate(passages):
+            window = [p]
+            if rank < around and p.chunk_index is not None:
+                before = found.get(f"{p.doc_id}:{p.chunk_index - 1}")
+                after = found.get(f"{p.doc_id}:{p.chunk_index + 1}")
+                window = [n for n in (before, p, after) if n is not None]
+            for n in window:
+                if n.id not in seen:
+                    seen.add(n.id)  # a neighbour keeps score 0: it was not retrieved on its own
+                    out.append(n)
+                    ranks.append(rank)
+        return out, ranks
+
     def retrieve(self, query: str, client: str | None = None, k: int = 10) -> list[Passage]:
         """Just the ranked passages."""
         return self.search(query, client=client, k=k).passages

@@ -164,7 +164,7 @@ class Store:
         """Chunks by id, in the order asked."""
         if not ids:
             return []
-        res = self.collection.get(ids=list(ids), include=["documents", "metadatas"])
+        res = self.collection.get(ids=list(dict.fromkeys(ids)), include=["documents", "metadatas"])
         by_id = {
             i: Passage.from_store(i, t, m)
             for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
