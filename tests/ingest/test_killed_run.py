@@ -1,0 +1,65 @@
+"""A real `cto-advisor ingest` process killed with SIGKILL mid-run: the next run completes the
+index with no duplicates and no orphans."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from advisor.service import Advisor
+from advisor.settings import Settings
+from tests.ingest.test_pipeline import _assert_store_matches_manifest
+
+FILES = 60
+
+
+def _indexed_rows(manifest) -> int:
+    try:
+        with sqlite3.connect(f"file:{manifest}?mode=ro", uri=True, timeout=0.2) as db:
+            return db.execute("SELECT count(*) FROM files WHERE status = 'indexed'").fetchone()[0]
+    except sqlite3.Error:
+        return 0  # not created yet, or locked by the writer for a moment
+
+
+@pytest.mark.slow
+def test_sigkill_mid_ingest_then_rerun_leaves_a_consistent_index(tmp_path, embeddings):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(FILES):
+        sections = "".join(
+            f"## Topic {i}.{s}\n\n"
+            + f"Team {i} keeps rule {s} for process area {i * s}. " * 12
+            + "\n\n"
+            for s in range(4)
+        )
+        (docs / f"guide-{i:02d}.md").write_text(f"# Guide {i}\n\n{sections}", encoding="utf-8")
+    settings = Settings(data_dir=tmp_path / "data")
+
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from advisor.cli import main; main()", "ingest", str(docs)],
+        env=os.environ | {"ADVISOR_DATA_DIR": str(settings.data_dir)},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 240
+    while proc.poll() is None and time.monotonic() < deadline:
+        if _indexed_rows(settings.manifest_path) > 0:  # the first batch is in the store
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    assert proc.returncode == -signal.SIGKILL, "the run finished before it could be killed"
+    assert 0 < _indexed_rows(settings.manifest_path) < FILES
+
+    advisor = Advisor(settings, embeddings=embeddings)
+    report = advisor.ingest([docs])
+    assert report.counts["failed"] == 0
+    assert report.counts["indexed"] + report.counts["unchanged"] == FILES
+    _assert_store_matches_manifest(advisor.store, settings)
+    assert advisor.status()["documents"] == FILES
