@@ -9,6 +9,10 @@ class ConfigError(AdvisorError):
     """A setting is missing or invalid."""
 
 
+class InputError(AdvisorError):
+    """What the user typed cannot be used as it is."""
+
+
 class StoreError(AdvisorError):
     """The vector store cannot be reached or is in an unexpected state."""
 

@@ -6,7 +6,7 @@ from collections.abc import Iterator, Sequence
 from functools import cached_property
 from typing import Any
 
-from advisor.errors import ConfigError
+from advisor.errors import ConfigError, InputError
 from advisor.models import Answer, Passage
 from advisor.settings import PLAYBOOK_SCOPE, Settings, get_settings
 from advisor.store import Store, open_store
@@ -89,6 +89,8 @@ class Advisor:
 
         `history` is the conversation so far: [{"role": "user"|"assistant", "content": ...}].
         """
+        if not question or not question.strip():
+            raise InputError("the question is empty: type what you want to know")
         return AnswerStream(self.answerer.stream(question, client=client, history=list(history)))
 
     # -- index --------------------------------------------------------------------------------

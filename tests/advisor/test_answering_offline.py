@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from advisor.errors import InputError
 from advisor.service import Advisor
 from advisor.settings import Settings
 from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT
@@ -53,6 +54,17 @@ def test_a_client_never_sees_the_other_clients_documents(advisor, client, own, o
 def test_playbooks_only_sees_no_client_document(advisor):
     passages = advisor.retrieve(f"{ACME_FACT} {GLOBEX_FACT} pager pipeline", k=20)
     assert passages and {p.scope for p in passages} == {"playbook"}
+
+
+@pytest.mark.parametrize("question", ["", "   \n\t"])
+def test_an_empty_question_is_refused_with_the_fix(advisor, question):
+    with pytest.raises(InputError, match="question is empty"):
+        advisor.ask(question)
+
+
+def test_a_huge_question_still_gets_a_cited_answer(advisor):
+    answer = advisor.ask("How large should our pull requests be? " * 500)
+    assert not answer.abstained and "400 lines" in answer.answer
 
 
 def test_off_topic_question_abstains_and_shows_the_closest(advisor):
