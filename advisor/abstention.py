@@ -53,7 +53,6 @@ def missing_key_terms(question: str, lexicon: Mapping[str, int]) -> list[str]:
 def evidence_score(retrieval: Retrieval) -> float:
     """Best similarity, lowered for each key term the documents never mention."""
     missing = missing_key_terms(retrieval.query, retrieval.lexicon)
-    retrieval.signals["missing_terms"] = len(missing)
     return retrieval.top_dense - MISSING_TERM_PENALTY * len(missing)
 
 

@@ -102,11 +102,10 @@ class Answerer:
 
     # -- the three ways to answer -------------------------------------------------------------
 
-    def _abstain(self, retrieval: Retrieval, mode: str, reason: str | None = None) -> Answer:
+    def _abstain(self, retrieval: Retrieval, mode: str) -> Answer:
         closest = retrieval.passages[:3]
         lines = [
-            reason
-            or "The indexed documents don't answer this question, so I won't guess. "
+            "The indexed documents don't answer this question, so I won't guess. "
             "The closest passages I found:"
         ]
         lines += [f"- {_where(p)} ({scope_label(p.scope)}) [{n}]" for n, p in enumerate(closest, 1)]

@@ -70,13 +70,6 @@ class LexicalIndex:
         top = np.argsort(-scores)[:n]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
-    def coverage(self, query: str) -> float:
-        """Share of the query's terms that occur anywhere in this index (0 when none do)."""
-        terms = set(tokenize(query))
-        if not terms:
-            return 0.0
-        return sum(1 for t in terms if t in self.doc_freq) / len(terms)
-
     def save(self, path: Path) -> None:
         tmp = path.with_name(path.name + ".tmp")
         shutil.rmtree(tmp, ignore_errors=True)

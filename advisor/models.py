@@ -77,7 +77,6 @@ class Passage(BaseModel):
     chunk_index: int | None = None
     score: float = 0.0
     dense_score: float | None = None
-    lexical_score: float | None = None
 
     @classmethod
     def from_store(cls, id: str, text: str, meta: dict[str, Any], **scores: Any) -> Passage:
@@ -95,11 +94,6 @@ class Passage(BaseModel):
             chunk_index=meta.get("chunk_index"),
             **scores,
         )
-
-    @property
-    def doc_key(self) -> str:
-        """Identity of the document this passage comes from."""
-        return f"{self.root}::{self.source}"
 
     def context_text(self) -> str:
         return context_text(self.title, self.section, self.text)

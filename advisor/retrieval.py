@@ -28,9 +28,7 @@ class Retrieval:
     query: str
     passages: list[Passage]
     top_dense: float = 0.0  # best cosine similarity among the candidates
-    coverage: float = 0.0  # share of query terms found anywhere in the visible chunks
     lexicon: Mapping[str, int] = field(default_factory=dict)  # term -> document frequency
-    signals: dict[str, float] = field(default_factory=dict)
 
 
 class HybridRetriever:
@@ -84,10 +82,8 @@ class HybridRetriever:
         fused: dict[str, float] = {}
         for rank, p in enumerate(dense):
             fused[p.id] = fused.get(p.id, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
-        top_lex = lexical[0][1] if lexical else 1.0
-        for rank, (cid, score) in enumerate(lexical):
+        for rank, (cid, _) in enumerate(lexical):
             if cid in by_id:
-                by_id[cid].lexical_score = score / top_lex
                 fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
 
         ranked = sorted(fused, key=fused.__getitem__, reverse=True)
@@ -100,7 +96,6 @@ class HybridRetriever:
             query=query,
             passages=passages,
             top_dense=max((p.dense_score or 0.0 for p in dense), default=0.0),
-            coverage=lexical_index.coverage(query),
             lexicon=lexical_index.doc_freq,
         )
 
@@ -144,7 +139,7 @@ def _diversify(ranked: list[str], by_id: dict[str, Passage], k: int) -> list[str
     per_doc: dict[str, int] = {}
     held_back: list[str] = []
     for cid in ranked:
-        doc = by_id[cid].doc_key
+        doc = by_id[cid].doc_id
         if per_doc.get(doc, 0) < MAX_PER_DOC:
             chosen.append(cid)
             per_doc[doc] = per_doc.get(doc, 0) + 1

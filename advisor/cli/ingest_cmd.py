@@ -13,7 +13,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from advisor.cli.base import app, console, err_console, settings_from_cli
-from advisor.runtime import configure_offline
 
 _STYLE = {
     "indexed": "green",
@@ -35,7 +34,6 @@ def ingest(
     as_json: bool = typer.Option(False, "--json", help="Print the run's report as JSON."),
 ) -> None:
     """Parse, chunk, embed and store documents; unchanged files are skipped."""
-    configure_offline()
     from ingest.pipeline import ingest_paths, open_lazily, scope_for
 
     scope_for(client)  # fail fast on a bad name, before opening anything
@@ -111,7 +109,6 @@ def status(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
     """Documents, chunks, clients, embedding model and store location."""
-    configure_offline()
     from advisor.service import Advisor
 
     info = Advisor(settings_from_cli()).status()  # reads the index; never loads the model
