@@ -47,6 +47,8 @@ status: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/deptry .
 
 format: install
 	$(BIN)/ruff check --fix .

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import streamlit as st
 
-from advisor.errors import AdvisorError
-from advisor.feedback import FeedbackRecord, FeedbackStore
-from advisor.memo import draft_memo, escape_md, location, neutralize_md, scope_label
-from advisor.service import Advisor
-from advisor.settings import PLAYBOOK_SCOPE, Settings, get_settings
-from advisor.uploads import SUPPORTED_SUFFIXES, check_client_name, ingest_uploads
+from advisor.core.clients import client_name
+from advisor.core.errors import AdvisorError
+from advisor.core.principal import Principal
+from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
+from advisor.memo.draft import escape_md, location, neutralize_md, scope_label
+from advisor.service.facade import Advisor
+from advisor.service.feedback import FeedbackRecord, FeedbackStore
+from advisor.service.uploads import SUPPORTED_SUFFIXES
 
 log = logging.getLogger("cto_advisor.app")
 PLAYBOOKS_ONLY = "Playbooks only"
@@ -60,19 +62,19 @@ def load_advisor(_settings: Settings, key: str) -> Advisor:
 
 
 @st.cache_resource(show_spinner=False)
-def warm_scope(_advisor: Advisor, key: str, client: str | None) -> bool:
+def warm_scope(_advisor: Advisor, _principal: Principal, key: str, client: str | None) -> bool:
     """Build the scope's lexical index once, after the page is drawn, so answers come fast."""
     try:
-        _advisor.retrieve("warm up", client=client, k=1)
+        _advisor.retrieve(_principal, "warm up", client=client, k=1)
     except AdvisorError:
         return False  # the page already shows what is wrong; the question will say it again
     return True
 
 
 @st.cache_data(ttl=30, show_spinner=False)
-def index_status(_advisor: Advisor, data_dir: str) -> dict:
+def index_status(_advisor: Advisor, principal: Principal, data_dir: str) -> dict:
     """Index counts for the sidebar; cached briefly since a CLI ingest may change them."""
-    return _advisor.status()
+    return _advisor.status(principal)
 
 
 def settings_key(settings: Settings) -> str:
@@ -228,7 +230,9 @@ def empty_state(client: str | None, status: dict) -> None:
         st.button(q, key=f"ex-{q}", on_click=pick_example, args=(q,))
 
 
-def ask(advisor: Advisor, store: FeedbackStore, client: str | None, question: str) -> None:
+def ask(
+    advisor: Advisor, principal: Principal, store: FeedbackStore, client: str | None, question: str
+) -> None:
     """Stream one answer into the chat and keep it in the conversation."""
     messages = chat(client)
     history = history_of(messages)
@@ -238,7 +242,7 @@ def ask(advisor: Advisor, store: FeedbackStore, client: str | None, question: st
     msg |= {"client": client, "history": history}
     with st.chat_message("assistant"):
         try:
-            stream = advisor.ask_stream(question, client=client, history=history)
+            stream = advisor.ask_stream(principal, question, client=client, history=history)
             st.write_stream(neutralize_md(delta) for delta in stream)
             msg["answer"] = stream.answer
         except AdvisorError as exc:
@@ -271,7 +275,9 @@ def scope_selector(clients: list[str]) -> str | None:
     return None if choice == PLAYBOOKS_ONLY else choice
 
 
-def upload_panel(advisor: Advisor, client: str | None, clients: list[str]) -> None:
+def upload_panel(
+    advisor: Advisor, principal: Principal, client: str | None, clients: list[str]
+) -> None:
     settings = advisor.settings
     with st.expander("Add documents", icon=":material/upload_file:"):
         targets = [PLAYBOOK_SCOPE, *clients, NEW_CLIENT]
@@ -296,8 +302,8 @@ def upload_panel(advisor: Advisor, client: str | None, clients: list[str]) -> No
         if clicked:
             try:
                 dest = None if target == PLAYBOOK_SCOPE else target
-                dest = check_client_name(name) if target == NEW_CLIENT else dest
-                st.session_state["upload_results"] = run_upload(advisor, files, dest)
+                dest = client_name(name) if target == NEW_CLIENT else dest
+                st.session_state["upload_results"] = run_upload(advisor, principal, files, dest)
                 st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1
                 st.session_state["pending_client"] = dest or PLAYBOOKS_ONLY
                 index_status.clear()
@@ -313,7 +319,7 @@ def upload_panel(advisor: Advisor, client: str | None, clients: list[str]) -> No
                 st.caption(escape_md(r.reason))
 
 
-def run_upload(advisor: Advisor, files, dest: str | None) -> list:
+def run_upload(advisor: Advisor, principal: Principal, files, dest: str | None) -> list:
     bar = st.progress(0.0, text=f"Indexing {len(files)} file(s)…")
     done: list = []
 
@@ -321,7 +327,7 @@ def run_upload(advisor: Advisor, files, dest: str | None) -> list:
         done.append(result)
         bar.progress(len(done) / len(files), text=f"{result.name}: {result.status}")
 
-    return ingest_uploads(advisor, [(f.name, f.getvalue()) for f in files], dest, on_file)
+    return advisor.upload(principal, [(f.name, f.getvalue()) for f in files], dest, on_file)
 
 
 def status_panel(status: dict, client: str | None) -> None:
@@ -363,7 +369,7 @@ def mode_panel(settings: Settings) -> None:
 # -- memo ----------------------------------------------------------------------------------------
 
 
-def memo_panel(advisor: Advisor, client: str | None) -> None:
+def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> None:
     history = history_of(chat(client))
     st.markdown(
         "A structured memo (context, recommendation, options with trade-offs, risks, next "
@@ -384,8 +390,8 @@ def memo_panel(advisor: Advisor, client: str | None) -> None:
     if st.button("Draft memo", type="primary", icon=":material/edit_note:", key="draft-memo"):
         with st.spinner("Drafting the memo…"):
             try:
-                memo = draft_memo(
-                    advisor, topic, client=client, history=history if use_chat else []
+                memo = advisor.memo(
+                    principal, topic, client=client, history=history if use_chat else []
                 )
                 # The exact bytes the download buttons serve, built once per draft.
                 files = {"md": memo.to_markdown(), "docx": memo.to_docx()}
@@ -419,12 +425,13 @@ def memo_panel(advisor: Advisor, client: str | None) -> None:
 
 def main() -> None:
     settings = get_settings()
+    principal = Principal.local()  # single-user mode: the CTO on their own machine
     st.title("CTO Advisor")  # drawn first, so the page shows up while the model loads
     scope_line = st.empty()
     with st.spinner("Loading the embedding model and the index…"):
         try:
             advisor = load_advisor(settings, settings_key(settings))
-            status = index_status(advisor, str(settings.data_dir))
+            status = index_status(advisor, principal, str(settings.data_dir))
         except AdvisorError as exc:
             st.error(str(exc), icon=":material/error:")
             st.stop()
@@ -437,7 +444,7 @@ def main() -> None:
             "New chat", icon=":material/add_comment:", on_click=new_chat, args=(client,),
             width="stretch",
         )  # fmt: skip
-        upload_panel(advisor, client, status["clients"])
+        upload_panel(advisor, principal, client, status["clients"])
         status_panel(status, client)
         mode_panel(settings)
 
@@ -446,7 +453,7 @@ def main() -> None:
     chat_tab, memo_tab = st.tabs(["Chat", "Recommendation memo"], key="view", on_change="rerun")
     if memo_tab.open:
         with memo_tab:
-            memo_panel(advisor, client)
+            memo_panel(advisor, principal, client)
         return
     messages = chat(client)
     question = st.chat_input("Ask about hiring, architecture, process…")
@@ -457,9 +464,9 @@ def main() -> None:
         for i, msg in enumerate(messages):
             render_message(msg, store, latest=i == len(messages) - 1 and not question)
         if question and question.strip():
-            ask(advisor, store, client, question.strip())
+            ask(advisor, principal, store, client, question.strip())
     if status["chunks"]:
-        warm_scope(advisor, settings_key(settings), client)
+        warm_scope(advisor, principal, settings_key(settings), client)
 
 
 main()

@@ -1,6 +1,6 @@
 """CTO Advisor: grounded, cited answers over a client's documents and the CTO's playbooks."""
 
-from advisor.runtime import configure_offline
+from advisor.core.runtime import configure_offline
 
 configure_offline()
 

@@ -15,11 +15,13 @@ import statistics
 import time
 from pathlib import Path
 
-from advisor.settings import Settings
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
 from evals.systems import OurSystem
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpora"
+LOCAL = Principal.local()
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -49,9 +51,9 @@ def main() -> None:
     for _ in range(rounds):
         for question, client in questions:
             t0 = time.perf_counter()
-            advisor.retrieve(question, client=client, k=10)
+            advisor.retrieve(LOCAL, question, client=client, k=10)
             t1 = time.perf_counter()
-            advisor.ask(question, client=client)
+            advisor.ask(LOCAL, question, client=client)
             t2 = time.perf_counter()
             retrieval_ms.append((t1 - t0) * 1000)
             answer_ms.append((t2 - t1) * 1000)

@@ -12,10 +12,10 @@ import json
 import sys
 from pathlib import Path
 
-from advisor.abstention import missing_key_terms
-from advisor.retrieval import Retrieval
-from advisor.service import Advisor
-from advisor.settings import Settings
+from advisor.answering.abstention import missing_key_terms
+from advisor.core.settings import Settings
+from advisor.retrieval.hybrid import Retrieval
+from advisor.service.facade import Advisor
 
 
 def signals(retrieval: Retrieval) -> dict[str, float]:

@@ -30,21 +30,21 @@ def _rss_mb(who: int) -> float:
 
 def _phase_ours(corpus: Path, data_dir: Path, workers: int | None) -> dict:
     started = time.perf_counter()
-    from advisor.runtime import configure_offline
+    from advisor.core.runtime import configure_offline
 
     configure_offline()
-    from advisor.settings import Settings
-    from ingest.pipeline import ingest_paths, open_lazily
+    from advisor.core.principal import Principal
+    from advisor.core.settings import Settings
+    from advisor.service.facade import Advisor
 
     overrides = {"data_dir": data_dir}
     if workers is not None:
         overrides["parse_workers"] = workers
     settings = Settings(**overrides)
-    store, embeddings = open_lazily(settings)
+    advisor = Advisor(settings)
+    store = advisor.store
     t0 = time.perf_counter()
-    report = ingest_paths(
-        [corpus], client=None, settings=settings, embeddings=embeddings, store=store
-    )
+    report = advisor.ingest(Principal.local(), [corpus])
     seconds = time.perf_counter() - t0
     return {
         "files": len(report.files),
@@ -59,15 +59,15 @@ def _phase_ours(corpus: Path, data_dir: Path, workers: int | None) -> dict:
 
 def _phase_naive(corpus: Path, data_dir: Path) -> dict:
     started = time.perf_counter()
-    from advisor.runtime import configure_offline
+    from advisor.core.runtime import configure_offline
 
     configure_offline()
     from langchain_chroma import Chroma
     from langchain_core.documents import Document
     from langchain_text_splitters import RecursiveCharacterTextSplitter
 
-    from advisor.embeddings import load_embeddings
-    from advisor.settings import Settings
+    from advisor.core.embeddings import load_embeddings
+    from advisor.core.settings import Settings
 
     t0 = time.perf_counter()
     embeddings = load_embeddings(Settings(data_dir=data_dir))

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
-from advisor.settings import PLAYBOOK_SCOPE, Settings
+from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 
 CLIENTS_DIR = "clients"
 

@@ -8,7 +8,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from advisor.errors import AdvisorError
+from advisor.core.errors import AdvisorError
 
 Category = Literal["stack", "staffing", "process"]
 

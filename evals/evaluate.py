@@ -7,7 +7,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from advisor.settings import Settings
+from advisor.core.settings import Settings
 from evals.dataset import EvalItem
 from evals.judge import FaithfulnessJudge
 from evals.runner import Observation, run_items
@@ -30,7 +30,7 @@ def make_judge(settings: Settings, system: System) -> FaithfulnessJudge | None:
     """The faithfulness judge when an LLM is configured and the system cites, else None."""
     if not settings.use_llm or not system.cites:
         return None
-    from advisor.llm import ChatModel
+    from advisor.core.llm import ChatModel
 
     cache = settings.data_dir / "evals" / "judge-cache"
     return FaithfulnessJudge(ChatModel(settings), settings.llm_model, cache)

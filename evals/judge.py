@@ -9,14 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from advisor.prompts import load_prompt
+from advisor.core.prompts import load_prompt
 
 PROMPT_NAME = "judge_faithfulness"  # prompts/judge_faithfulness.md
 _JSON_OBJECT = re.compile(r"\{.*\}", re.DOTALL)
 
 
 class Chat(Protocol):
-    """The one method the judge needs from `advisor.llm.ChatModel`."""
+    """The one method the judge needs from `advisor.core.llm.ChatModel`."""
 
     def complete(self, messages: Sequence[tuple[str, str]]) -> str: ...
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import math
-import re
 import unicodedata
 from collections.abc import Iterable, Sequence
+
+from advisor.core.citations import marker_numbers, strip_markers
 
 # --- retrieval (document level) ------------------------------------------------------------
 
@@ -54,7 +55,6 @@ def ndcg_at_k(ranked: Sequence[str], gold: Iterable[str], k: int = 10) -> float 
 
 # --- answer text ---------------------------------------------------------------------------
 
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
 _QUOTES = str.maketrans(
     {
         "\u2018": "'",
@@ -85,11 +85,6 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
-def strip_markers(text: str) -> str:
-    """The answer without its `[n]` citation markers (so they never split a phrase)."""
-    return _MARKER.sub(" ", text)
-
-
 def phrases_found(answer: str, phrases: Iterable[str]) -> list[str]:
     """The phrases that occur in the answer, compared after `normalize`."""
     haystack = normalize(strip_markers(answer))
@@ -105,7 +100,7 @@ def fact_recall(answer: str, must_include: Sequence[str]) -> float | None:
 
 def citation_markers(answer: str) -> list[int]:
     """Every `[n]` marker number in order of appearance; `[1, 2]` counts as two markers."""
-    return [int(n) for group in _MARKER.findall(answer) for n in group.split(",")]
+    return marker_numbers(answer)
 
 
 def citation_validity(markers: Sequence[int], valid: Iterable[int]) -> float | None:

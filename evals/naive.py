@@ -13,9 +13,10 @@ import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
-from advisor.models import Answer, Passage
-from advisor.settings import Settings
-from advisor.store import scope_filter, scopes_for
+from advisor.core.models import Answer, Passage
+from advisor.core.principal import scopes_for
+from advisor.core.settings import Settings
+from advisor.core.store import chroma_client, scope_filter
 from evals.corpus import content_fingerprint, corpus_files, eval_data_dir
 
 CHUNK_SIZE = 1000
@@ -53,13 +54,9 @@ def split_documents(documents):
     return [c for c in chunks if c.page_content.strip()]
 
 
-def _chroma_client(path: Path):
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    return chromadb.PersistentClient(
-        path=str(path), settings=ChromaSettings(anonymized_telemetry=False)
-    )
+def _chroma_client(settings: Settings, path: Path):
+    """The baseline's own collection, opened the one way every part of the product opens Chroma."""
+    return chroma_client(settings.model_copy(update={"data_dir": path}))
 
 
 class NaiveSystem:
@@ -75,9 +72,10 @@ class NaiveSystem:
 
     def __init__(self, settings: Settings, corpus: Path, embeddings=None, depth: int = 10) -> None:
         if embeddings is None:
-            from advisor.embeddings import load_embeddings
+            from advisor.core.embeddings import load_embeddings
 
             embeddings = load_embeddings(settings)
+        self.settings = settings
         self.corpus = corpus.resolve()
         self.embeddings = embeddings
         self.depth = depth
@@ -96,7 +94,7 @@ class NaiveSystem:
         self.store = Chroma(
             collection_name=COLLECTION,
             embedding_function=self.embeddings,
-            client=_chroma_client(self.index_dir),
+            client=_chroma_client(self.settings, self.index_dir),
         )
         self.store.similarity_search("warm-up", k=1)  # so the first timed question is warm
 
@@ -113,7 +111,7 @@ class NaiveSystem:
                 embedding=self.embeddings,
                 ids=[c.id for c in chunks],
                 collection_name=COLLECTION,
-                client=_chroma_client(self.index_dir),
+                client=_chroma_client(self.settings, self.index_dir),
             )
         (self.index_dir / _DONE).write_text("ok\n")
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from rich.table import Table
 
-from advisor.errors import AdvisorError
+from advisor.core.errors import AdvisorError
 from evals.scoring import LOWER_IS_BETTER, retrieval_names
 
 COUNT_METRICS = frozenset({"must_not_include_violations", "scope_leaks"})

@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from advisor.models import Answer
+from advisor.core.models import Answer
 from evals.dataset import EvalItem
 from evals.systems import System
 

@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from advisor.models import Answer
-from advisor.store import scopes_for
+from advisor.core.models import Answer
+from advisor.core.principal import scopes_for
 from evals import metrics as m
 from evals.corpus import relative_source
 from evals.runner import Observation

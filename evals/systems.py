@@ -6,9 +6,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Protocol
 
-from advisor.models import Answer
-from advisor.settings import Settings
+from advisor.core.models import Answer
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
 from evals.corpus import eval_data_dir, ingest_groups, with_data_dir
+
+# The eval runs as a CTO: it may read every client, like the person who runs it.
+EVALUATOR = Principal(user="eval", role="cto")
 
 
 class System(Protocol):
@@ -34,7 +38,7 @@ class OurSystem:
     report_notes: list[str] = []
 
     def __init__(self, settings: Settings, corpus: Path, embeddings=None) -> None:
-        from advisor.service import Advisor
+        from advisor.service.facade import Advisor
 
         self.corpus = corpus.resolve()
         self.index_dir = eval_data_dir(settings, self.corpus)
@@ -45,10 +49,10 @@ class OurSystem:
         """Ingest the playbooks, then each client's folder under its client name."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
         for paths, client in ingest_groups(self.corpus):
-            self.advisor.ingest(paths, client=client)
+            self.advisor.ingest(EVALUATOR, paths, client=client)
         # Load the lazy parts (retriever, lexical index) now, so the first timed question is warm.
-        self.advisor.retrieve("warm-up", k=1)
+        self.advisor.retrieve(EVALUATOR, "warm-up", k=1)
 
     def ask(self, question: str, client: str | None, history: Sequence[dict[str, str]]) -> Answer:
         """The real retrieval and answering path."""
-        return self.advisor.ask(question, client=client, history=list(history))
+        return self.advisor.ask(EVALUATOR, question, client=client, history=list(history))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import math
 import tomllib
+from importlib import resources
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from advisor.errors import AdvisorError
+from advisor.core.errors import AdvisorError
 
-DEFAULT_PATH = Path(__file__).resolve().parent / "thresholds.toml"
+# Package data, so an installed (non-editable) cto-advisor still has its gates.
+DEFAULT_PATH = Path(str(resources.files("evals") / "thresholds.toml"))
 
 
 class ThresholdError(AdvisorError):

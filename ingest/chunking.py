@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from advisor.models import context_text
+from advisor.core.models import context_text
 from ingest.parse import Block, ParsedDoc
 
 SECTION_SEP = " > "

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.errors import IngestError
+from advisor.core.errors import IngestError
 
 # What each parser kind is called in chunk metadata (`file_type`).
 KINDS = ("pdf", "docx", "pptx", "xlsx", "csv", "html", "md", "text")

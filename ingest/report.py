@@ -36,9 +36,6 @@ class IngestReport:
     def add(self, result: FileResult) -> None:
         self.files.append(result)
 
-    def with_status(self, status: Status) -> list[FileResult]:
-        return [f for f in self.files if f.status == status]
-
     @property
     def counts(self) -> dict[str, int]:
         counted = Counter(f.status for f in self.files)

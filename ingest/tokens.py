@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from advisor.embeddings import is_packaged_minilm
+from advisor.core.embeddings import is_packaged_minilm
 
 # OpenAI-style BPE averages about four characters per token on English prose.
 CHARS_PER_TOKEN = 4
@@ -23,13 +23,6 @@ class TokenCounter:
         if self._tokenizer is None:
             return max(1, len(text) // CHARS_PER_TOKEN)
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
-
-    def count_many(self, texts: list[str]) -> list[int]:
-        """Counts for many texts at once (the Rust tokenizer batches them)."""
-        if self._tokenizer is None:
-            return [self.count(t) for t in texts]
-        encoded = self._tokenizer.encode_batch(texts, add_special_tokens=False)
-        return [len(e.ids) for e in encoded]
 
 
 @lru_cache(maxsize=1)

@@ -6,7 +6,7 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 
-from advisor.errors import IngestError
+from advisor.core.errors import IngestError
 from ingest.chunking import Chunker, Draft
 from ingest.parse import parse_file, patch_spacy
 from ingest.tokens import TokenCounter
@@ -26,7 +26,7 @@ class ParseOutcome:
 
 def init_worker() -> None:
     """Run once per worker process: offline environment and the packaged spaCy model."""
-    from advisor.runtime import configure_offline
+    from advisor.core.runtime import configure_offline
 
     configure_offline()
     patch_spacy()

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.settings import Settings
+from advisor.core.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "corpora"
@@ -42,7 +42,7 @@ def settings(tmp_path) -> Settings:
 @pytest.fixture(scope="session")
 def embeddings():
     """The packaged MiniLM, loaded once for the whole session."""
-    from advisor.embeddings import load_embeddings
+    from advisor.core.embeddings import load_embeddings
 
     return load_embeddings(Settings())
 
@@ -53,7 +53,7 @@ def two_clients_index(tmp_path_factory, embeddings) -> Path:
 
     Read-only for its users: a test that ingests or writes app state builds its own.
     """
-    from advisor.service import Advisor
+    from advisor.service.facade import Advisor
     from tests.advisor.corpus import index_corpus, write_corpus
 
     root = write_corpus(tmp_path_factory.mktemp("two-clients-corpus"))

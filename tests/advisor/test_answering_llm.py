@@ -6,11 +6,14 @@ import socket
 
 import pytest
 
-from advisor.prompts import load_prompt
-from advisor.service import Advisor
-from advisor.settings import Settings
+from advisor.core.principal import Principal
+from advisor.core.prompts import load_prompt
+from advisor.core.settings import Settings
+from advisor.service.facade import Advisor
 from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, INJECTION
 from tests.fakes.openai_server import FakeOpenAI, messages_text
+
+LOCAL = Principal.local()
 
 
 @pytest.fixture
@@ -30,7 +33,7 @@ def test_streamed_answer_keeps_valid_markers_and_drops_invented_ones(indexed, em
     reply = "Keep pull requests under 400 lines [1]. Review within a day [1][2]. Ask Bob [9]."
     with FakeOpenAI(reply) as server:
         advisor = make_advisor(indexed, embeddings, server)
-        stream = advisor.ask_stream("How big should a pull request be?")
+        stream = advisor.ask_stream(LOCAL, "How big should a pull request be?")
         pieces = list(stream)
         answer = stream.answer
 
@@ -60,7 +63,7 @@ def test_streamed_answer_keeps_valid_markers_and_drops_invented_ones(indexed, em
 def test_prompt_never_carries_another_clients_text(indexed, embeddings, client, own, other):
     with FakeOpenAI("The rotation is described in the sources [1].") as server:
         advisor = make_advisor(indexed, embeddings, server)
-        answer = advisor.ask("How is our on-call rotation set up?", client=client)
+        answer = advisor.ask(LOCAL, "How is our on-call rotation set up?", client=client)
         sent = messages_text(server.requests[-1])
 
     assert own in sent
@@ -72,7 +75,9 @@ def test_prompt_never_carries_another_clients_text(indexed, embeddings, client, 
 def test_injected_instructions_reach_the_model_only_inside_the_sources_block(indexed, embeddings):
     with FakeOpenAI("The log vendor contract renews in March [1].") as server:
         advisor = make_advisor(indexed, embeddings, server)
-        answer = advisor.ask("When does Acme's observability vendor contract renew?", client="acme")
+        answer = advisor.ask(
+            LOCAL, "When does Acme's observability vendor contract renew?", client="acme"
+        )
         request = server.requests[-1]
 
     system, user = request["messages"][0]["content"], request["messages"][1]["content"]
@@ -88,7 +93,9 @@ def test_rate_limit_then_success_is_retried(indexed, embeddings):
     with FakeOpenAI("Keep pull requests small [1].") as server:
         server.fail_next("status", 429)
         server.fail_next("status", 500)
-        answer = make_advisor(indexed, embeddings, server).ask("How big should a pull request be?")
+        answer = make_advisor(indexed, embeddings, server).ask(
+            LOCAL, "How big should a pull request be?"
+        )
         attempts = len(server.requests)
 
     assert attempts == 3
@@ -99,7 +106,9 @@ def test_persistent_server_errors_fall_back_to_an_offline_answer(indexed, embedd
     with FakeOpenAI("unused") as server:
         for _ in range(3):
             server.fail_next("status", 500)
-        answer = make_advisor(indexed, embeddings, server).ask("How big should a pull request be?")
+        answer = make_advisor(indexed, embeddings, server).ask(
+            LOCAL, "How big should a pull request be?"
+        )
 
     assert answer.mode == "offline"
     assert "HTTP 500" in answer.warning and "offline" in answer.warning
@@ -110,7 +119,7 @@ def test_hung_connection_times_out_and_answers_offline(indexed, embeddings):
     with FakeOpenAI("unused") as server:
         server.fail_next("hang", 3)
         advisor = make_advisor(indexed, embeddings, server, llm_timeout=0.5, llm_max_retries=0)
-        answer = advisor.ask("How big should a pull request be?")
+        answer = advisor.ask(LOCAL, "How big should a pull request be?")
 
     assert answer.mode == "offline"
     assert "did not answer within 0.5s" in answer.warning
@@ -123,7 +132,7 @@ def test_unreachable_endpoint_says_how_to_fix_it(indexed, embeddings):
     advisor = make_advisor(
         indexed, embeddings, None, base_url=f"http://127.0.0.1:{port}/v1", llm_max_retries=0
     )
-    answer = advisor.ask("How big should a pull request be?")
+    answer = advisor.ask(LOCAL, "How big should a pull request be?")
     assert answer.mode == "offline"
     assert "cannot reach the LLM endpoint" in answer.warning and "OPENAI_BASE_URL" in answer.warning
 
@@ -131,7 +140,7 @@ def test_unreachable_endpoint_says_how_to_fix_it(indexed, embeddings):
 def test_model_reporting_no_coverage_abstains(indexed, embeddings):
     with FakeOpenAI("NOT COVERED: the sources only discuss code review [1].") as server:
         stream = make_advisor(indexed, embeddings, server).ask_stream(
-            "How many reviewers must approve a pull request?"
+            LOCAL, "How many reviewers must approve a pull request?"
         )
         text = "".join(stream)
     assert stream.answer.abstained is True
@@ -151,7 +160,7 @@ def test_follow_up_is_rewritten_by_the_model_without_streaming(indexed, embeddin
     ]
     with FakeOpenAI(reply) as server:
         answer = make_advisor(indexed, embeddings, server).ask(
-            "And how many people?", history=history
+            LOCAL, "And how many people?", history=history
         )
         rewrite, final = server.requests
 

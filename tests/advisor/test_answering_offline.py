@@ -6,10 +6,13 @@ import re
 
 import pytest
 
-from advisor.errors import InputError
-from advisor.service import Advisor
-from advisor.settings import Settings
+from advisor.core.errors import InputError
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
+from advisor.service.facade import Advisor
 from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT
+
+LOCAL = Principal.local()
 
 
 @pytest.fixture(scope="module")
@@ -19,7 +22,7 @@ def advisor(two_clients_index, embeddings):
 
 def test_offline_answer_is_a_short_cited_brief(advisor):
     answer = advisor.ask(
-        "How large should our pull requests be, and how fast should reviews happen?"
+        LOCAL, "How large should our pull requests be, and how fast should reviews happen?"
     )
     assert answer.mode == "offline" and not answer.abstained
     assert "Offline mode" in answer.answer
@@ -43,32 +46,34 @@ def test_offline_answer_is_a_short_cited_brief(advisor):
 )
 def test_a_client_never_sees_the_other_clients_documents(advisor, client, own, other):
     question = "What pager, pipeline and on-call rotation do we use?"
-    answer = advisor.ask(question, client=client)
+    answer = advisor.ask(LOCAL, question, client=client)
     assert all(p.scope in ("playbook", client) for p in answer.passages)
     assert own in " ".join(p.text for p in answer.passages)
     assert other not in answer.answer
     assert other not in " ".join(c.snippet for c in answer.citations)
-    assert other not in " ".join(p.text for p in advisor.retrieve(other, client=client, k=20))
+    assert other not in " ".join(
+        p.text for p in advisor.retrieve(LOCAL, other, client=client, k=20)
+    )
 
 
 def test_playbooks_only_sees_no_client_document(advisor):
-    passages = advisor.retrieve(f"{ACME_FACT} {GLOBEX_FACT} pager pipeline", k=20)
+    passages = advisor.retrieve(LOCAL, f"{ACME_FACT} {GLOBEX_FACT} pager pipeline", k=20)
     assert passages and {p.scope for p in passages} == {"playbook"}
 
 
 @pytest.mark.parametrize("question", ["", "   \n\t"])
 def test_an_empty_question_is_refused_with_the_fix(advisor, question):
     with pytest.raises(InputError, match="question is empty"):
-        advisor.ask(question)
+        advisor.ask(LOCAL, question)
 
 
 def test_a_huge_question_still_gets_a_cited_answer(advisor):
-    answer = advisor.ask("How large should our pull requests be? " * 500)
+    answer = advisor.ask(LOCAL, "How large should our pull requests be? " * 500)
     assert not answer.abstained and "400 lines" in answer.answer
 
 
 def test_off_topic_question_abstains_and_shows_the_closest(advisor):
-    answer = advisor.ask("What is a good recipe for sourdough bread with rye flour?")
+    answer = advisor.ask(LOCAL, "What is a good recipe for sourdough bread with rye flour?")
     assert answer.abstained is True
     assert "don't answer" in answer.answer
     assert all(f"[{c.n}]" in answer.answer for c in answer.citations)
@@ -79,7 +84,7 @@ def test_follow_up_borrows_the_topic_of_the_previous_question(advisor):
         {"role": "user", "content": "How should we organise the on-call rotation?"},
         {"role": "assistant", "content": "..."},
     ]
-    answer = advisor.ask("And how many people should be on it?", history=history)
+    answer = advisor.ask(LOCAL, "And how many people should be on it?", history=history)
     assert "on-call rotation" in answer.standalone_question
     assert answer.citations[0].source == "on-call.md"
     assert "five" in answer.answer

@@ -6,10 +6,10 @@ import json
 
 from typer.testing import CliRunner
 
-from advisor.cli import _register
-from advisor.cli.base import app
-from advisor.feedback import FeedbackRecord, FeedbackStore, guess_category, to_eval_case
+from advisor.service.feedback import FeedbackRecord, FeedbackStore, guess_category, to_eval_case
 from evals.dataset import parse_dataset
+from interfaces.cli import _register
+from interfaces.cli.base import app
 
 
 def rec(answer_id: str, rating: str, **extra) -> FeedbackRecord:

@@ -10,22 +10,24 @@ import docx
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import _register
-from advisor.cli.base import app
-from advisor.errors import ConfigError
-from advisor.memo import (
+from advisor.core.errors import ConfigError
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
+from advisor.memo.draft import (
     SECTIONS,
     Memo,
-    draft_memo,
     escape_md,
     neutralize_md,
     parse_sections,
     source_line,
 )
-from advisor.service import Advisor
-from advisor.settings import Settings
+from advisor.service.facade import Advisor
+from interfaces.cli import _register
+from interfaces.cli.base import app
 from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, INJECTION
 from tests.fakes.openai_server import FakeOpenAI, messages_text
+
+LOCAL = Principal.local()
 
 TOPIC = "How should we run on-call for a small team?"
 
@@ -54,7 +56,7 @@ def check_structure(memo: Memo) -> str:
 
 
 def test_offline_memo_is_structured_cited_and_honest(indexed, embeddings):
-    memo = draft_memo(offline(indexed, embeddings), TOPIC, client="acme")
+    memo = offline(indexed, embeddings).memo(LOCAL, TOPIC, client="acme")
     markdown = check_structure(memo)
     assert memo.mode == "offline" and "Offline draft" in memo.note
     assert "five engineers" in markdown, "the playbook's key fact is quoted"
@@ -70,14 +72,14 @@ def test_memo_from_the_conversation_uses_its_questions(indexed, embeddings):
         {"role": "user", "content": "How big should our pull requests be?"},
         {"role": "assistant", "content": "Keep them under 400 lines [1]."},
     ]
-    memo = draft_memo(offline(indexed, embeddings), "", client=None, history=history)
+    memo = offline(indexed, embeddings).memo(LOCAL, "", client=None, history=history)
     assert memo.topic == "How big should our pull requests be?"
     assert "code-review.md" in [c.source for c in memo.citations]
     check_structure(memo)
 
 
 def test_docx_opens_with_every_heading_and_source(indexed, embeddings):
-    memo = draft_memo(offline(indexed, embeddings), TOPIC, client="acme")
+    memo = offline(indexed, embeddings).memo(LOCAL, TOPIC, client="acme")
     document = docx.Document(io.BytesIO(memo.to_docx()))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == [*SECTIONS, "Sources"]
@@ -91,7 +93,7 @@ def test_docx_opens_with_every_heading_and_source(indexed, embeddings):
 
 def test_a_memo_needs_a_topic_or_a_conversation(indexed, embeddings):
     with pytest.raises(ConfigError, match="needs a topic"):
-        draft_memo(offline(indexed, embeddings), "  ")
+        offline(indexed, embeddings).memo(LOCAL, "  ")
 
 
 LLM_MEMO = """Here is the memo.
@@ -120,7 +122,7 @@ Acme runs a three-person rotation [1].
 def test_llm_memo_is_parsed_renumbered_and_invented_markers_dropped(indexed, embeddings):
     with FakeOpenAI(LLM_MEMO) as server:
         settings = Settings(data_dir=indexed, openai_base_url=server.base_url, llm_model="fake")
-        memo = draft_memo(Advisor(settings, embeddings=embeddings), TOPIC, client="acme")
+        memo = Advisor(settings, embeddings=embeddings).memo(LOCAL, TOPIC, client="acme")
         sent = messages_text(server.requests[-1])
 
     assert memo.mode == "llm"
@@ -146,7 +148,7 @@ def test_llm_down_falls_back_to_an_offline_draft(indexed, embeddings):
     settings = Settings(
         data_dir=indexed, openai_base_url=f"http://127.0.0.1:{port}/v1", llm_max_retries=0
     )
-    memo = draft_memo(Advisor(settings, embeddings=embeddings), TOPIC)
+    memo = Advisor(settings, embeddings=embeddings).memo(LOCAL, TOPIC)
     assert memo.mode == "offline" and "offline draft instead" in memo.warning
     check_structure(memo)
 

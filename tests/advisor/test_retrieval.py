@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.service import Advisor
-from advisor.settings import Settings
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
+from advisor.service.facade import Advisor
+
+LOCAL = Principal.local()
 
 TOPICS = ["budget", "hiring", "security", "deploys", "incidents", "vendors"]
 
@@ -27,19 +30,19 @@ def advisor(tmp_path_factory, embeddings):
             encoding="utf-8",
         )
     advisor = Advisor(Settings(data_dir=tmp_path_factory.mktemp("data")), embeddings=embeddings)
-    advisor.ingest([root])
+    advisor.ingest(LOCAL, [root])
     return advisor
 
 
 def test_one_document_cannot_fill_the_top_list(advisor):
-    passages = advisor.retrieve("security policy", k=5)
+    passages = advisor.retrieve(LOCAL, "security policy", k=5)
     sources = [p.source for p in passages]
     assert sources.count("handbook.md") <= 2
     assert len(set(sources)) >= 3
 
 
 def test_neighbours_are_the_adjacent_chunks_in_document_order(advisor):
-    top = advisor.retrieve("How does the team handle security work?", k=5)
+    top = advisor.retrieve(LOCAL, "How does the team handle security work?", k=5)
     assert top[0].source == "handbook.md" and "security" in top[0].text
     window, ranks = advisor.retriever.with_neighbours(top, around=1)
     handbook = [p for p in window if p.source == "handbook.md" and ranks[window.index(p)] == 0]

@@ -12,11 +12,14 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import EmbeddingMismatchError, StoreError
-from advisor.service import Advisor
-from advisor.settings import Settings
-from advisor.store import Store
+from advisor.core.errors import EmbeddingMismatchError, StoreError
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
+from advisor.core.store import Store
+from advisor.service.facade import Advisor
 from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, index_corpus, write_corpus
+
+LOCAL = Principal.local()
 
 
 def free_port() -> int:
@@ -69,15 +72,17 @@ def test_server_mode_indexes_and_answers_with_scoping(tmp_path, chroma_server, e
     advisor = Advisor(settings, embeddings=embeddings)
     index_corpus(advisor, write_corpus(tmp_path / "corpus"))
 
-    status = advisor.status()
+    status = advisor.status(LOCAL)
     assert status["store"] == f"http://127.0.0.1:{chroma_server}"
     assert status["clients"] == ["acme", "globex"] and status["documents"] == 5
     assert not (tmp_path / "data" / "chroma").exists(), "server mode must not create a local store"
 
-    answer = advisor.ask("Which pager does the on-call engineer carry?", client="globex")
+    answer = advisor.ask(LOCAL, "Which pager does the on-call engineer carry?", client="globex")
     assert all(p.scope in ("playbook", "globex") for p in answer.passages)
     assert ACME_FACT not in answer.answer
-    assert GLOBEX_FACT in " ".join(p.text for p in advisor.retrieve("Quasar", client="globex"))
+    assert GLOBEX_FACT in " ".join(
+        p.text for p in advisor.retrieve(LOCAL, "Quasar", client="globex")
+    )
 
 
 def test_unreachable_server_says_how_to_fix_it(tmp_path):

@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.errors import ConfigError
-from advisor.service import Advisor
-from advisor.settings import Settings
-from advisor.uploads import check_client_name, ingest_uploads, refusal, save_uploads, upload_dir
+from advisor.core.clients import client_name
+from advisor.core.errors import ConfigError
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
+from advisor.service.facade import Advisor
+from advisor.service.uploads import (
+    refusal,
+    save_uploads,
+    upload_dir,
+)
+
+LOCAL = Principal.local()
 
 MB = 1024 * 1024
 
@@ -39,10 +47,16 @@ def test_size_limits_are_enforced():
     assert refusal("Roadmap 2027 (v2).docx", 100, max_file_mb=1) is None
 
 
-@pytest.mark.parametrize("name", ["../acme", "a/b", "playbook", "", "x" * 65, "acme corp"])
+@pytest.mark.parametrize(
+    "name", ["../acme", "a/b", "playbook", "Playbook", "", "x" * 65, "acme corp", "acme\n", "-x"]
+)
 def test_client_names_that_are_not_safe_folders_are_refused(name):
-    with pytest.raises(ConfigError, match="invalid client name"):
-        check_client_name(name)
+    with pytest.raises(ConfigError, match="invalid client name|reserved"):
+        client_name(name)
+
+
+def test_client_names_are_one_rule_compared_case_insensitively():
+    assert client_name("Acme-Corp") == client_name("acme-corp") == "acme-corp"
 
 
 def test_save_writes_only_accepted_files_into_the_scope_folder(settings, tmp_path):
@@ -68,8 +82,8 @@ def test_ingest_reports_each_file_and_the_document_becomes_searchable(settings, 
     advisor = Advisor(settings, embeddings=embeddings)
     doc = b"# Laptop policy\n\nEvery laptop needs full-disk encryption before joining the VPN.\n"
     seen = []
-    results = ingest_uploads(
-        advisor, [("laptops.md", doc), ("a/b.md", doc)], client="acme", on_file=seen.append
+    results = advisor.upload(
+        LOCAL, [("laptops.md", doc), ("a/b.md", doc)], client="acme", on_file=seen.append
     )
     assert [(r.name, r.status) for r in results] == [
         ("laptops.md", "indexed"),
@@ -78,12 +92,13 @@ def test_ingest_reports_each_file_and_the_document_becomes_searchable(settings, 
     assert results[0].chunks >= 1
     assert sorted(r.name for r in seen) == ["a/b.md", "laptops.md"], "progress for every file"
 
-    again = ingest_uploads(advisor, [("laptops.md", doc)], client="acme")
+    again = advisor.upload(LOCAL, [("laptops.md", doc)], client="acme")
     assert [(r.name, r.status) for r in again] == [("laptops.md", "unchanged")]
 
-    status = advisor.status()
+    status = advisor.status(LOCAL)
     assert status["clients"] == ["acme"]
     assert [s["source"] for s in status["sources"]] == ["laptops.md"]
-    top = advisor.retrieve("disk encryption for laptops", client="acme", k=1)[0]
+    top = advisor.retrieve(LOCAL, "disk encryption for laptops", client="acme", k=1)[0]
     assert top.source == "laptops.md" and top.scope == "acme"
-    assert advisor.retrieve("disk encryption for laptops", client="globex", k=1) == []
+    with pytest.raises(ConfigError, match="no documents for client 'globex'"):
+        advisor.retrieve(LOCAL, "disk encryption for laptops", client="globex", k=1)

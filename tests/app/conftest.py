@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from advisor.service import Advisor
-from advisor.settings import Settings
+from advisor.core.settings import Settings
+from advisor.service.facade import Advisor
 from tests.advisor.corpus import index_corpus, write_corpus
 
 APP = Path(__file__).resolve().parents[2] / "app.py"

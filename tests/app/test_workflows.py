@@ -7,9 +7,9 @@ import re
 
 import docx
 
-from advisor.feedback import FeedbackStore, write_eval_cases
-from advisor.memo import SECTIONS
-from advisor.settings import Settings
+from advisor.core.settings import Settings
+from advisor.memo.draft import SECTIONS
+from advisor.service.feedback import FeedbackStore, write_eval_cases
 from tests.app.helpers import ask, texts
 
 NEW_DOC = b"""# Laptop policy

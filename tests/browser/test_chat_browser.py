@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from advisor.service import Advisor
-from advisor.settings import Settings
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
+from advisor.service.facade import Advisor
+
+LOCAL = Principal.local()
 
 pytestmark = pytest.mark.browser
 
@@ -41,9 +44,9 @@ def sample_index(tmp_path_factory, embeddings) -> Path:
     pytest.importorskip("playwright", reason="install the dev extra: pip install -e '.[dev]'")
     data_dir = tmp_path_factory.mktemp("browser-data")
     advisor = Advisor(Settings(data_dir=data_dir), embeddings=embeddings)
-    advisor.ingest([ROOT / "data" / "playbooks"])
+    advisor.ingest(LOCAL, [ROOT / "data" / "playbooks"])
     for client in ("ledgerly", "haulwise"):
-        advisor.ingest([ROOT / "data" / "clients" / client], client=client)
+        advisor.ingest(LOCAL, [ROOT / "data" / "clients" / client], client=client)
     return data_dir
 
 

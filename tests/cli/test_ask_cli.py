@@ -15,7 +15,7 @@ from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT
 def run_cli(*args: str, data_dir) -> subprocess.CompletedProcess:
     env = os.environ | {"ADVISOR_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-c", "from advisor.cli import main; main()", *args],
+        [sys.executable, "-c", "from interfaces.cli import main; main()", *args],
         capture_output=True,
         text=True,
         env=env,

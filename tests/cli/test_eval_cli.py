@@ -7,8 +7,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from advisor.cli import _register
-from advisor.cli.base import app
+from interfaces.cli import _register
+from interfaces.cli.base import app
 from tests.evals.tiny_corpus import ITEMS, write_corpus, write_dataset
 
 _register()

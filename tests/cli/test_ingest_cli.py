@@ -3,9 +3,9 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import advisor.cli.ingest_cmd  # noqa: F401  (registers the commands)
-from advisor.cli.base import app
-from advisor.errors import ConfigError
+import interfaces.cli.ingest_cmd  # noqa: F401  (registers the commands)
+from advisor.core.errors import ConfigError
+from interfaces.cli.base import app
 
 BODY = "Postmortems are blameless and published within five working days of the incident."
 

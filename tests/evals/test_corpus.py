@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from advisor.settings import Settings
+from advisor.core.settings import Settings
 from evals.corpus import (
     content_fingerprint,
     corpus_files,

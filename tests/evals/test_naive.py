@@ -1,6 +1,6 @@
 """The naive LangChain baseline over a tiny corpus: chunking, scoping, caching, its 'answer'."""
 
-from advisor.settings import Settings
+from advisor.core.settings import Settings
 from evals.naive import ANSWER_CHUNKS, NaiveSystem, load_documents, split_documents
 from tests.evals.tiny_corpus import write_corpus
 

@@ -4,7 +4,7 @@ import math
 
 import pytest
 
-from advisor.models import Answer, Citation, Passage
+from advisor.core.models import Answer, Citation, Passage
 from evals.dataset import EvalItem
 from evals.runner import Observation, run_item
 from evals.scoring import aggregate, by_category, cited_passages, metric_names, score_observation

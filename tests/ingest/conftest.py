@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.store import Store
+from advisor.core.store import Store
 
 
 def make_pdf(path: Path, pages: list[tuple[str, str]], running_header: str | None = None) -> Path:

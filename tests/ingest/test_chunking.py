@@ -1,6 +1,6 @@
 import pytest
 
-from advisor.models import context_text
+from advisor.core.models import context_text
 from ingest.chunking import Chunker, is_noise, sections
 from ingest.parse import Block, ParsedDoc
 from ingest.tokens import TokenCounter

@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from advisor.errors import IngestError
+from advisor.core.errors import IngestError
 from ingest.files import check_size, discover, kind_from_name, read_text, sniff
 
 

@@ -12,9 +12,12 @@ import time
 
 import pytest
 
-from advisor.service import Advisor
-from advisor.settings import Settings
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
+from advisor.service.facade import Advisor
 from tests.ingest.test_pipeline import _assert_store_matches_manifest
+
+LOCAL = Principal.local()
 
 FILES = 60
 
@@ -42,7 +45,7 @@ def test_sigkill_mid_ingest_then_rerun_leaves_a_consistent_index(tmp_path, embed
     settings = Settings(data_dir=tmp_path / "data")
 
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from advisor.cli import main; main()", "ingest", str(docs)],
+        [sys.executable, "-c", "from interfaces.cli import main; main()", "ingest", str(docs)],
         env=os.environ | {"ADVISOR_DATA_DIR": str(settings.data_dir)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -58,8 +61,8 @@ def test_sigkill_mid_ingest_then_rerun_leaves_a_consistent_index(tmp_path, embed
     assert 0 < _indexed_rows(settings.manifest_path) < FILES
 
     advisor = Advisor(settings, embeddings=embeddings)
-    report = advisor.ingest([docs])
+    report = advisor.ingest(LOCAL, [docs])
     assert report.counts["failed"] == 0
     assert report.counts["indexed"] + report.counts["unchanged"] == FILES
     _assert_store_matches_manifest(advisor.store, settings)
-    assert advisor.status()["documents"] == FILES
+    assert advisor.status(LOCAL)["documents"] == FILES

@@ -2,7 +2,7 @@ import socket
 
 import pytest
 
-from advisor.errors import IngestError
+from advisor.core.errors import IngestError
 from ingest.parse import clean_markdown, parse_file, patch_spacy
 from tests.ingest.conftest import (
     make_docx,

@@ -1,7 +1,7 @@
 import pytest
 
-from advisor.errors import ConfigError
-from advisor.settings import PLAYBOOK_SCOPE
+from advisor.core.errors import ConfigError
+from advisor.core.settings import PLAYBOOK_SCOPE
 from ingest.manifest import PENDING, Manifest
 from ingest.pipeline import doc_id_for, ingest_paths, scope_for
 from tests.ingest.conftest import (
@@ -105,7 +105,7 @@ def test_pool_parsing_gives_the_same_chunks(
     tmp_path, settings, fast_settings, embeddings, monkeypatch
 ):
     import ingest.pipeline as pipeline
-    from advisor.store import Store
+    from advisor.core.store import Store
 
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 8)  # a pool even on a small CI box
     assert pipeline.parse_processes(settings.model_copy(update={"parse_workers": 2})) == 2
@@ -222,8 +222,9 @@ def test_client_names_are_validated():
     assert scope_for("acme-corp_2") == "acme-corp_2"
     with pytest.raises(ConfigError, match="reserved"):
         scope_for("playbook")
-    for bad in ("Acme", "a b", "", "x" * 65, "../etc"):
-        with pytest.raises(ConfigError, match="lowercase"):
+    assert scope_for("Acme") == "acme"  # one client, whatever the case it is typed in
+    for bad in ("a b", "", "x" * 65, "../etc", "acme\n"):
+        with pytest.raises(ConfigError, match="invalid client name"):
             scope_for(bad)
 
 

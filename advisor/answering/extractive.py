@@ -1,0 +1,154 @@
+"""The offline answer: the most relevant sentences of the best passages, grouped by source.
+
+The best-ranked passage is usually the answer (document-level MRR is about 0.9), so word budgets
+fall with rank: the top passage gets the most room, the next ones add supporting points.
+Within a passage, sentences are chosen by similarity to the question and overlap with its terms,
+then put back in document order so that each group reads like the original.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from advisor.core.models import Passage
+from advisor.retrieval.lexical import tokenize
+
+_BULLET = re.compile(r"^\s*(?:[-*+•▪◦]|\d{1,2}[.)]|[a-z][.)])\s+")
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
+_CODE_CHARS = set('{}[]<>"=;|\\`')
+_MIN_CHARS = 12
+_MAX_CHARS = 400
+BUDGETS = (130, 55, 30)  # words per passage, by rank; about 250 in all
+MAX_CANDIDATES = 32
+MAX_WORDS = 215  # plus headings, about 250 words in all
+MIN_SIMILARITY = 0.15  # a sentence less similar than this to the question is never quoted
+
+
+@dataclass
+class Sentence:
+    text: str
+    passage: int  # index into the passages given to `select`
+    position: int  # order within its passage
+    score: float = 0.0
+
+
+def _is_prose(sentence: str) -> bool:
+    """Leave out code, JSON and markup lines: they read badly in a brief."""
+    letters = sum(c.isalpha() for c in sentence)
+    code = sum(c in _CODE_CHARS for c in sentence)
+    return letters >= 8 and code <= max(2, len(sentence) // 25)
+
+
+def _lines(text: str) -> list[str]:
+    """Lines without bullets; a run of short list items is joined into one line, after the
+    line that introduces it ("We use: Java, Python, Ruby"), so short facts survive."""
+    out: list[str] = []
+    run: list[str] = []
+
+    def close_run() -> None:
+        if len(run) == 1 and not (out and out[-1].endswith(":")):
+            run.clear()  # a lone short line between paragraphs is a label or heading, not a point
+        if run:
+            items = ", ".join(run)
+            if out and out[-1].endswith(":"):
+                out[-1] = f"{out[-1]} {items}"
+            else:
+                out.append(items)
+            run.clear()
+
+    for raw in text.splitlines():
+        line = _BULLET.sub("", raw.strip()).strip()
+        if not line:
+            continue
+        if len(line.split()) <= 5 and not line.endswith((".", "!", "?", ":")):
+            run.append(line)
+            continue
+        close_run()
+        out.append(line)
+    close_run()
+    return out
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences and list items of a passage, without bullets, fragments and code."""
+    out: list[str] = []
+    for line in _lines(text):
+        for sentence in _SENTENCE_END.split(line):
+            sentence = " ".join(sentence.split())
+            if len(sentence) < _MIN_CHARS or not _is_prose(sentence):
+                continue
+            if len(sentence) > _MAX_CHARS:
+                sentence = sentence[:_MAX_CHARS].rsplit(" ", 1)[0] + " ..."
+            out.append(sentence)
+    return out
+
+
+def _score(question: str, candidates: list[Sentence], embeddings) -> np.ndarray:
+    embed = getattr(embeddings, "embed_sentences", embeddings.embed_documents)
+    vectors = np.asarray(embed([c.text for c in candidates]))
+    semantic = vectors @ np.asarray(embeddings.embed_query(question))
+    terms = set(tokenize(question))
+    for c, sem in zip(candidates, semantic, strict=True):
+        overlap = len(terms & set(tokenize(c.text))) / len(terms) if terms else 0.0
+        c.score = float(sem) + 0.3 * overlap if sem >= MIN_SIMILARITY else -1.0
+    return vectors
+
+
+def select(
+    question: str, passages: list[Passage], embeddings, ranks: list[int] | None = None
+) -> list[Sentence]:
+    """Pick the sentences that best answer `question`, within each rank's word budget,
+    skipping near-duplicates of sentences already chosen. `ranks[i]` is the retrieval rank
+    passage i counts under (a neighbouring chunk shares its anchor's budget)."""
+    ranks = ranks if ranks is not None else list(range(len(passages)))
+    candidates = [
+        Sentence(text=s, passage=i, position=j)
+        for i, p in enumerate(passages)
+        if ranks[i] < len(BUDGETS)
+        for j, s in enumerate(split_sentences(p.text))
+    ]
+    # Embedding costs about 6 ms a sentence on two cores, so at most MAX_CANDIDATES are embedded:
+    # those of retrieved passages and of the best passage's neighbours first, then neighbours'
+    # sentences by how many question terms they share.
+    terms = set(tokenize(question))
+
+    def priority(c: Sentence) -> float:
+        retrieved = passages[c.passage].score > 0 or ranks[c.passage] == 0
+        return (1.0 if retrieved else 0.0) + len(terms & set(tokenize(c.text))) / (len(terms) or 1)
+
+    candidates = sorted(candidates, key=priority, reverse=True)[:MAX_CANDIDATES]
+    if not candidates:
+        return []
+    vectors = _score(question, candidates, embeddings)
+    chosen: list[int] = []
+    total = 0
+    spare = 0  # words a passage left unused carry over to the next one
+    for rank, budget in enumerate(BUDGETS):
+        budget += spare
+        mine = sorted(
+            (i for i, c in enumerate(candidates) if ranks[c.passage] == rank and c.score > 0),
+            key=lambda i: -candidates[i].score,
+        )
+        used = 0
+        for i in mine:
+            words = len(candidates[i].text.split())
+            if (used + words > budget and used) or total + words > MAX_WORDS:
+                continue
+            if any(float(vectors[i] @ vectors[j]) > 0.9 for j in chosen):
+                continue  # says the same as a sentence already chosen
+            chosen.append(i)
+            used += words
+            total += words
+        spare = max(0, budget - used) // 2
+    return [candidates[i] for i in chosen]
+
+
+def group_by_passage(sentences: list[Sentence]) -> list[tuple[int, list[Sentence]]]:
+    """One group per passage, in rank order; sentences in document order within a group."""
+    groups: dict[int, list[Sentence]] = {}
+    for s in sentences:
+        groups.setdefault(s.passage, []).append(s)
+    return [(i, sorted(groups[i], key=lambda s: s.position)) for i in sorted(groups)]

@@ -1,0 +1,105 @@
+"""The one seam to a chat model: any OpenAI-compatible endpoint through LangChain's ChatOpenAI.
+
+Nothing else in the product imports `openai` or `langchain_openai` for chat; retrieval and answering
+only see `ChatModel.stream(messages)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from advisor.core.errors import ConfigError, LLMError
+from advisor.core.settings import Settings
+
+Message = tuple[str, str]  # (role, content) with role in system/user/assistant
+
+
+def _to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
+    kinds = {"system": SystemMessage, "user": HumanMessage, "assistant": AIMessage}
+    return [kinds[role](content=content) for role, content in messages]
+
+
+def _explain(exc: Exception, settings: Settings) -> LLMError:
+    """Turn an openai/httpx exception into a message that says what to do."""
+    import openai
+
+    where = settings.openai_base_url or "https://api.openai.com/v1"
+    if isinstance(exc, openai.AuthenticationError):
+        return LLMError(f"the LLM endpoint {where} refused the API key: check OPENAI_API_KEY")
+    if isinstance(exc, openai.NotFoundError):
+        return LLMError(
+            f"model {settings.llm_model!r} was not found at {where}: set ADVISOR_LLM_MODEL "
+            "to a model the endpoint serves"
+        )
+    if isinstance(exc, openai.RateLimitError):
+        return LLMError(f"the LLM endpoint {where} is rate-limiting (429) after retries: try later")
+    if isinstance(exc, openai.APITimeoutError):
+        return LLMError(
+            f"the LLM endpoint {where} did not answer within {settings.llm_timeout:g}s: "
+            "raise ADVISOR_LLM_TIMEOUT or check the server"
+        )
+    if isinstance(exc, openai.APIConnectionError):
+        return LLMError(
+            f"cannot reach the LLM endpoint {where}: start the server or fix OPENAI_BASE_URL "
+            "(or set ADVISOR_MODE=offline)"
+        )
+    if isinstance(exc, openai.APIStatusError):
+        return LLMError(
+            f"the LLM endpoint {where} failed with HTTP {exc.status_code} after retries"
+        )
+    return LLMError(f"the LLM call to {where} failed: {exc}")
+
+
+class ChatModel:
+    """A chat model at an OpenAI-compatible endpoint, with timeouts and retries with backoff."""
+
+    def __init__(self, settings: Settings) -> None:
+        if not settings.llm_configured:
+            raise ConfigError(
+                "no LLM configured: set OPENAI_BASE_URL (and OPENAI_API_KEY) or run offline"
+            )
+        from langchain_openai import ChatOpenAI
+
+        self.settings = settings
+        self.name = settings.llm_model
+        key = (
+            settings.openai_api_key.get_secret_value() if settings.openai_api_key else "not-needed"
+        )
+        # openai's client retries 408/409/429/5xx and connection errors with exponential backoff.
+        self._chat = ChatOpenAI(
+            model=settings.llm_model,
+            base_url=settings.openai_base_url,
+            api_key=key,
+            timeout=settings.llm_timeout,
+            max_retries=settings.llm_max_retries,
+            temperature=settings.llm_temperature,
+        )
+
+    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
+        """Text deltas as the model produces them; raises LLMError with the fix on failure."""
+        import openai
+
+        try:
+            for chunk in self._chat.stream(_to_langchain(messages)):
+                text = chunk.content if isinstance(chunk.content, str) else ""
+                if text:
+                    yield text
+        except (openai.OpenAIError, TimeoutError) as exc:
+            raise _explain(exc, self.settings) from exc
+
+    def complete(self, messages: Sequence[Message]) -> str:
+        """The whole reply as one string (one non-streaming request)."""
+        import openai
+
+        try:
+            reply = self._chat.invoke(_to_langchain(messages))
+        except (openai.OpenAIError, TimeoutError) as exc:
+            raise _explain(exc, self.settings) from exc
+        return reply.content if isinstance(reply.content, str) else ""
+
+
+def load_chat_model(settings: Settings) -> ChatModel | None:
+    """The configured chat model, or None in offline mode."""
+    return ChatModel(settings) if settings.use_llm else None

@@ -1,0 +1,151 @@
+"""Hybrid retrieval: dense (Chroma) + BM25, fused by weighted reciprocal rank, diversified,
+and always restricted to the scopes a question may see."""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from advisor.core.models import Passage
+from advisor.core.principal import scopes_for
+from advisor.core.settings import Settings
+from advisor.core.store import Store
+from advisor.retrieval.lexical import LexicalIndex
+
+CANDIDATES = 40  # per retriever, before fusion
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+MAX_PER_DOC = 2  # in the returned list, unless fewer documents than slots match
+
+
+@dataclass
+class Retrieval:
+    """Ranked passages plus the evidence signals used to decide whether to abstain."""
+
+    query: str
+    passages: list[Passage]
+    top_dense: float = 0.0  # best cosine similarity among the candidates
+    lexicon: Mapping[str, int] = field(default_factory=dict)  # term -> document frequency
+
+
+class HybridRetriever:
+    """Dense plus lexical search over one store; the lexical index is built per scope set."""
+
+    def __init__(self, store: Store, embeddings, settings: Settings) -> None:
+        self.store = store
+        self.embeddings = embeddings
+        self.settings = settings
+        self._lexical: dict[tuple[str, ...], tuple[int, LexicalIndex]] = {}
+        self._lock = threading.Lock()
+
+    def lexical(self, scopes: list[str]) -> LexicalIndex:
+        """The BM25 index of exactly these scopes, rebuilt only when the store changed."""
+        key = tuple(sorted(set(scopes)))
+        generation = self.store.generation
+        with self._lock:
+            cached = self._lexical.get(key)
+            if cached and cached[0] == generation:
+                return cached[1]
+            folder = self.settings.data_dir / "lexical"
+            slug = hashlib.sha1("|".join(key).encode()).hexdigest()[:12]
+            path = folder / f"{slug}-g{generation}"
+            index = None
+            if (path / "ids.json").exists():
+                try:
+                    index = LexicalIndex.load(path)
+                except Exception:  # a damaged cache is rebuilt, never trusted
+                    index = None
+            if index is None:
+                index = LexicalIndex.build(self.store.chunks_in(list(key)))
+                folder.mkdir(parents=True, exist_ok=True)
+                for old in folder.glob(f"{slug}-g*"):
+                    shutil.rmtree(old, ignore_errors=True)
+                index.save(path)
+            self._lexical[key] = (generation, index)
+            return index
+
+    def search(self, query: str, client: str | None = None, k: int = 10) -> Retrieval:
+        """Top `k` passages for `query` from the playbooks and `client`'s own documents."""
+        scopes = scopes_for(client)
+        dense = self.store.dense_search(self.embeddings.embed_query(query), scopes, CANDIDATES)
+        lexical_index = self.lexical(scopes)
+        lexical = lexical_index.search(query, CANDIDATES)
+
+        by_id: dict[str, Passage] = {p.id: p for p in dense}
+        missing = [cid for cid, _ in lexical if cid not in by_id]
+        for p in self.store.get(missing):
+            by_id[p.id] = p
+
+        fused: dict[str, float] = {}
+        for rank, p in enumerate(dense):
+            fused[p.id] = fused.get(p.id, 0.0) + DENSE_WEIGHT / (RRF_K + rank + 1)
+        for rank, (cid, _) in enumerate(lexical):
+            if cid in by_id:
+                fused[cid] = fused.get(cid, 0.0) + LEXICAL_WEIGHT / (RRF_K + rank + 1)
+
+        ranked = sorted(fused, key=fused.__getitem__, reverse=True)
+        passages = []
+        for cid in _diversify(ranked, by_id, k):
+            p = by_id[cid]
+            p.score = fused[cid]
+            passages.append(p)
+        return Retrieval(
+            query=query,
+            passages=passages,
+            top_dense=max((p.dense_score or 0.0 for p in dense), default=0.0),
+            lexicon=lexical_index.doc_freq,
+        )
+
+    def with_neighbours(
+        self, passages: list[Passage], around: int
+    ) -> tuple[list[Passage], list[int]]:
+        """`passages` with the chunks just before and after each of the first `around` ones
+        (same document, so same scope), each window in document order; and the rank of the
+        passage each one belongs to. A fact often sits in the chunk next to the best match."""
+        wanted = [
+            f"{p.doc_id}:{p.chunk_index + step}"
+            for p in passages[:around]
+            if p.doc_id and p.chunk_index is not None
+            for step in (-1, 1)
+        ]
+        found = {n.id: n for n in self.store.get(wanted)}
+        out: list[Passage] = []
+        ranks: list[int] = []
+        seen: set[str] = set()
+        for rank, p in enumerate(passages):
+            window = [p]
+            if rank < around and p.chunk_index is not None:
+                before = found.get(f"{p.doc_id}:{p.chunk_index - 1}")
+                after = found.get(f"{p.doc_id}:{p.chunk_index + 1}")
+                window = [n for n in (before, p, after) if n is not None]
+            for n in window:
+                if n.id not in seen:
+                    seen.add(n.id)  # a neighbour keeps score 0: it was not retrieved on its own
+                    out.append(n)
+                    ranks.append(rank)
+        return out, ranks
+
+    def retrieve(self, query: str, client: str | None = None, k: int = 10) -> list[Passage]:
+        """Just the ranked passages."""
+        return self.search(query, client=client, k=k).passages
+
+
+def _diversify(ranked: list[str], by_id: dict[str, Passage], k: int) -> list[str]:
+    """Keep rank order but allow at most MAX_PER_DOC chunks of one document, then fill."""
+    chosen: list[str] = []
+    per_doc: dict[str, int] = {}
+    held_back: list[str] = []
+    for cid in ranked:
+        doc = by_id[cid].doc_id
+        if per_doc.get(doc, 0) < MAX_PER_DOC:
+            chosen.append(cid)
+            per_doc[doc] = per_doc.get(doc, 0) + 1
+        else:
+            held_back.append(cid)
+        if len(chosen) == k:
+            return chosen
+    return chosen + held_back[: k - len(chosen)]

@@ -1,0 +1,89 @@
+"""BM25 over the chunks a question may see, persisted per scope set and index generation."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+
+from advisor.core.models import Passage
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.+#][a-z0-9]+)*")
+
+
+@cache
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-cased, stop-word-free, stemmed terms (the same for documents and queries)."""
+    stop = _stopwords()
+    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop and len(w) > 1]
+    return _stemmer().stemWords(words)
+
+
+class LexicalIndex:
+    """A BM25 index over a fixed list of passages."""
+
+    def __init__(self, ids: list[str], bm25, doc_freq: dict[str, int]) -> None:
+        self.ids = ids
+        self.bm25 = bm25
+        self.doc_freq = doc_freq
+
+    @classmethod
+    def build(cls, passages: list[Passage]) -> LexicalIndex:
+        import bm25s
+
+        corpus = [tokenize(p.context_text()) for p in passages]
+        bm25 = bm25s.BM25(k1=1.2, b=0.75)
+        if passages:
+            bm25.index(corpus, show_progress=False)
+        doc_freq: dict[str, int] = {}
+        for terms in corpus:
+            for term in set(terms):
+                doc_freq[term] = doc_freq.get(term, 0) + 1
+        return cls([p.id for p in passages], bm25, doc_freq)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def search(self, query: str, n: int) -> list[tuple[str, float]]:
+        """(chunk id, BM25 score) for the best `n` chunks with a positive score."""
+        terms = [t for t in tokenize(query) if t in self.doc_freq]
+        if not terms or not self.ids:
+            return []
+        scores = self.bm25.get_scores(terms)
+        top = np.argsort(-scores)[:n]
+        return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
+
+    def save(self, path: Path) -> None:
+        tmp = path.with_name(path.name + ".tmp")
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir(parents=True)
+        if self.ids:
+            self.bm25.save(str(tmp / "bm25"))
+        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "df": self.doc_freq}))
+        shutil.rmtree(path, ignore_errors=True)
+        tmp.rename(path)  # a reader never sees a half-written index
+
+    @classmethod
+    def load(cls, path: Path) -> LexicalIndex:
+        import bm25s
+
+        data = json.loads((path / "ids.json").read_text())
+        bm25 = bm25s.BM25.load(str(path / "bm25")) if data["ids"] else bm25s.BM25()
+        return cls(data["ids"], bm25, data["df"])

@@ -1,0 +1,235 @@
+"""The one facade every interface calls (CLI, app, API, MCP, evals).
+
+Every method takes the principal (who asks, with which role, for which client). What that
+principal may see or change is decided here, never in a widget; the final scope gate in
+`advisor.core.principal.visible` applies the same rule again to whatever leaves this layer.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+from advisor.core.clients import client_name
+from advisor.core.errors import AccessError, ConfigError, InputError
+from advisor.core.models import Answer, Passage
+from advisor.core.principal import Principal, scopes_for, visible
+from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
+from advisor.core.store import Store, delete_collection, open_store
+
+
+class AnswerStream:
+    """Iterate for the answer's text as it is generated; `.answer` holds the result afterwards."""
+
+    def __init__(self, chunks: Iterator[str | Answer], scopes: Sequence[str]) -> None:
+        self._chunks = chunks
+        self._scopes = list(scopes)
+        self.answer: Answer | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        for item in self._chunks:
+            if isinstance(item, Answer):
+                item.citations = visible(item.citations, self._scopes, "answer citations")
+                self.answer = item
+            else:
+                yield item
+
+    def result(self) -> Answer:
+        """Consume whatever is left and return the final answer."""
+        for _ in self:
+            pass
+        assert self.answer is not None
+        return self.answer
+
+
+class Advisor:
+    """Wires settings, embeddings, store, retriever and answerer together (built lazily)."""
+
+    def __init__(
+        self, settings: Settings | None = None, embeddings=None, store: Store | None = None
+    ):
+        self.settings = settings or get_settings()
+        self._embeddings = embeddings
+        self._store = store
+
+    @cached_property
+    def embeddings(self):
+        if self._embeddings is None:
+            from advisor.core.embeddings import load_embeddings
+
+            self._embeddings = load_embeddings(self.settings)
+        return self._embeddings
+
+    @cached_property
+    def store(self) -> Store:
+        return self._store or open_store(self.settings, self._embeddings)
+
+    @cached_property
+    def retriever(self):
+        from advisor.retrieval.hybrid import HybridRetriever
+
+        return HybridRetriever(self.store, self.embeddings, self.settings)
+
+    @cached_property
+    def answerer(self):
+        from advisor.answering.answer import Answerer
+
+        return Answerer(self.retriever, self.settings)
+
+    # -- scope --------------------------------------------------------------------------------
+
+    def scope(self, principal: Principal, client: str | None) -> tuple[str | None, list[str]]:
+        """The client a request acts on and the scopes it may read; refuses what it may not."""
+        client = principal.resolve_client(client_name(client) if client else None)
+        if client and client not in self.clients(principal):
+            self.require_client(principal, client)
+        return client, scopes_for(client)
+
+    # -- questions ----------------------------------------------------------------------------
+
+    def retrieve(
+        self, principal: Principal, query: str, client: str | None = None, k: int | None = None
+    ) -> list[Passage]:
+        """The top passages for `query`, only from the playbooks and `client`'s documents."""
+        client, scopes = self.scope(principal, client)
+        found = self.retriever.retrieve(query, client=client, k=k or self.settings.top_k)
+        return visible(found, scopes, "retrieve")
+
+    def ask(
+        self,
+        principal: Principal,
+        question: str,
+        client: str | None = None,
+        history: Sequence[dict[str, str]] = (),
+    ) -> Answer:
+        """A cited answer (or an honest abstention) to `question` under `client`."""
+        return self.ask_stream(principal, question, client=client, history=history).result()
+
+    def ask_stream(
+        self,
+        principal: Principal,
+        question: str,
+        client: str | None = None,
+        history: Sequence[dict[str, str]] = (),
+    ) -> AnswerStream:
+        """Like `ask`, streamed: iterate for text, then read `.answer`.
+
+        `history` is the conversation so far: [{"role": "user"|"assistant", "content": ...}].
+        """
+        if not question or not question.strip():
+            raise InputError("the question is empty: type what you want to know")
+        client, scopes = self.scope(principal, client)
+        chunks = self.answerer.stream(question, client=client, history=list(history))
+        return AnswerStream(chunks, scopes)
+
+    def memo(
+        self,
+        principal: Principal,
+        topic: str,
+        client: str | None = None,
+        history: Sequence[dict[str, str]] = (),
+        model=None,
+    ):
+        """A cited recommendation memo on `topic` for `client`."""
+        from advisor.memo.draft import draft_memo
+
+        client, scopes = self.scope(principal, client)
+        memo = draft_memo(self, topic, client=client, history=history, model=model)
+        memo.citations = visible(memo.citations, scopes, "memo")
+        return memo
+
+    # -- index --------------------------------------------------------------------------------
+
+    def ingest(self, principal: Principal, paths, client: str | None = None, **options: Any):
+        """Parse, chunk, embed and store files or folders; returns the run's report."""
+        from ingest.pipeline import ingest_paths
+
+        scope = client_name(client) if client else PLAYBOOK_SCOPE
+        if not principal.may_write_scope(scope):
+            raise AccessError(f"{principal.user} may not add documents to {scope!r}")
+        # The model is loaded only if some file actually needs embedding.
+        return ingest_paths(
+            paths,
+            client=client_name(client) if client else None,
+            settings=self.settings,
+            embeddings=self._embeddings or (lambda: self.embeddings),
+            store=self.store,
+            **options,
+        )
+
+    def upload(
+        self,
+        principal: Principal,
+        files: Sequence[tuple[str, bytes]],
+        client: str | None,
+        on_file=None,
+    ):
+        """Save uploaded (name, bytes) pairs into a scope the principal may write, and ingest them."""
+        from advisor.service.uploads import ingest_uploads
+
+        scope = client_name(client) if client else PLAYBOOK_SCOPE
+        if not principal.may_write_scope(scope):
+            raise AccessError(f"{principal.user} may not add documents to {scope!r}")
+        return ingest_uploads(
+            self, principal, files, client_name(client) if client else None, on_file
+        )
+
+    def reset(self, principal: Principal) -> str:
+        """Drop the index, the manifest and every cache derived from them; returns where."""
+        if not principal.is_cto:
+            raise AccessError(f"{principal.user} may not reset the index: only a CTO may")
+        where = delete_collection(self.settings)
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{self.settings.manifest_path}{suffix}").unlink(missing_ok=True)
+        for derived in self.settings.derived_dirs:
+            shutil.rmtree(derived, ignore_errors=True)
+        self.__dict__.pop("store", None)
+        self.__dict__.pop("retriever", None)
+        self.__dict__.pop("answerer", None)
+        return where
+
+    def _all_clients(self) -> list[str]:
+        return sorted({r["scope"] for r in self.store.source_stats()} - {PLAYBOOK_SCOPE})
+
+    def clients(self, principal: Principal) -> list[str]:
+        """Client names with documents in the index that this principal may see."""
+        return [c for c in self._all_clients() if principal.may_read_scope(c)]
+
+    def require_client(self, principal: Principal, client: str | None) -> None:
+        """Refuse an unknown client: a typo would otherwise answer from the playbooks alone."""
+        if not client:
+            return
+        client = principal.resolve_client(client_name(client))
+        if client not in (known := self.clients(principal)):
+            raise ConfigError(
+                f"no documents for client {client!r}: known clients are "
+                f"{', '.join(known) or 'none'} (index theirs with "
+                f"`cto-advisor ingest PATH --client {client}`)"
+            )
+
+    def documents(self, principal: Principal, client: str | None = None) -> list[dict[str, Any]]:
+        """One row per indexed document this principal may see (optionally one client's)."""
+        rows = [r for r in self.store.source_stats() if principal.may_read_scope(r["scope"])]
+        if client:
+            rows = [r for r in rows if r["scope"] in (client, PLAYBOOK_SCOPE)]
+        return rows
+
+    def status(self, principal: Principal) -> dict[str, Any]:
+        """Counts and settings for `status --json` and the app's sidebar."""
+        sources = self.documents(principal)
+        return {
+            "documents": len(sources),
+            "chunks": sum(r["chunks"] for r in sources),
+            "clients": sorted({r["scope"] for r in sources} - {PLAYBOOK_SCOPE}),
+            "embedding_model": self.store.embedding_model,
+            "store": self.store.location() if principal.is_cto else "",
+            "data_dir": str(self.settings.data_dir.resolve()) if principal.is_cto else "",
+            "answers_go_to": self.settings.answer_destination,
+            "last_ingest": self.store.updated_at,
+            "sources": [
+                {k: r[k] for k in ("source", "scope", "chunks", "pages", "title")} for r in sources
+            ],
+        }

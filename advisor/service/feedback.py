@@ -1,0 +1,148 @@
+"""Thumbs up/down on answers, kept in a JSONL file, and thumbs-down turned into eval cases."""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, Field
+
+from advisor.core.settings import Settings
+
+_LOCK = threading.Lock()
+_FILE_LIKE = re.compile(r"[\w./-]+\.(?:md|markdown|txt|pdf|docx|pptx|xlsx|csv|html?)\b", re.I)
+# Rough topic cues for the eval `category`; the export notes say it is a guess to review.
+_STAFFING = re.compile(
+    r"\b(hir\w*|recruit\w*|interview\w*|team|engineers?|roles?|manager|headcount|"
+    r"contractors?|onboard\w*|salar\w*|staff\w*|people|org)\b",
+    re.I,
+)
+_STACK = re.compile(
+    r"\b(stack|framework|language|database|postgres\w*|django|rails|react|kubernetes|eks|aws|"
+    r"gcp|azure|heroku|cloud|hosting|migrat\w*|architecture|monolith|microservices?|build|buy|"
+    r"vendor|tool\w*|infra\w*)\b",
+    re.I,
+)
+
+
+class FeedbackRecord(BaseModel):
+    """One rating of one answer; a later record for the same answer id replaces an earlier one."""
+
+    answer_id: str
+    rating: Literal["up", "down"]
+    comment: str = ""
+    question: str
+    history: list[dict[str, str]] = Field(default_factory=list)
+    client: str | None = None
+    answer: str = ""
+    abstained: bool = False
+    mode: str = "offline"
+    sources: list[str] = Field(default_factory=list)
+    ts: float = Field(default_factory=time.time)
+
+
+class FeedbackStore:
+    """Append-only JSONL under ADVISOR_DATA_DIR: survives restarts, easy to read and diff."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = settings.data_dir / "feedback.jsonl"
+
+    def record(self, rec: FeedbackRecord) -> FeedbackRecord:
+        """Append a rating (appending keeps history; `latest` resolves changes of mind)."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        line = rec.model_dump_json() + "\n"
+        with _LOCK:
+            # After a crash mid-line, start on a fresh line so this record is not glued to it.
+            if self.path.exists() and self.path.stat().st_size:
+                with open(self.path, "rb") as fh:
+                    fh.seek(-1, 2)
+                    if fh.read(1) != b"\n":
+                        line = "\n" + line
+            with open(self.path, "a", encoding="utf-8") as fh:
+                fh.write(line)
+        return rec
+
+    def all(self) -> list[FeedbackRecord]:
+        """Every stored record in write order; unreadable lines are skipped, not fatal."""
+        if not self.path.exists():
+            return []
+        out = []
+        for line in self.path.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            try:
+                out.append(FeedbackRecord.model_validate_json(line))
+            except ValueError:
+                continue  # a half-written line from a crash must not hide the rest
+        return out
+
+    def latest(self) -> dict[str, FeedbackRecord]:
+        """The current rating of each answer (the last record wins)."""
+        return {rec.answer_id: rec for rec in self.all()}
+
+    def thumbs_down(self) -> list[FeedbackRecord]:
+        """Answers whose current rating is thumbs down, oldest first."""
+        return [rec for rec in self.latest().values() if rec.rating == "down"]
+
+
+def guess_category(question: str) -> str:
+    """The eval category a question most likely belongs to (staffing, stack or process)."""
+    staffing = len(_STAFFING.findall(question))
+    stack = len(_STACK.findall(question))
+    if staffing > stack:
+        return "staffing"
+    if stack:
+        return "stack"
+    return "process"
+
+
+def to_eval_case(rec: FeedbackRecord) -> dict[str, Any]:
+    """A thumbs-down answer as an eval item (dataset format), with what is unknown flagged."""
+    turns = [m["content"] for m in rec.history if m.get("role") == "user"] + [rec.question]
+    gold = list(dict.fromkeys(_FILE_LIKE.findall(rec.comment)))
+    when = datetime.fromtimestamp(rec.ts, UTC).strftime("%Y-%m-%d")
+    notes = [f"From thumbs-down feedback on {when}."]
+    if rec.comment.strip():
+        notes.append(f"Comment: {rec.comment.strip()}")
+    notes.append(
+        f"The answer ({rec.mode}{', abstained' if rec.abstained else ''}) cited: "
+        f"{', '.join(rec.sources) or 'nothing'}."
+    )
+    if not gold:
+        notes.append("TODO: fill gold_sources with the document(s) that answer this.")
+    notes.append("TODO: add must_include key facts; check category and answerable.")
+    case: dict[str, Any] = {"id": f"fb-{rec.answer_id[:12]}"}
+    if len(turns) > 1:
+        case["turns"] = turns
+    else:
+        case["question"] = rec.question
+    case.update(
+        client=rec.client,
+        category=guess_category(" ".join(turns)),
+        answerable=True,
+        gold_sources=gold,
+        must_include=[],
+        must_not_include=[],
+        notes=" ".join(notes),
+    )
+    return case
+
+
+def export_eval_cases(records: Iterable[FeedbackRecord]) -> list[str]:
+    """JSONL lines, one eval case per thumbs-down record."""
+    return [json.dumps(to_eval_case(rec), ensure_ascii=False) for rec in records]
+
+
+def write_eval_cases(settings: Settings, out: Path | None = None) -> tuple[list[str], Path | None]:
+    """Export the current thumbs-down answers; write them to `out` when given."""
+    lines = export_eval_cases(FeedbackStore(settings).thumbs_down())
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
+    return lines, out

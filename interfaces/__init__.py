@@ -1,0 +1,1 @@
+"""Interfaces: the CLI, the API server and the MCP server (app.py is the Streamlit one)."""

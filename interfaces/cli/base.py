@@ -1,0 +1,26 @@
+"""The Typer app shared by the subcommand modules, and helpers for the edge."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings, get_settings
+
+app = typer.Typer(
+    name="cto-advisor",
+    help="CTO Advisor: cited answers over client documents and CTO playbooks, offline by default.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+console = Console()
+# The CLI runs on the CTO's own machine, with access to the data directory: it acts as the CTO.
+LOCAL = Principal.local()
+err_console = Console(stderr=True)
+
+
+def settings_from_cli(**overrides) -> Settings:
+    """Settings from the environment, with the non-None CLI flags applied on top."""
+    return get_settings(**{k: v for k, v in overrides.items() if v is not None})

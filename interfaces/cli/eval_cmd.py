@@ -1,0 +1,150 @@
+"""`cto-advisor eval`: score retrieval, citations and abstention over a corpus and question set."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from advisor.core.errors import AdvisorError
+from interfaces.cli.base import app, console, err_console, settings_from_cli
+
+BAD_INPUT = 2
+GATE_FAILED = 1
+
+
+def _fail_input(message: str) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    return typer.Exit(BAD_INPUT)
+
+
+@app.command("eval")
+def eval_command(
+    corpus: Annotated[
+        Path, typer.Option("--corpus", help="Folder of documents; clients/<name>/ are a client's.")
+    ],
+    dataset: Annotated[Path, typer.Option("--dataset", help="Questions, one JSON item a line.")],
+    k: Annotated[int, typer.Option("--k", min=1, max=10, help="Depth for hit@k and recall@k.")] = 5,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out", help="Where report.json and report.md go (default: reports/<dataset>)."
+        ),
+    ] = None,
+    baseline: Annotated[
+        Path | None, typer.Option("--baseline", help="A previous report.json to compare with.")
+    ] = None,
+    fail_under: Annotated[
+        list[str] | None,
+        typer.Option("--fail-under", help="METRIC=VALUE: exit 1 when METRIC is below VALUE."),
+    ] = None,
+    system_name: Annotated[
+        str, typer.Option("--system", help="'ours' (the product) or 'naive' (LangChain recipe).")
+    ] = "ours",
+    thresholds: Annotated[
+        Path | None,
+        typer.Option(
+            "--thresholds",
+            help="Thresholds TOML; its <dataset stem> section applies (default: evals/thresholds.toml).",
+        ),
+    ] = None,
+) -> None:
+    """Run every question through the system and write report.json + report.md."""
+    # Evals are imported here so that other subcommands do not pay for them.
+    from evals.dataset import load_dataset
+    from evals.evaluate import SYSTEMS, evaluate, make_judge, make_system
+    from evals.report import load_baseline, metrics_table, write_report
+    from evals.scoring import metric_names
+    from evals.thresholds import (
+        DEFAULT_PATH,
+        check,
+        load_thresholds,
+        parse_fail_under,
+        unknown_metrics,
+    )
+
+    # Everything that can be wrong with the input is checked before any indexing starts.
+    if system_name not in SYSTEMS:
+        raise _fail_input(f"--system must be one of {', '.join(SYSTEMS)}, not {system_name!r}")
+    if not corpus.is_dir():
+        raise _fail_input(f"corpus folder {corpus} does not exist: give --corpus DIR")
+    settings = settings_from_cli()
+    try:
+        items = load_dataset(dataset, corpus=corpus)
+        gates = parse_fail_under(fail_under or [])
+        judged = settings.use_llm and system_name == "ours"
+        known = metric_names(k, judged=judged)
+        unknown = unknown_metrics(gates, metric_names(k, judged=True))
+        if unknown:
+            raise _fail_input(
+                f"--fail-under names unknown metric(s) {', '.join(unknown)}; "
+                f"known: {', '.join(known)}"
+            )
+        file_gates, skipped = [], []
+        thresholds_path = thresholds or DEFAULT_PATH
+        if system_name != "ours":
+            skipped.append(f"thresholds file not applied to the {system_name} system")
+        elif thresholds is not None or DEFAULT_PATH.exists():
+            file_gates = load_thresholds(thresholds_path, dataset.stem)
+            for name in unknown_metrics(file_gates, known):
+                skipped.append(f"{name}: not reported by this run ({thresholds_path.name})")
+            file_gates = [g for g in file_gates if g.metric in known]
+        base = load_baseline(baseline) if baseline is not None else None
+    except AdvisorError as exc:
+        raise _fail_input(str(exc)) from exc
+
+    out_dir = out or Path("reports") / dataset.stem
+    system = make_system(system_name, settings, corpus, k)
+    with err_console.status(f"indexing {corpus} for the {system_name} system"):
+        system.prepare()
+    judge = make_judge(settings, system)
+    config = {
+        "corpus": str(corpus.resolve()),
+        "dataset": str(dataset.resolve()),
+        "dataset_name": dataset.stem,
+        "system": system_name,
+        "k": k,
+        "mode": "llm" if settings.use_llm else "offline",
+        "llm_model": settings.llm_model if settings.use_llm else None,
+        "embedding_model": settings.embedding_model,
+        "chunk_tokens": settings.chunk_tokens,
+        "top_k": settings.top_k,
+        "index_dir": str(system.index_dir),
+        "out": str(out_dir),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    progress = Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[last]}"),
+        console=err_console,
+        transient=True,
+    )
+    with progress:
+        task = progress.add_task("questions", total=len(items), last="")
+        report = evaluate(
+            system,
+            items,
+            corpus,
+            k,
+            config,
+            judge=judge,
+            on_done=lambda obs: progress.update(task, advance=1, last=obs.item.id),
+        )
+
+    json_path, md_path = write_report(report, out_dir, base)
+    console.print(metrics_table(report, base))
+    console.print(f"wrote {json_path} and {md_path}")
+
+    failures, not_measured = check(report["metrics"], [*gates, *file_gates])
+    for line in skipped + not_measured:
+        err_console.print(f"[yellow]skipped:[/] {line}", highlight=False)
+    if failures:
+        for line in failures:
+            err_console.print(f"[bold red]FAILED:[/] {line}", highlight=False)
+        raise typer.Exit(GATE_FAILED)

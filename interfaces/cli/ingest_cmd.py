@@ -1,0 +1,150 @@
+"""`ingest`, `status` and `reset`: filling, inspecting and emptying the index."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from interfaces.cli.base import LOCAL, app, console, err_console, settings_from_cli
+
+_STYLE = {
+    "indexed": "green",
+    "unchanged": "dim",
+    "removed": "yellow",
+    "skipped": "yellow",
+    "failed": "red",
+}
+_MAX_ROWS = 40
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files and/or folders to index.")],
+    client: str | None = typer.Option(
+        None, "--client", "-c", help="Client the documents belong to (default: playbooks)."
+    ),
+    strict: bool = typer.Option(False, "--strict", help="Exit 1 if any file failed."),
+    as_json: bool = typer.Option(False, "--json", help="Print the run's report as JSON."),
+) -> None:
+    """Parse, chunk, embed and store documents; unchanged files are skipped."""
+    from advisor.core.clients import client_name
+    from advisor.service.facade import Advisor
+
+    if client is not None:
+        client = client_name(client)  # fail fast on a bad name, before opening anything
+    advisor = Advisor(settings_from_cli())
+    if as_json:
+        report = advisor.ingest(LOCAL, paths, client=client)
+        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        raise typer.Exit(report.exit_code(strict))
+
+    columns = (
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.fields[current]}", style="dim"),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("Ingesting", total=None, current="")
+
+        def progress(done: int, total: int, source: str) -> None:
+            bar.update(task, completed=done, total=total, current=source[-50:])
+
+        report = advisor.ingest(LOCAL, paths, client=client, progress=progress)
+    _print_summary(report)
+    code = report.exit_code(strict)
+    if code and report.nothing_indexed:
+        err_console.print("nothing could be indexed: see the reasons above")
+    elif code:
+        err_console.print("some files failed (--strict): see the reasons above")
+    raise typer.Exit(code)
+
+
+def _print_summary(report) -> None:
+    notable = [f for f in report.files if f.status != "unchanged"]
+    if notable:
+        table = Table(title="Files", show_lines=False, expand=False)
+        table.add_column("status")
+        table.add_column("source", overflow="fold")
+        table.add_column("chunks", justify="right")
+        table.add_column("reason", overflow="fold")
+        order = {"failed": 0, "skipped": 1, "removed": 2, "indexed": 3}
+        notable.sort(key=lambda f: (order.get(f.status, 9), f.scope, f.source))
+        for f in notable[:_MAX_ROWS]:
+            style = _STYLE[f.status]
+            chunks = str(f.chunks) if f.status == "indexed" else ""
+            table.add_row(f"[{style}]{f.status}[/]", escape(f.source), chunks, escape(f.reason))
+        if len(notable) > _MAX_ROWS:
+            table.caption = f"... and {len(notable) - _MAX_ROWS} more"
+        console.print(table)
+    counts = report.counts
+    parts = [f"[{_STYLE[s]}]{n} {s}[/]" for s, n in counts.items()]
+    console.print(
+        ", ".join(parts)
+        + f"; {report.chunks} chunks written in {report.seconds:.1f}s"
+        + (f"; {report.recovered} interrupted file(s) recovered" if report.recovered else ""),
+        highlight=False,
+    )
+
+
+@app.command()
+def status(
+    as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
+) -> None:
+    """Documents, chunks, clients, embedding model and store location."""
+    from advisor.service.facade import Advisor
+
+    info = Advisor(settings_from_cli()).status(LOCAL)  # reads the index; never loads the model
+    if as_json:
+        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+        return
+    summary = Table(show_header=False, box=None)
+    summary.add_row("documents", str(info["documents"]))
+    summary.add_row("chunks", str(info["chunks"]))
+    summary.add_row("clients", ", ".join(info["clients"]) or "(none)")
+    summary.add_row("embedding model", info["embedding_model"])
+    summary.add_row("store", str(info.get("store", "")))
+    summary.add_row("data directory", info["data_dir"])
+    summary.add_row("answers go to", info["answers_go_to"])
+    console.print(summary)
+    if info["sources"]:
+        table = Table(title="Sources")
+        table.add_column("scope")
+        table.add_column("source", overflow="fold")
+        table.add_column("chunks", justify="right")
+        table.add_column("pages", justify="right")
+        for row in info["sources"]:
+            pages = "" if row["pages"] is None else str(row["pages"])
+            table.add_row(row["scope"], escape(str(row["source"])), str(row["chunks"]), pages)
+        console.print(table)
+    else:
+        console.print("The index is empty: add documents with `cto-advisor ingest PATH`.")
+
+
+@app.command()
+def reset(
+    yes: bool = typer.Option(False, "--yes", help="Confirm deleting the index and manifest."),
+) -> None:
+    """Delete the index and the ingest manifest (documents on disk are not touched)."""
+    from advisor.core.store import describe
+    from advisor.service.facade import Advisor
+
+    settings = settings_from_cli()
+    if not yes:
+        err_console.print(
+            f"this deletes the index ({describe(settings)}), the manifest "
+            f"({settings.manifest_path}) and the caches derived from them: re-run with "
+            "`cto-advisor reset --yes` to confirm",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    where = Advisor(settings).reset(LOCAL)
+    console.print(f"Deleted the index ({where}), the manifest and derived caches.", highlight=False)

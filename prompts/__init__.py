@@ -1,0 +1,1 @@
+"""Prompt templates as package data: read with importlib.resources by advisor.core.prompts."""
