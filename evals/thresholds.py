@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import math
 import tomllib
-from importlib import resources
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Literal
 
