@@ -177,7 +177,9 @@ class Answerer:
         out = _present(text)
         if out[shown:]:
             yield out[shown:]
-        cited = sorted(set(marker_numbers(out)))
+        # The filter only lets shown numbers through; the range check keeps any other text (an
+        # error message quoted above) from ever indexing past the sources.
+        cited = sorted(n for n in set(marker_numbers(out)) if 1 <= n <= len(context))
         return Answer(
             answer=out.strip(),
             abstained=text.lstrip().startswith(NOT_COVERED),

@@ -1,18 +1,69 @@
-"""`[n]` markers: keep those that resolve to a numbered source, drop and count invented ones,
-even while the text is still streaming."""
+"""The one citation-marker grammar: what a model may write to cite a numbered source, and how
+each form becomes a canonical `[n]` (if `n` was shown) or disappears, even mid-stream.
+
+Model output is untrusted. Every form below counts as a marker, so none can slip through:
+
+    [1]   [1, 2]   [1;2]   [1-3] (a short range)   [^1] (footnote)   【1】 ［1］ (full-width)
+    [7    an unclosed marker, at the end of the text or followed by anything but its closer
+
+Anything that opens with `[`, `［` or `【`, optionally `^`, then a digit is a marker; the liberal
+reading is deliberate: a stray "[7" left in an answer would read as a citation to a source the
+reader was never shown. Text such as "[see below]" or "[]" is not a marker and is left alone.
+"""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
-MARKER = re.compile(r"\[(\d{1,3}(?:\s*[,;]\s*\d{1,3})*)\]")
-_OPEN_MAX = 16  # longest "[...]" we wait for before deciding it is not a marker
+# Character-class bodies, escaped ("[" and "-" mean themselves inside [...]).
+_OPEN = re.escape("[［【")
+_CLOSE = re.escape("]］】")
+_SEP = re.escape(",;，；、")
+_DASH = re.escape("-–")
+_MAX_DIGITS = 6  # a longer "number" cannot name a shown source (and int() of a huge one is slow)
+_MAX_RANGE = 20  # [1-3] expands; a wider "range" is read as its two ends
+_MAX_ITEMS = 32  # items in one marker; the rest of a runaway list is plain text
+_MAX_LEAD = 16  # spaces before a marker that go with it when it is removed (bounded: no O(n^2))
+
+_ITEM = rf"\d+(?:[ \t]*[{_DASH}][ \t]*\d+)?"
+MARKER = re.compile(
+    rf"(?P<lead>[ \t]{{0,{_MAX_LEAD}}})[{_OPEN}]\^?[ \t]*"
+    rf"(?P<body>{_ITEM}(?:[ \t]*[{_SEP}][ \t]*{_ITEM}){{0,{_MAX_ITEMS - 1}}})"
+    rf"(?:[ \t]*[{_CLOSE}])?"
+)
+# The end of a streamed text that a later delta could still turn into (part of) a marker: a run of
+# spaces, then possibly an opener with nothing but digits, separators and spaces after it.
+_UNFINISHED = re.compile(rf"[ \t]{{0,{_MAX_LEAD}}}(?:[{_OPEN}]\^?[\d \t{_SEP}{_DASH}]*)?\Z")
+
+
+def _numbers(body: str) -> list[int]:
+    """The source numbers a marker's body names, in order ([1-3] -> 1, 2, 3)."""
+    out: list[int] = []
+    for item in re.split(rf"[{_SEP}]", body):
+        ends = [e.strip() for e in re.split(rf"[{_DASH}]", item)]
+        values = [int(e) if len(e) <= _MAX_DIGITS else 0 for e in ends]  # 0 is never a source
+        if len(values) == 2 and 0 < values[1] - values[0] <= _MAX_RANGE:
+            out += range(values[0], values[1] + 1)
+        else:
+            out += values
+    return out
 
 
 def marker_numbers(text: str) -> list[int]:
     """Every number cited in `text`, in order of appearance (repeats included)."""
-    return [int(n) for m in MARKER.finditer(text) for n in re.split(r"[,;]", m.group(1))]
+    return [n for m in MARKER.finditer(text) for n in _numbers(m.group("body"))]
+
+
+def rewrite_markers(text: str, swap: Callable[[int], str]) -> str:
+    """Rewrite every marker through `swap(number) -> marker text`; a marker whose numbers all
+    swap to "" is removed with the spaces before it, so no gap is left before punctuation."""
+
+    def _one(match: re.Match) -> str:
+        out = "".join(swap(n) for n in dict.fromkeys(_numbers(match.group("body"))))
+        return match.group("lead") + out if out else ""
+
+    return MARKER.sub(_one, text)
 
 
 def strip_markers(text: str, replacement: str = " ") -> str:
@@ -20,47 +71,40 @@ def strip_markers(text: str, replacement: str = " ") -> str:
     return MARKER.sub(replacement, text)
 
 
-def renumber_markers(text: str, swap) -> str:
-    """Rewrite every marker through `swap(old_number) -> new marker text` ("" drops it)."""
-
-    def _one(match: re.Match) -> str:
-        return "".join(swap(int(n)) for n in re.split(r"[,;]", match.group(1)))
-
-    return MARKER.sub(_one, text)
+renumber_markers = rewrite_markers  # the memo's name for it: it renumbers sources by first use
 
 
 class MarkerFilter:
-    """Rewrites markers so that only valid source numbers remain; counts what it removed."""
+    """Rewrites markers so that only valid source numbers remain, as canonical `[n]`; counts the
+    numbers it removed. Fed a stream in any split, it yields exactly what `clean` gives whole."""
 
     def __init__(self, valid: Iterable[int]) -> None:
         self.valid = set(valid)
         self.invented = 0
         self._pending = ""
 
-    def _fix(self, match: re.Match) -> str:
-        numbers = [int(n) for n in re.split(r"[,;]", match.group(1))]
-        kept = [n for n in numbers if n in self.valid]
-        self.invented += len(numbers) - len(kept)
-        return "".join(f"[{n}]" for n in kept)
+    def _swap(self, n: int) -> str:
+        if n in self.valid:
+            return f"[{n}]"
+        self.invented += 1
+        return ""
 
     def clean(self, text: str) -> str:
         """Fix a complete text in one go."""
-        return re.sub(r"[ \t]+([.,;:])", r"\1", MARKER.sub(self._fix, text))
+        return rewrite_markers(text, self._swap)
 
     def feed(self, delta: str) -> str:
-        """Text safe to show now; an unfinished "[12" is held back until it closes."""
+        """Text safe to show now. Held back: trailing spaces and an opener followed only by digits
+        and separators ("[12, 1"), which the next delta may close; any other character ends it."""
         text = self._pending + delta
-        cut = text.rfind("[")
-        if cut != -1 and "]" not in text[cut:] and len(text) - cut < _OPEN_MAX:
-            self._pending, text = text[cut:], text[:cut]
-        else:
-            self._pending = ""
-        return MARKER.sub(self._fix, text)
+        cut = _UNFINISHED.search(text).start()
+        self._pending = text[cut:]
+        return rewrite_markers(text[:cut], self._swap)
 
     def flush(self) -> str:
         """Whatever is still held back at the end of the stream."""
         text, self._pending = self._pending, ""
-        return MARKER.sub(self._fix, text)
+        return rewrite_markers(text, self._swap)
 
     def stream(self, deltas: Iterable[str]) -> Iterator[str]:
         for delta in deltas:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -169,3 +170,27 @@ def test_follow_up_is_rewritten_by_the_model_without_streaming(indexed, embeddin
     assert final["stream"] is True
     assert answer.standalone_question == "How many engineers should an on-call rotation have?"
     assert answer.citations[0].source == "on-call.md"
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "Keep pull requests small [1, 2, 3, 4, 5, 6, 7, 99].",
+        "Keep pull requests small [^1] and review daily 【2】 [99",
+        "Keep pull requests small [1-40]; see [7 for more [3; 1].",
+    ],
+)
+def test_no_marker_form_in_a_streamed_reply_can_crash_the_answer(indexed, embeddings, reply):
+    with FakeOpenAI(reply) as server:
+        advisor = make_advisor(indexed, embeddings, server)
+        stream = advisor.ask_stream(LOCAL, "How big should a pull request be?")
+        text = "".join(stream)
+        answer = stream.answer
+    shown = min(len(answer.passages), advisor.settings.top_k)  # the sources the prompt numbered
+
+    assert text.strip() == answer.answer
+    assert answer.citations and answer.invented_markers > 0
+    numbers = [int(n) for n in re.findall(r"[\[【［]\^?\s*(\d+)", answer.answer)]
+    assert numbers and all(1 <= n <= shown for n in numbers)
+    assert re.fullmatch(r"(?:[^\[【［]|\[\d+\])*", answer.answer), "only canonical [n] remain"
+    assert {c.n for c in answer.citations} == set(numbers)

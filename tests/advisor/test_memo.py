@@ -8,14 +8,19 @@ import socket
 
 import docx
 import pytest
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hypothesis_settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from advisor.core.errors import ConfigError
+from advisor.core.models import Passage
 from advisor.core.principal import Principal
 from advisor.core.settings import Settings
 from advisor.memo.draft import (
     SECTIONS,
     Memo,
+    _renumber,
     escape_md,
     neutralize_md,
     parse_sections,
@@ -186,3 +191,24 @@ def test_cli_memo_writes_markdown_and_docx(indexed, tmp_path, monkeypatch):
 
     typo = runner.invoke(app, ["memo", TOPIC, "--client", "acmee"])
     assert typo.exit_code != 0 and "known clients are acme, globex" in str(typo.exception)
+
+
+@hypothesis_settings(
+    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    st.lists(
+        st.sampled_from([*"[]【】^0123456789 ,;-\n#*.ab", "## Risks\n", "1. ", "**"]), max_size=80
+    ).map("".join)
+)
+def test_no_model_reply_can_crash_a_memo_or_leave_a_marker_unresolved(reply):
+    passages = [Passage(id=str(n), text=f"text {n}", source=f"s{n}.md") for n in range(3)]
+    memo = Memo(topic="t", mode="llm", sections=parse_sections("## Context\n" + reply))
+
+    memo = _renumber(memo, passages)
+
+    body = " ".join(p for points in memo.sections.values() for p in points)
+    numbers = [int(n) for n in re.findall(r"[\[【]\^?\s*(\d+)", body)]
+    assert all(1 <= n <= len(memo.citations) for n in numbers)
+    assert [c.n for c in memo.citations] == list(range(1, len(memo.citations) + 1))
+    assert set(numbers) == {c.n for c in memo.citations}
