@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import unicodedata
 from functools import cache
 from pathlib import Path
 
@@ -12,7 +13,11 @@ import numpy as np
 
 from advisor.core.models import Passage
 
-_TOKEN = re.compile(r"[a-z0-9]+(?:[.+#][a-z0-9]+)*")
+# A word is letters and digits of any script, joined by "." "+" "#" (node.js, python3.11, 3.11.4),
+# and may end in "++" or "#" (c++, c#, f#).
+_TOKEN = re.compile(r"[^\W_]+(?:[.+#][^\W_]+)*(?:\+\+|#)?")
+# Saved with each index; an index built by another tokenizer is rebuilt rather than searched.
+TOKENIZER_VERSION = 2
 
 
 @cache
@@ -30,9 +35,11 @@ def _stopwords() -> frozenset[str]:
 
 
 def tokenize(text: str) -> list[str]:
-    """Lower-cased, stop-word-free, stemmed terms (the same for documents and queries)."""
+    """Case-folded, stop-word-free, stemmed terms (the same for documents and queries);
+    full-width and compatibility forms are read as their plain letters (NFKC)."""
     stop = _stopwords()
-    words = [w for w in _TOKEN.findall(text.lower()) if w not in stop and len(w) > 1]
+    text = unicodedata.normalize("NFKC", text).casefold()
+    words = [w for w in _TOKEN.findall(text) if w not in stop and len(w) > 1]
     return _stemmer().stemWords(words)
 
 
@@ -76,7 +83,8 @@ class LexicalIndex:
         tmp.mkdir(parents=True)
         if self.ids:
             self.bm25.save(str(tmp / "bm25"))
-        (tmp / "ids.json").write_text(json.dumps({"ids": self.ids, "df": self.doc_freq}))
+        meta = {"ids": self.ids, "df": self.doc_freq, "tokenizer": TOKENIZER_VERSION}
+        (tmp / "ids.json").write_text(json.dumps(meta))
         shutil.rmtree(path, ignore_errors=True)
         tmp.rename(path)  # a reader never sees a half-written index
 
@@ -85,5 +93,7 @@ class LexicalIndex:
         import bm25s
 
         data = json.loads((path / "ids.json").read_text())
+        if data.get("tokenizer") != TOKENIZER_VERSION:
+            raise ValueError(f"{path} was built by another tokenizer")
         bm25 = bm25s.BM25.load(str(path / "bm25")) if data["ids"] else bm25s.BM25()
         return cls(data["ids"], bm25, data["df"])
