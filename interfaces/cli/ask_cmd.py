@@ -16,14 +16,22 @@ from interfaces.cli.base import LOCAL, app, console, err_console, settings_from_
 def ask(
     question: str = typer.Argument(..., help="The question, in plain words."),
     client: str = typer.Option(
-        None, "--client", "-c", help="Answer for this client (default: playbooks only)."
+        None,
+        "--client",
+        "-c",
+        help="Answer from this client's documents plus the playbooks (default: playbooks only).",
     ),
-    as_json: bool = typer.Option(False, "--json", help="Print one JSON object instead of text."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print one JSON object (answer, mode, citations) instead of text."
+    ),
     offline: bool = typer.Option(
         False, "--offline", help="Ignore a configured LLM for this answer."
     ),
 ) -> None:
-    """Answer QUESTION from the client's documents and the playbooks, citing every source."""
+    """Answer QUESTION with numbered sources, or say the documents don't cover it.
+
+    Uses the LLM at OPENAI_BASE_URL when one is set, otherwise quotes the best passages offline.
+    """
     from advisor.service.facade import Advisor
 
     settings = settings_from_cli(mode="offline" if offline else None)

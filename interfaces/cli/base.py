@@ -10,7 +10,16 @@ from advisor.core.settings import Settings, get_settings
 
 app = typer.Typer(
     name="cto-advisor",
-    help="CTO Advisor: cited answers over client documents and CTO playbooks, offline by default.",
+    help=(
+        "CTO Advisor: cited answers over client documents and CTO playbooks, offline by default."
+        "\n\nStart with `cto-advisor ingest FOLDER --client NAME` (a client's documents) and "
+        "`cto-advisor ingest FOLDER` (your playbooks), then `cto-advisor ask QUESTION --client NAME`."
+    ),
+    epilog=(
+        "The index lives in $ADVISOR_DATA_DIR (default data/.advisor); `status` shows it. Answers "
+        "are extractive and offline unless OPENAI_BASE_URL (an OpenAI-compatible endpoint) is set. "
+        "A question for one client never sees another client's documents."
+    ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,

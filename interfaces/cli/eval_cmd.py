@@ -39,7 +39,10 @@ def eval_command(
     ] = None,
     fail_under: Annotated[
         list[str] | None,
-        typer.Option("--fail-under", help="METRIC=VALUE: exit 1 when METRIC is below VALUE."),
+        typer.Option(
+            "--fail-under",
+            help="METRIC=VALUE (repeatable): exit 1 when METRIC is below VALUE, e.g. hit@5=0.9.",
+        ),
     ] = None,
     system_name: Annotated[
         str, typer.Option("--system", help="'ours' (the product) or 'naive' (LangChain recipe).")
@@ -48,11 +51,15 @@ def eval_command(
         Path | None,
         typer.Option(
             "--thresholds",
-            help="Thresholds TOML; its <dataset stem> section applies (default: evals/thresholds.toml).",
+            help="Gates file: its [<dataset file stem>] section applies to --system ours "
+            "(default: the packaged evals/thresholds.toml).",
         ),
     ] = None,
 ) -> None:
-    """Run every question through the system and write report.json + report.md."""
+    """Score retrieval, citations and abstention over a corpus and question set.
+
+    Indexes --corpus (cached), runs every question of --dataset, writes report.json and report.md, and exits 1 if a gate fails (2 on bad input).
+    """
     # Evals are imported here so that other subcommands do not pay for them.
     from evals.dataset import load_dataset
     from evals.evaluate import SYSTEMS, evaluate, make_judge, make_system

@@ -10,7 +10,9 @@ import typer
 from advisor.service.feedback import write_eval_cases
 from interfaces.cli.base import app, err_console, settings_from_cli
 
-feedback_app = typer.Typer(help="Feedback given in the app (thumbs up/down and comments).")
+feedback_app = typer.Typer(
+    help="Turn feedback given in the app (thumbs up/down, comments) into eval cases."
+)
 app.add_typer(feedback_app, name="feedback")
 
 

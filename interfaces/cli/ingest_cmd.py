@@ -28,12 +28,21 @@ _MAX_ROWS = 40
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files and/or folders to index.")],
     client: str | None = typer.Option(
-        None, "--client", "-c", help="Client the documents belong to (default: playbooks)."
+        None,
+        "--client",
+        "-c",
+        help="Index as this client's documents (letters, digits, - and _; case-insensitive). "
+        "Without it they are playbooks, visible to every client.",
     ),
-    strict: bool = typer.Option(False, "--strict", help="Exit 1 if any file failed."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 1 if any file failed (the others are still indexed)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the run's report as JSON."),
 ) -> None:
-    """Parse, chunk, embed and store documents; unchanged files are skipped."""
+    """Index files and folders: parse, chunk, embed, store.
+
+    Re-running skips unchanged files, replaces changed ones and drops deleted ones; a file that cannot be read is reported with a reason while the others are indexed.
+    """
     from advisor.core.clients import client_name
     from advisor.service.facade import Advisor
 
@@ -99,7 +108,7 @@ def _print_summary(report) -> None:
 def status(
     as_json: bool = typer.Option(False, "--json", help="Print machine-readable JSON."),
 ) -> None:
-    """Documents, chunks, clients, embedding model and store location."""
+    """Show what is indexed: documents and chunks per client, the embedding model, the store."""
     from advisor.service.facade import Advisor
 
     info = Advisor(settings_from_cli()).status(LOCAL)  # reads the index; never loads the model
@@ -131,9 +140,14 @@ def status(
 
 @app.command()
 def reset(
-    yes: bool = typer.Option(False, "--yes", help="Confirm deleting the index and manifest."),
+    yes: bool = typer.Option(
+        False, "--yes", help="Confirm: without it, reset only says what it would delete."
+    ),
 ) -> None:
-    """Delete the index and the ingest manifest (documents on disk are not touched)."""
+    """Delete the index, the ingest manifest and the caches derived from them.
+
+    Your documents on disk are not touched; ingest them again afterwards.
+    """
     from advisor.core.store import describe
     from advisor.service.facade import Advisor
 

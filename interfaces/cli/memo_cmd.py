@@ -23,7 +23,10 @@ def memo(
         typer.Option("--out", "-o", help="Write FILE.md or FILE.docx (default: print Markdown)."),
     ] = None,
 ) -> None:
-    """Draft a structured recommendation memo with every claim cited."""
+    """Draft a recommendation memo with every claim cited.
+
+    Sections: context, recommendation, options considered, risks, next steps. Written by the LLM when one is set, otherwise quoted from the sources.
+    """
     if out is not None and out.suffix.lower() not in (".md", ".docx"):
         raise ConfigError(f"--out {out}: use a .md or .docx file name")
     from advisor.service.facade import Advisor
