@@ -71,9 +71,6 @@ def strip_markers(text: str, replacement: str = " ") -> str:
     return MARKER.sub(replacement, text)
 
 
-renumber_markers = rewrite_markers  # the memo's name for it: it renumbers sources by first use
-
-
 class MarkerFilter:
     """Rewrites markers so that only valid source numbers remain, as canonical `[n]`; counts the
     numbers it removed. Fed a stream in any split, it yields exactly what `clean` gives whole."""

@@ -18,7 +18,7 @@ from pydantic import BaseModel, Field
 
 from advisor.answering.answer import citation_for, scope_label, sources_block
 from advisor.answering.extractive import split_sentences
-from advisor.core.citations import renumber_markers, strip_markers
+from advisor.core.citations import rewrite_markers, strip_markers
 from advisor.core.errors import AdvisorError, ConfigError, LLMError
 from advisor.core.models import Citation, Passage
 
@@ -376,7 +376,7 @@ def _renumber(memo: Memo, passages: Sequence[Passage]) -> Memo:
 
     sections = {}
     for name in SECTIONS:
-        points = [" ".join(renumber_markers(p, swap).split()) for p in memo.sections.get(name, [])]
+        points = [" ".join(rewrite_markers(p, swap).split()) for p in memo.sections.get(name, [])]
         sections[name] = [_TIGHTEN.sub("", p) for p in points if p]
     memo.sections = sections
     memo.citations = [citation_for(new, passages[old - 1]) for old, new in order.items()]
