@@ -72,6 +72,7 @@ SHARED ?= ../shared/corpora
 ## Offline evals with the checked-in thresholds (evals/thresholds.toml): exit 1 on a regression.
 eval: install
 	$(BIN)/cto-advisor eval --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample
+	$(BIN)/cto-advisor eval --task assessment --corpus data --dataset evals/datasets/assessment.yaml --out $(EVAL_OUT)/assessment
 	@if [ -d $(SHARED)/dev ]; then \
 		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev; \
 	else echo "skipping the dev eval: $(SHARED)/dev not found"; fi

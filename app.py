@@ -155,7 +155,9 @@ def render_sources(msg: dict, expanded: bool) -> None:
                     color = "blue" if c.scope == PLAYBOOK_SCOPE else "green"
                     st.badge(scope_label(c.scope), color=color)
                 where = location(c)
-                st.caption(escape_md(f"{where} · {c.source}" if where else c.source))
+                age = c.age_days()
+                when = "" if age is None else f" · modified {age} day{'s' if age != 1 else ''} ago"
+                st.caption(escape_md(f"{where} · {c.source}" if where else c.source) + when)
                 st.markdown(f"> {escape_md(c.snippet)}")
                 path = Path(c.root) / c.source if c.root else None
                 if path is not None and path.is_file():
@@ -420,6 +422,121 @@ def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> No
         st.markdown(memo.to_markdown(level=3))  # the preview sits under the page's own title
 
 
+# -- assessment ----------------------------------------------------------------------------------
+
+VERDICT_COLORS = {
+    "evidenced": "#2e7d32",
+    "partial": "#f9a825",
+    "missing": "#9e9e9e",
+    "contradicted": "#c62828",
+}
+VERDICT_BADGES = {
+    "evidenced": ":green-badge[evidenced]",
+    "partial": ":orange-badge[partial]",
+    "missing": ":gray-badge[missing]",
+    "contradicted": ":red-badge[contradicted]",
+}
+
+
+def coverage_chart(assessment):
+    """Practices per area, stacked by verdict (Altair, which Streamlit ships)."""
+    import altair as alt
+    import pandas as pd
+
+    rows = [
+        {"area": row["area"], "verdict": verdict, "practices": row[verdict]}
+        for row in assessment.coverage()
+        for verdict in VERDICT_COLORS
+        if row[verdict]
+    ]
+    scale = alt.Scale(domain=list(VERDICT_COLORS), range=list(VERDICT_COLORS.values()))
+    return (
+        alt.Chart(pd.DataFrame(rows))
+        .mark_bar()
+        .encode(
+            y=alt.Y("area:N", title=None, sort=None),
+            x=alt.X("practices:Q", title="Practices", axis=alt.Axis(tickMinStep=1)),
+            color=alt.Color("verdict:N", scale=scale, legend=alt.Legend(orient="bottom")),
+            tooltip=["area", "verdict", "practices"],
+        )
+    )
+
+
+def assessment_panel(advisor: Advisor, principal: Principal, client: str | None) -> None:
+    if not client:
+        st.info(
+            "An assessment checks one client's documents against your practice checklist: "
+            "choose a client in the sidebar.",
+            icon=":material/fact_check:",
+        )
+        return
+    st.markdown(
+        f"Which of your checklist's practices **{escape_md(client)}** already has, which are "
+        "missing, and where its own documents disagree. Every verdict cites the playbook and "
+        "the client's evidence."
+    )
+    results = st.session_state.setdefault("assessments", {})
+    if st.button("Run assessment", type="primary", icon=":material/fact_check:", key="assess"):
+        with st.spinner("Reading the client's documents against the checklist…"):
+            try:
+                assessment = advisor.assess(principal, client)
+                results[scope_key(client)] = (
+                    assessment,
+                    {"md": assessment.to_markdown(), "docx": assessment.to_docx(),
+                     "csv": assessment.to_csv()},
+                )  # fmt: skip
+            except AdvisorError as exc:
+                st.error(str(exc), icon=":material/error:")
+            except Exception as exc:  # a bug must not take the page down; the log has the trace
+                log.exception("assessment failed")
+                st.error(f"Assessment failed ({type(exc).__name__}: {exc}); see the server log.")
+    if scope_key(client) not in results:
+        return
+    assessment, files = results[scope_key(client)]
+    if assessment.warning:
+        st.warning(assessment.warning, icon=":material/warning:")
+    counts = {v: sum(1 for x in assessment.verdicts if x.verdict == v) for v in VERDICT_COLORS}
+    for col, (verdict, count) in zip(st.columns(4), counts.items(), strict=True):
+        col.metric(verdict.capitalize(), count)
+    st.altair_chart(coverage_chart(assessment), width="stretch")
+    by_n = {c.n: c for c in assessment.citations}
+    area = None
+    for v in assessment.verdicts:
+        if v.area != area:
+            area = v.area
+            st.subheader(area, divider="gray")
+        with st.expander(f"{v.verdict.upper()} · {v.practice}"):
+            st.markdown(f"{VERDICT_BADGES[v.verdict]} {escape_md(v.reason)}")
+            for n in ([v.playbook] if v.playbook else []) + v.evidence:
+                c = by_n.get(n)
+                if c is None:
+                    continue
+                st.markdown(
+                    f"**[{n}]** {scope_label(c.scope)} · {escape_md(c.title or c.source)} "
+                    f"· {escape_md(location(c))}"
+                )
+                st.caption(escape_md(c.snippet))
+    if assessment.conflicts:
+        st.subheader("Conflicting sources", divider="red")
+        for c in assessment.conflicts:
+            st.markdown(f"- {escape_md(c.describe())}")
+    with st.container(horizontal=True):
+        slug = f"assessment-{client}"
+        st.download_button(
+            "Markdown", files["md"], f"{slug}.md", "text/markdown",
+            icon=":material/download:", on_click="ignore", key="assess-md",
+        )  # fmt: skip
+        st.download_button(
+            "Word (.docx)", files["docx"], f"{slug}.docx",
+            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+            icon=":material/download:", on_click="ignore", key="assess-docx",
+        )  # fmt: skip
+        st.download_button(
+            "CSV", files["csv"], f"{slug}.csv", "text/csv",
+            icon=":material/download:", on_click="ignore", key="assess-csv",
+        )  # fmt: skip
+
+
 # -- page ----------------------------------------------------------------------------------------
 
 
@@ -450,10 +567,16 @@ def main() -> None:
 
     scope = f"**{escape_md(client)}** documents + playbooks" if client else "**Playbooks only**"
     scope_line.caption(f"Scope: {scope} · {'LLM' if settings.use_llm else 'offline'} answers")
-    chat_tab, memo_tab = st.tabs(["Chat", "Recommendation memo"], key="view", on_change="rerun")
+    chat_tab, memo_tab, assess_tab = st.tabs(
+        ["Chat", "Recommendation memo", "Assessment"], key="view", on_change="rerun"
+    )
     if memo_tab.open:
         with memo_tab:
             memo_panel(advisor, principal, client)
+        return
+    if assess_tab.open:
+        with assess_tab:
+            assessment_panel(advisor, principal, client)
         return
     messages = chat(client)
     question = st.chat_input("Ask about hiring, architecture, process…")

@@ -12,9 +12,13 @@ from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 CLIENTS_DIR = "clients"
 
 
+# The CTO's practice checklist sits next to the playbooks but is configuration, not knowledge.
+CHECKLIST_NAMES = ("checklist.yaml", "checklist.yml")
+
+
 def _visible(name: str) -> bool:
     # Hidden entries include the product's own `.advisor` data dirs.
-    return not name.startswith(".")
+    return not name.startswith(".") and name not in CHECKLIST_NAMES
 
 
 def corpus_files(corpus: Path) -> Iterator[tuple[str, str]]:

@@ -51,6 +51,7 @@ def citation_for(n: int, p: Passage, snippet: str | None = None) -> Citation:
         snippet=text,
         scope=p.scope,
         score=round(p.score, 4),
+        modified=p.mtime,
         root=p.root,
     )
 

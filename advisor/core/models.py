@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -75,6 +76,7 @@ class Passage(BaseModel):
     scope: str = PLAYBOOK_SCOPE
     doc_id: str = ""
     chunk_index: int | None = None
+    mtime: float | None = None  # the document's modification time when it was indexed
     score: float = 0.0
     dense_score: float | None = None
 
@@ -92,6 +94,7 @@ class Passage(BaseModel):
             scope=str(meta.get("scope", PLAYBOOK_SCOPE)),
             doc_id=str(meta.get("doc_id", "")),
             chunk_index=meta.get("chunk_index"),
+            mtime=meta.get("mtime"),
             **scores,
         )
 
@@ -111,7 +114,14 @@ class Citation(BaseModel):
     snippet: str = ""
     scope: str = PLAYBOOK_SCOPE
     score: float = 0.0
+    modified: float | None = None  # the document's modification time (Unix seconds)
     root: str = Field("", exclude=True)
+
+    def age_days(self, now: float | None = None) -> int | None:
+        """Whole days since the document was last modified, when known."""
+        if self.modified is None:
+            return None
+        return max(0, int(((now or time.time()) - self.modified) // 86400))
 
 
 class Answer(BaseModel):
@@ -126,7 +136,13 @@ class Answer(BaseModel):
     invented_markers: int = Field(0, exclude=True)
     standalone_question: str = Field("", exclude=True)
     warning: str | None = Field(None, exclude=True)
+    # Cited documents of one client that disagree: "value [n] vs value [m]" lines.
+    conflicts: list[str] = Field(default_factory=list)
+    # Cited documents older than the configured age: "[n] source, N days old" lines.
+    stale: list[str] = Field(default_factory=list)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The `ask --json` contract."""
-        return self.model_dump(include={"answer", "abstained", "mode", "citations"})
+        return self.model_dump(
+            include={"answer", "abstained", "mode", "citations", "conflicts", "stale"}
+        )

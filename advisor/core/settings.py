@@ -62,6 +62,14 @@ class Settings(BaseSettings):
 
     top_k: int = Field(6, description="Passages given to the answer.")
 
+    checklist: Path = Field(
+        Path("data/checklist.yaml"),
+        description="The CTO's practice checklist (YAML) used by `assess`.",
+    )
+    stale_after_days: int = Field(
+        365, description="Answers resting on a document older than this (days) say so."
+    )
+
     @property
     def llm_configured(self) -> bool:
         """True when an OpenAI-compatible endpoint or key is set."""

@@ -24,15 +24,19 @@ from advisor.core.store import Store, delete_collection, open_store
 class AnswerStream:
     """Iterate for the answer's text as it is generated; `.answer` holds the result afterwards."""
 
-    def __init__(self, chunks: Iterator[str | Answer], scopes: Sequence[str]) -> None:
+    def __init__(self, chunks: Iterator[str | Answer], scopes: Sequence[str], finish=None) -> None:
         self._chunks = chunks
         self._scopes = list(scopes)
+        self._finish = finish
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
         for item in self._chunks:
             if isinstance(item, Answer):
                 item.citations = visible(item.citations, self._scopes, "answer citations")
+                item.passages = visible(item.passages, self._scopes, "answer passages")
+                if self._finish is not None:
+                    self._finish(item)
                 self.answer = item
             else:
                 yield item
@@ -123,7 +127,14 @@ class Advisor:
             raise InputError("the question is empty: type what you want to know")
         client, scopes = self.scope(principal, client)
         chunks = self.answerer.stream(question, client=client, history=list(history))
-        return AnswerStream(chunks, scopes)
+        return AnswerStream(chunks, scopes, finish=self._annotate)
+
+    def _annotate(self, answer: Answer) -> None:
+        """Warn when cited client documents disagree or are older than the configured age."""
+        from advisor.assessment.notices import annotate
+
+        if answer.citations:
+            annotate(answer, self.embeddings, self.settings.stale_after_days)
 
     def memo(
         self,
@@ -140,6 +151,33 @@ class Advisor:
         memo = draft_memo(self, topic, client=client, history=history, model=model)
         memo.citations = visible(memo.citations, scopes, "memo")
         return memo
+
+    def assess(self, principal: Principal, client: str | None, model=None):
+        """The practice assessment of `client` against the CTO's checklist (see Settings.checklist)."""
+        from advisor.assessment.assess import Assessor
+        from advisor.assessment.checklist import load_checklist
+
+        client, scopes = self.scope(principal, client)
+        if not client:
+            raise InputError("an assessment is of one client: choose one (--client NAME)")
+        if model is None and self.settings.use_llm:
+            from advisor.core.llm import load_chat_model
+
+            model = load_chat_model(self.settings)
+        checklist = load_checklist(self.settings.checklist)
+        result = Assessor(self.store, self.embeddings, self.settings).assess(
+            checklist, client, model=model
+        )
+        result.citations = visible(result.citations, scopes, "assessment")
+        return result
+
+    def draft_checklist(self, principal: Principal) -> str:
+        """A checklist proposed from the indexed playbooks' sections (YAML for the CTO to edit)."""
+        from advisor.assessment.checklist import draft_checklist
+
+        if not principal.is_cto:
+            raise AccessError(f"{principal.user} may not draft the checklist: only a CTO may")
+        return draft_checklist(self.store.chunks_in([PLAYBOOK_SCOPE]))
 
     # -- index --------------------------------------------------------------------------------
 

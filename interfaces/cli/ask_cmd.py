@@ -54,7 +54,7 @@ def ask(
     if not answer.citations:
         return
     table = Table(title="Sources", show_lines=False, title_justify="left")
-    for column in ("n", "scope", "source", "where", "score"):
+    for column in ("n", "scope", "source", "where", "age", "score"):
         table.add_column(column)
     for c in answer.citations:
         where = " > ".join(x for x in (c.title, c.section) if x)
@@ -62,5 +62,9 @@ def ask(
             where += f", p. {c.page}"
         if c.slide:
             where += f", slide {c.slide}"
-        table.add_row(str(c.n), c.scope, escape(c.source), escape(where), f"{c.score:.3f}")
+        age = c.age_days()
+        table.add_row(
+            str(c.n), c.scope, escape(c.source), escape(where),
+            "" if age is None else f"{age} d", f"{c.score:.3f}",
+        )  # fmt: skip
     console.print(table)

@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from advisor.core.errors import AdvisorError
 from interfaces.cli.base import app, console, err_console, settings_from_cli
@@ -47,6 +48,12 @@ def eval_command(
     system_name: Annotated[
         str, typer.Option("--system", help="'ours' (the product) or 'naive' (LangChain recipe).")
     ] = "ours",
+    task: Annotated[
+        str,
+        typer.Option(
+            "--task", help="'answers' (questions, the default) or 'assessment' (practice verdicts)."
+        ),
+    ] = "answers",
     thresholds: Annotated[
         Path | None,
         typer.Option(
@@ -73,6 +80,11 @@ def eval_command(
         unknown_metrics,
     )
 
+    if task == "assessment":
+        _assessment(corpus, dataset, out, thresholds)
+        return
+    if task != "answers":
+        raise _fail_input(f"--task must be answers or assessment, not {task!r}")
     # Everything that can be wrong with the input is checked before any indexing starts.
     if system_name not in SYSTEMS:
         raise _fail_input(f"--system must be one of {', '.join(SYSTEMS)}, not {system_name!r}")
@@ -150,6 +162,38 @@ def eval_command(
 
     failures, not_measured = check(report["metrics"], [*gates, *file_gates])
     for line in skipped + not_measured:
+        err_console.print(f"[yellow]skipped:[/] {line}", highlight=False)
+    if failures:
+        for line in failures:
+            err_console.print(f"[bold red]FAILED:[/] {line}", highlight=False)
+        raise typer.Exit(GATE_FAILED)
+
+
+def _assessment(corpus: Path, dataset: Path, out: Path | None, thresholds: Path | None) -> None:
+    """Score practice verdicts and conflict detection against labels; gate on [<dataset>.*]."""
+    from evals import assessment_eval
+    from evals.thresholds import DEFAULT_PATH, check, load_thresholds
+
+    if not corpus.is_dir():
+        raise _fail_input(f"corpus folder {corpus} does not exist: give --corpus DIR")
+    settings = settings_from_cli()
+    try:
+        gates = load_thresholds(thresholds or DEFAULT_PATH, dataset.stem)
+        with err_console.status(f"indexing {corpus} and assessing every labelled client"):
+            report = assessment_eval.run(settings, corpus, dataset)
+    except AdvisorError as exc:
+        raise _fail_input(str(exc)) from exc
+    json_path, md_path = assessment_eval.write(report, out or Path("reports") / dataset.stem)
+    table = Table(title="Assessment eval")
+    for column in ("metric", "value", "95% CI"):
+        table.add_column(column)
+    for name, value in report["metrics"].items():
+        ci = report["intervals"].get(name)
+        table.add_row(name, f"{value:.3f}", f"{ci[0]:.3f}-{ci[1]:.3f}" if ci else "n/a")
+    console.print(table)
+    console.print(f"wrote {json_path} and {md_path}")
+    failures, not_measured = check(report["metrics"], gates)
+    for line in not_measured:
         err_console.print(f"[yellow]skipped:[/] {line}", highlight=False)
     if failures:
         for line in failures:

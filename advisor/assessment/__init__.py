@@ -1,0 +1,1 @@
+"""Practice assessment: a client's documents checked against the CTO's checklist, with conflicts."""

@@ -1,0 +1,188 @@
+"""Practice verdicts: cited on both sides, from the client's own documents only, offline and LLM."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import docx
+import numpy as np
+import pytest
+
+from advisor.assessment.assess import (
+    T_CONTRADICTED,
+    T_EVIDENCED,
+    T_PARTIAL,
+    Practice,
+    _Sentence,
+    judge,
+)
+from advisor.core.errors import AccessError, InputError
+from advisor.core.models import Passage
+from advisor.core.principal import Principal
+from advisor.core.settings import Settings
+from advisor.service.facade import Advisor
+from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT
+from tests.fakes.openai_server import FakeOpenAI
+
+CHECKLIST = """
+areas:
+  - id: on-call
+    name: On-call
+    practices:
+      - id: rotation-size
+        practice: The on-call rotation has at least five engineers.
+        playbook: on-call.md
+        section: Rotation size
+        target: {min: 5, unit: engineers}
+  - id: review
+    name: Code review
+    practices:
+      - id: small-prs
+        practice: Pull requests are kept under 400 lines of change.
+        playbook: code-review.md
+        section: Pull request size
+"""
+LOCAL = Principal.local()
+
+
+@pytest.fixture
+def advisor(two_clients_index, embeddings, tmp_path):
+    path = tmp_path / "checklist.yaml"
+    path.write_text(CHECKLIST)
+    return Advisor(Settings(data_dir=two_clients_index, checklist=path), embeddings=embeddings)
+
+
+def _sentences(*texts):
+    return [_Sentence(Passage(id=str(i), text=t, source="x.md"), t) for i, t in enumerate(texts)]
+
+
+def test_each_rule_decides_its_own_case():
+    practice = Practice(id="p", practice="The commander does not debug.")
+    strong = np.array([max(T_EVIDENCED, T_CONTRADICTED) + 0.1])
+    between = np.array([(T_PARTIAL + T_EVIDENCED) / 2])
+    weak = np.array([T_PARTIAL - 0.1])
+    assert judge(practice, [], np.zeros(0)).verdict == "missing"
+    assert judge(practice, _sentences("x"), weak).verdict == "missing"
+    assert judge(practice, _sentences("The commander never debugs."), strong).verdict == "evidenced"
+    assert (
+        judge(practice, _sentences("The commander debugged alone."), strong).verdict
+        == "contradicted"
+    )
+    if T_PARTIAL < T_EVIDENCED:
+        assert (
+            judge(practice, _sentences("The commander never debugs."), between).verdict == "partial"
+        )
+    target = Practice.model_validate(
+        {"id": "t", "practice": "A rotation of five.", "target": {"min": 5, "unit": "engineers"}}
+    )
+    assert judge(target, _sentences("It has two engineers."), strong).verdict == "contradicted"
+    assert judge(target, _sentences("It has six engineers."), strong).verdict == "evidenced"
+
+
+def test_verdicts_cite_the_playbook_and_only_the_clients_own_documents(advisor):
+    result = advisor.assess(LOCAL, "acme")
+    by_id = {v.practice_id: v for v in result.verdicts}
+    assert by_id["rotation-size"].verdict == "contradicted"  # three engineers, not five
+    assert "three engineers" in by_id["rotation-size"].reason
+    assert by_id["small-prs"].verdict == "missing" and by_id["small-prs"].evidence == []
+    by_n = {c.n: c for c in result.citations}
+    for v in result.verdicts:
+        assert by_n[v.playbook].scope == "playbook"
+        assert all(by_n[m].scope == "acme" for m in v.evidence)
+    assert by_n[by_id["rotation-size"].playbook].source == "on-call.md"
+    text = result.to_markdown()
+    assert GLOBEX_FACT not in text and "seven" not in text
+
+
+def test_the_other_client_gets_its_own_verdicts(advisor):
+    result = advisor.assess(LOCAL, "globex")
+    by_id = {v.practice_id: v for v in result.verdicts}
+    assert by_id["rotation-size"].verdict == "evidenced"  # seven engineers
+    assert ACME_FACT not in result.to_markdown()
+    assert {c.scope for c in result.citations} <= {"playbook", "globex"}
+
+
+def test_a_founder_sees_only_their_own_companys_assessment(advisor):
+    founder = Principal(user="f@acme.test", role="founder", client="acme")
+    assert advisor.assess(founder, None).client == "acme"
+    with pytest.raises(AccessError):
+        advisor.assess(founder, "globex")
+    with pytest.raises(InputError, match="one client"):
+        advisor.assess(LOCAL, None)
+
+
+def test_exports_carry_the_same_verdicts_and_sources(advisor):
+    result = advisor.assess(LOCAL, "acme")
+    rows = list(csv.DictReader(io.StringIO(result.to_csv())))
+    assert [r["verdict"] for r in rows] == [v.verdict for v in result.verdicts]
+    assert all("Playbook" in r["playbook_source"] for r in rows)
+    document = docx.Document(io.BytesIO(result.to_docx()))
+    tables = document.tables
+    assert len(tables) == 2
+    verdict_rows = [[c.text for c in row.cells] for row in tables[1].rows[1:]]
+    assert [r[2] for r in verdict_rows] == [v.verdict for v in result.verdicts]
+    paragraphs = "\n".join(p.text for p in document.paragraphs)
+    for c in result.citations:
+        assert f"[{c.n}]" in paragraphs
+    data = result.to_json_dict()
+    assert data["coverage"][0]["total"] == 1 and json.dumps(data)
+
+
+def _verdicts_reply(verdicts: dict[str, tuple[str, list[int]]]) -> str:
+    return "Here you go:\n" + json.dumps(
+        {
+            "verdicts": [
+                {"practice_id": k, "verdict": v, "reason": f"because {k}", "evidence": ev}
+                for k, (v, ev) in verdicts.items()
+            ]
+        }
+    )
+
+
+def test_llm_verdicts_are_validated_and_cite_only_the_clients_documents(
+    two_clients_index, embeddings, tmp_path
+):
+    path = tmp_path / "checklist.yaml"
+    path.write_text(CHECKLIST)
+    reply = _verdicts_reply(
+        {"rotation-size": ("partial", [1, 2, 99]), "small-prs": ("missing", [2])}
+    )
+    with FakeOpenAI(reply) as server:
+        settings = Settings(
+            data_dir=two_clients_index, checklist=path, openai_base_url=server.base_url,
+            openai_api_key="k",
+        )  # fmt: skip
+        result = Advisor(settings, embeddings=embeddings).assess(LOCAL, "acme")
+        sent = json.dumps(server.requests[-1])
+    assert result.mode == "llm"
+    by_id = {v.practice_id: v for v in result.verdicts}
+    assert by_id["rotation-size"].verdict == "partial"
+    assert by_id["small-prs"].evidence == []
+    by_n = {c.n: c for c in result.citations}
+    assert all(by_n[m].scope == "acme" for m in by_id["rotation-size"].evidence)
+    assert GLOBEX_FACT not in sent and "rotation-size" in sent
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        "I think they are doing fine.",
+        '{"verdicts": [{"practice_id": "rotation-size", "verdict": "great", "reason": "x"}]}',
+        '{"verdicts": [{"practice_id": "rotation-size", "verdict": "missing", "reason": "x"}]}',
+    ],
+)
+def test_invalid_llm_output_falls_back_to_offline_verdicts(
+    two_clients_index, embeddings, tmp_path, reply
+):
+    path = tmp_path / "checklist.yaml"
+    path.write_text(CHECKLIST)
+    with FakeOpenAI(reply) as server:
+        settings = Settings(
+            data_dir=two_clients_index, checklist=path, openai_base_url=server.base_url,
+            openai_api_key="k",
+        )  # fmt: skip
+        result = Advisor(settings, embeddings=embeddings).assess(LOCAL, "acme")
+    assert result.mode == "offline" and "offline verdicts" in result.warning
+    assert {v.practice_id: v.verdict for v in result.verdicts}["rotation-size"] == "contradicted"
