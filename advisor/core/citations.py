@@ -28,13 +28,13 @@ _MAX_LEAD = 16  # spaces before a marker that go with it when it is removed (bou
 
 _ITEM = rf"\d+(?:[ \t]*[{_DASH}][ \t]*\d+)?"
 MARKER = re.compile(
-    rf"(?P<lead>[ \t]{{0,{_MAX_LEAD}}})[{_OPEN}]\^?[ \t]*"
+    rf"(?P<lead>[ \t]{{0,{_MAX_LEAD}}})[{_OPEN}]+\^?[ \t]*"
     rf"(?P<body>{_ITEM}(?:[ \t]*[{_SEP}][ \t]*{_ITEM}){{0,{_MAX_ITEMS - 1}}})"
     rf"(?:[ \t]*[{_CLOSE}])?"
 )
 # The end of a streamed text that a later delta could still turn into (part of) a marker: a run of
 # spaces, then possibly an opener with nothing but digits, separators and spaces after it.
-_UNFINISHED = re.compile(rf"[ \t]{{0,{_MAX_LEAD}}}(?:[{_OPEN}]\^?[\d \t{_SEP}{_DASH}]*)?\Z")
+_UNFINISHED = re.compile(rf"[ \t]{{0,{_MAX_LEAD}}}(?:[{_OPEN}]+\^?[\d \t{_SEP}{_DASH}]*)?\Z")
 
 
 def _numbers(body: str) -> list[int]:
