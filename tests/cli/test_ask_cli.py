@@ -39,7 +39,8 @@ def test_ask_json_follows_the_contract(data_dir):
     )
     assert done.returncode == 0, done.stderr
     answer = json.loads(done.stdout)
-    assert set(answer) == {"answer", "abstained", "mode", "citations"}
+    assert set(answer) == {"answer", "abstained", "mode", "citations", "conflicts", "stale"}
+    assert answer["conflicts"] == [] and answer["stale"] == []
     assert answer["mode"] == "offline" and answer["abstained"] is False
     assert ACME_FACT in answer["answer"] and GLOBEX_FACT not in done.stdout
     citation = answer["citations"][0]
@@ -53,7 +54,9 @@ def test_ask_json_follows_the_contract(data_dir):
         "snippet",
         "scope",
         "score",
+        "modified",
     }
+    assert isinstance(citation["modified"], float)
     assert citation["scope"] == "acme" and citation["source"] == "on-call.md"
 
 
