@@ -115,7 +115,8 @@ class AuditLog:
                 continue  # a torn line after a crash must not hide the rest
             if client and (entry.client or "").casefold() != client.casefold():
                 continue
-            if user and entry.user.casefold() != user.casefold():
+            who = {entry.user.casefold(), str(entry.detail.get("account", "")).casefold()}
+            if user and user.casefold() not in who:  # what they did, and what was done to them
                 continue
             if cutoff is not None and entry.ts < cutoff:
                 continue
