@@ -74,8 +74,14 @@ def test_repeated_wrong_passwords_are_slowed_then_locked_even_for_the_right_pass
     assert accounts.login("ana@acme.com", "a brand new password").role == "founder"
 
 
+def pass_time(accounts: AccountStore, table: str, column: str) -> None:
+    """Move a lock's or a session's end into the past, as if the time had gone by."""
+    with sqlite3.connect(accounts.path) as db:
+        db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} > 0", (time.time() - 1,))
+
+
 def test_a_lock_ends_by_itself_and_a_success_resets_the_count(tmp_path):
-    settings = Settings(data_dir=tmp_path, login_max_failures=2, login_lock_minutes=0.01)
+    settings = Settings(data_dir=tmp_path, login_max_failures=2, login_lock_minutes=10)
     accounts = AccountStore(settings)
     accounts.add_user("bo@globex.com", "founder", "globex", PASSWORD)
     for _ in range(2):
@@ -83,23 +89,22 @@ def test_a_lock_ends_by_itself_and_a_success_resets_the_count(tmp_path):
             accounts.login("bo@globex.com", "guess-guess")
     with pytest.raises(AccessError, match="locked"):
         accounts.login("bo@globex.com", PASSWORD)
-    time.sleep(0.7)
+    pass_time(accounts, "users", "locked_until")
     assert accounts.login("bo@globex.com", PASSWORD).client == "globex"
     with pytest.raises(AccessError, match="wrong email or password"):
         accounts.login("bo@globex.com", "guess-guess")  # counting starts again from zero
 
 
 def test_a_session_names_its_principal_until_it_expires_or_ends(tmp_path):
-    accounts = AccountStore(Settings(data_dir=tmp_path, session_minutes=0.01))
+    accounts = AccountStore(Settings(data_dir=tmp_path, session_minutes=60))
     accounts.add_user("cto@example.com", "cto", None, PASSWORD)
     token = accounts.start_session("cto@example.com")
     assert accounts.principal_for_session(token).is_cto
     assert token.encode() not in accounts.path.read_bytes()  # only its hash is stored
-    time.sleep(0.7)
+    pass_time(accounts, "sessions", "expires_at")
     with pytest.raises(AccessError, match="expired"):
         accounts.principal_for_session(token)
 
-    accounts = AccountStore(Settings(data_dir=tmp_path, session_minutes=60))
     token = accounts.start_session("cto@example.com")
     accounts.end_session(token)
     with pytest.raises(AccessError, match="ended"):
