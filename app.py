@@ -9,8 +9,8 @@ import logging
 import mimetypes
 import time
 import uuid
+from dataclasses import dataclass
 from functools import partial
-from pathlib import Path
 
 import streamlit as st
 
@@ -20,8 +20,9 @@ from advisor.core.principal import Principal
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
 from advisor.memo.draft import escape_md, location, neutralize_md, scope_label
 from advisor.service.facade import Advisor
-from advisor.service.feedback import FeedbackRecord, FeedbackStore
+from advisor.service.feedback import FeedbackRecord
 from advisor.service.uploads import SUPPORTED_SUFFIXES
+from interfaces.web.signin import account_panel, current_principal
 
 log = logging.getLogger("cto_advisor.app")
 PLAYBOOKS_ONLY = "Playbooks only"
@@ -65,7 +66,7 @@ def load_advisor(_settings: Settings, key: str) -> Advisor:
 def warm_scope(_advisor: Advisor, _principal: Principal, key: str, client: str | None) -> bool:
     """Build the scope's lexical index once, after the page is drawn, so answers come fast."""
     try:
-        _advisor.retrieve(_principal, "warm up", client=client, k=1)
+        _advisor.retrieve(_principal, "warm up", client=client, k=1, record=False)
     except AdvisorError:
         return False  # the page already shows what is wrong; the question will say it again
     return True
@@ -81,6 +82,27 @@ def settings_key(settings: Settings) -> str:
     """What identifies a configuration for caching (the key itself is hashed, never shown)."""
     secret = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     return f"{settings.model_dump_json()}|{hash(secret)}"
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """The advisor as this page's signed-in principal sees it (feedback, files)."""
+
+    advisor: Advisor
+    principal: Principal
+
+    def record(self, rec: FeedbackRecord) -> None:
+        self.advisor.feedback(self.principal, rec)
+
+    def file(self, citation):
+        """A lazy download of a cited file, or None when this principal may not have it."""
+        if not citation.root or not self.advisor.may_download(self.principal, citation.scope):
+            return None
+        return partial(self.fetch, citation.source, citation.scope)
+
+    def fetch(self, source: str, scope: str) -> bytes:
+        # Runs when the button is clicked: the service checks access again and audits it.
+        return self.advisor.download(self.principal, source, scope).read_bytes()
 
 
 def pick_example(question: str) -> None:
@@ -115,7 +137,7 @@ def history_of(messages: list[dict]) -> list[dict[str, str]]:
     return out
 
 
-def save_feedback(store: FeedbackStore, msg: dict) -> None:
+def save_feedback(viewer: Viewer, msg: dict) -> None:
     """Widget callback: store the thumbs (and comment) of one answer."""
     value = st.session_state.get(f"fb-{msg['id']}")
     if value is None:
@@ -123,7 +145,7 @@ def save_feedback(store: FeedbackStore, msg: dict) -> None:
     msg["rating"] = value
     msg["comment"] = st.session_state.get(f"fbc-{msg['id']}", msg.get("comment", ""))
     answer = msg["answer"]
-    store.record(
+    viewer.record(
         FeedbackRecord(
             answer_id=msg["id"],
             rating="up" if value == 1 else "down",
@@ -142,7 +164,7 @@ def save_feedback(store: FeedbackStore, msg: dict) -> None:
 # -- rendering -----------------------------------------------------------------------------------
 
 
-def render_sources(msg: dict, expanded: bool) -> None:
+def render_sources(msg: dict, viewer: Viewer, expanded: bool) -> None:
     citations = msg["answer"].citations
     if not citations:
         return
@@ -159,13 +181,14 @@ def render_sources(msg: dict, expanded: bool) -> None:
                 when = "" if age is None else f" · modified {age} day{'s' if age != 1 else ''} ago"
                 st.caption(escape_md(f"{where} · {c.source}" if where else c.source) + when)
                 st.markdown(f"> {escape_md(c.snippet)}")
-                path = Path(c.root) / c.source if c.root else None
-                if path is not None and path.is_file():
+                data = viewer.file(c)
+                if data is not None:
+                    name = c.source.rsplit("/", 1)[-1]
                     st.download_button(
                         "Download file",
-                        data=partial(path.read_bytes),
-                        file_name=path.name,
-                        mime=mimetypes.guess_type(path.name)[0] or "application/octet-stream",
+                        data=data,
+                        file_name=name,
+                        mime=mimetypes.guess_type(name)[0] or "application/octet-stream",
                         key=f"dl-{msg['id']}-{c.n}",
                         icon=":material/download:",
                         type="tertiary",
@@ -173,7 +196,7 @@ def render_sources(msg: dict, expanded: bool) -> None:
                     )
 
 
-def render_feedback(msg: dict, store: FeedbackStore) -> None:
+def render_feedback(msg: dict, viewer: Viewer) -> None:
     key = f"fb-{msg['id']}"
     # `default` restores the thumbs after the widget was cleaned up (e.g. another scope shown).
     st.feedback(
@@ -181,7 +204,7 @@ def render_feedback(msg: dict, store: FeedbackStore) -> None:
         key=key,
         default=None if key in st.session_state else msg.get("rating"),
         on_change=save_feedback,
-        args=(store, msg),
+        args=(viewer, msg),
     )
     if msg.get("rating") is not None:
         st.text_input(
@@ -190,29 +213,29 @@ def render_feedback(msg: dict, store: FeedbackStore) -> None:
             value="" if f"fbc-{msg['id']}" in st.session_state else msg.get("comment", ""),
             placeholder="What was wrong or missing? Which document should it have used?",
             on_change=save_feedback,
-            args=(store, msg),
+            args=(viewer, msg),
         )
         st.caption("Thanks: your feedback is saved.")
 
 
-def render_answer(msg: dict, store: FeedbackStore, latest: bool, with_text: bool = True) -> None:
+def render_answer(msg: dict, viewer: Viewer, latest: bool, with_text: bool = True) -> None:
     answer = msg["answer"]
     if with_text:
         st.markdown(neutralize_md(answer.answer))
     if answer.warning:
         st.warning(answer.warning, icon=":material/warning:")
-    render_sources(msg, expanded=latest)  # older answers fold their sources away
-    render_feedback(msg, store)
+    render_sources(msg, viewer, expanded=latest)  # older answers fold their sources away
+    render_feedback(msg, viewer)
 
 
-def render_message(msg: dict, store: FeedbackStore, latest: bool = False) -> None:
+def render_message(msg: dict, viewer: Viewer, latest: bool = False) -> None:
     with st.chat_message(msg["role"]):
         if msg["role"] == "user":
             st.markdown(escape_md(msg["content"]))
         elif "error" in msg:
             st.error(msg["error"], icon=":material/error:")
         else:
-            render_answer(msg, store, latest)
+            render_answer(msg, viewer, latest)
 
 
 def empty_state(client: str | None, status: dict) -> None:
@@ -233,13 +256,13 @@ def empty_state(client: str | None, status: dict) -> None:
 
 
 def ask(
-    advisor: Advisor, principal: Principal, store: FeedbackStore, client: str | None, question: str
+    advisor: Advisor, principal: Principal, viewer: Viewer, client: str | None, question: str
 ) -> None:
     """Stream one answer into the chat and keep it in the conversation."""
     messages = chat(client)
     history = history_of(messages)
     messages.append({"role": "user", "content": question})
-    render_message(messages[-1], store)
+    render_message(messages[-1], viewer)
     msg = {"id": uuid.uuid4().hex, "role": "assistant", "question": question}
     msg |= {"client": client, "history": history}
     with st.chat_message("assistant"):
@@ -257,7 +280,7 @@ def ask(
         if "error" in msg:
             st.error(msg["error"], icon=":material/error:")
         else:
-            render_answer(msg, store, latest=True, with_text=False)
+            render_answer(msg, viewer, latest=True, with_text=False)
 
 
 # -- sidebar -------------------------------------------------------------------------------------
@@ -282,7 +305,8 @@ def upload_panel(
 ) -> None:
     settings = advisor.settings
     with st.expander("Add documents", icon=":material/upload_file:"):
-        targets = [PLAYBOOK_SCOPE, *clients, NEW_CLIENT]
+        # Only scopes this principal may write (the service refuses the others anyway).
+        targets = [PLAYBOOK_SCOPE, *clients, NEW_CLIENT] if principal.is_cto else [client]
         target = st.selectbox(
             "Add to",
             targets,
@@ -542,7 +566,8 @@ def assessment_panel(advisor: Advisor, principal: Principal, client: str | None)
 
 def main() -> None:
     settings = get_settings()
-    principal = Principal.local()  # single-user mode: the CTO on their own machine
+    # Single-user mode on loopback with no accounts, else a signed-in session (or the sign-in form).
+    principal = current_principal(settings)
     st.title("CTO Advisor")  # drawn first, so the page shows up while the model loads
     scope_line = st.empty()
     with st.spinner("Loading the embedding model and the index…"):
@@ -552,11 +577,16 @@ def main() -> None:
         except AdvisorError as exc:
             st.error(str(exc), icon=":material/error:")
             st.stop()
-    store = FeedbackStore(settings)
+    viewer = Viewer(advisor, principal)
 
     with st.sidebar:
         st.header(":material/tune: Workspace", divider="blue")
-        client = scope_selector(status["clients"])
+        account_panel(settings, principal)
+        if principal.is_cto:
+            client = scope_selector(status["clients"])
+        else:  # a founder has one client: no selector, and the service enforces it regardless
+            client = principal.client
+            st.markdown(f"**Client:** {escape_md(client or '')}")
         st.button(
             "New chat", icon=":material/add_comment:", on_click=new_chat, args=(client,),
             width="stretch",
@@ -585,9 +615,9 @@ def main() -> None:
         if not messages and not question:
             empty_state(client, status)
         for i, msg in enumerate(messages):
-            render_message(msg, store, latest=i == len(messages) - 1 and not question)
+            render_message(msg, viewer, latest=i == len(messages) - 1 and not question)
         if question and question.strip():
-            ask(advisor, principal, store, client, question.strip())
+            ask(advisor, principal, viewer, client, question.strip())
     if status["chunks"]:
         warm_scope(advisor, principal, settings_key(settings), client)
 

@@ -69,6 +69,20 @@ class Settings(BaseSettings):
     stale_after_days: int = Field(
         365, description="Answers resting on a document older than this (days) say so."
     )
+    session_minutes: float = Field(
+        480, description="A login in the app lasts this long, then the user signs in again."
+    )
+    login_max_failures: int = Field(
+        5, description="Wrong passwords in a row before an account is locked."
+    )
+    login_lock_minutes: float = Field(
+        15, description="How long an account stays locked after too many wrong passwords."
+    )
+    founders_may_download_playbooks: bool = Field(
+        False,
+        description="Let founders download the CTO's playbook files (they always see the cited "
+        "passages).",
+    )
 
     @property
     def llm_configured(self) -> bool:

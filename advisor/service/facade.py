@@ -8,7 +8,7 @@ principal may see or change is decided here, never in a widget; the final scope 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -19,15 +19,23 @@ from advisor.core.models import Answer, Passage
 from advisor.core.principal import Principal, scopes_for, visible
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
 from advisor.core.store import Store, delete_collection, open_store
+from advisor.service.audit import AuditLog, redact
 
 
 class AnswerStream:
     """Iterate for the answer's text as it is generated; `.answer` holds the result afterwards."""
 
-    def __init__(self, chunks: Iterator[str | Answer], scopes: Sequence[str], finish=None) -> None:
+    def __init__(
+        self,
+        chunks: Iterator[str | Answer],
+        scopes: Sequence[str],
+        finish=None,
+        on_answer: Callable[[Answer], None] | None = None,
+    ) -> None:
         self._chunks = chunks
         self._scopes = list(scopes)
         self._finish = finish
+        self._on_answer = on_answer
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -38,6 +46,8 @@ class AnswerStream:
                 if self._finish is not None:
                     self._finish(item)
                 self.answer = item
+                if self._on_answer is not None:
+                    self._on_answer(item)  # the audit: who was shown which sources
             else:
                 yield item
 
@@ -58,6 +68,10 @@ class Advisor:
         self.settings = settings or get_settings()
         self._embeddings = embeddings
         self._store = store
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.settings)
 
     @cached_property
     def embeddings(self):
@@ -87,7 +101,13 @@ class Advisor:
 
     def scope(self, principal: Principal, client: str | None) -> tuple[str | None, list[str]]:
         """The client a request acts on and the scopes it may read; refuses what it may not."""
-        client = principal.resolve_client(client_name(client) if client else None)
+        try:
+            client = principal.resolve_client(client_name(client) if client else None)
+        except AccessError:
+            self.audit.record(
+                "refused", principal, client=principal.client, asked_for=str(client)[:80]
+            )
+            raise
         if client and client not in self.clients(principal):
             self.require_client(principal, client)
         return client, scopes_for(client)
@@ -95,12 +115,26 @@ class Advisor:
     # -- questions ----------------------------------------------------------------------------
 
     def retrieve(
-        self, principal: Principal, query: str, client: str | None = None, k: int | None = None
+        self,
+        principal: Principal,
+        query: str,
+        client: str | None = None,
+        k: int | None = None,
+        record: bool = True,
     ) -> list[Passage]:
-        """The top passages for `query`, only from the playbooks and `client`'s documents."""
+        """The top passages for `query`, only from the playbooks and `client`'s documents.
+
+        `record=False` is for warm-up calls whose passages nobody sees (nothing is audited).
+        """
         client, scopes = self.scope(principal, client)
         found = self.retriever.retrieve(query, client=client, k=k or self.settings.top_k)
-        return visible(found, scopes, "retrieve")
+        found = visible(found, scopes, "retrieve")
+        if record:
+            self.audit.record(
+                "search", principal, client=client, query=redact(query),
+                sources=[f"{p.scope}:{p.source}" for p in found],
+            )  # fmt: skip
+        return found
 
     def ask(
         self,
@@ -127,7 +161,15 @@ class Advisor:
             raise InputError("the question is empty: type what you want to know")
         client, scopes = self.scope(principal, client)
         chunks = self.answerer.stream(question, client=client, history=list(history))
-        return AnswerStream(chunks, scopes, finish=self._annotate)
+
+        def on_answer(answer: Answer) -> None:
+            self.audit.record(
+                "ask", principal, client=client, question=redact(question),
+                turns=len(history) // 2 + 1, abstained=answer.abstained, mode=answer.mode,
+                sources=[f"{c.scope}:{c.source}" for c in answer.citations],
+            )  # fmt: skip
+
+        return AnswerStream(chunks, scopes, finish=self._annotate, on_answer=on_answer)
 
     def _annotate(self, answer: Answer) -> None:
         """Warn when cited client documents disagree or are older than the configured age."""
@@ -150,6 +192,10 @@ class Advisor:
         client, scopes = self.scope(principal, client)
         memo = draft_memo(self, topic, client=client, history=history, model=model)
         memo.citations = visible(memo.citations, scopes, "memo")
+        self.audit.record(
+            "memo", principal, client=client, topic=redact(topic),
+            sources=[f"{c.scope}:{c.source}" for c in memo.citations],
+        )  # fmt: skip
         return memo
 
     def assess(self, principal: Principal, client: str | None, model=None):
@@ -169,6 +215,10 @@ class Advisor:
             checklist, client, model=model
         )
         result.citations = visible(result.citations, scopes, "assessment")
+        self.audit.record(
+            "assess", principal, client=client,
+            sources=[f"{c.scope}:{c.source}" for c in result.citations],
+        )  # fmt: skip
         return result
 
     def draft_checklist(self, principal: Principal) -> str:
@@ -189,7 +239,7 @@ class Advisor:
         if not principal.may_write_scope(scope):
             raise AccessError(f"{principal.user} may not add documents to {scope!r}")
         # The model is loaded only if some file actually needs embedding.
-        return ingest_paths(
+        report = ingest_paths(
             paths,
             client=client_name(client) if client else None,
             settings=self.settings,
@@ -197,6 +247,12 @@ class Advisor:
             store=self.store,
             **options,
         )
+        files = getattr(report, "files", [])
+        self.audit.record(
+            "ingest", principal, client=client_name(client) if client else None,
+            files=[f"{getattr(f, 'status', '?')}:{Path(str(getattr(f, 'path', ''))).name}" for f in files],
+        )  # fmt: skip
+        return report
 
     def upload(
         self,
@@ -211,9 +267,14 @@ class Advisor:
         scope = client_name(client) if client else PLAYBOOK_SCOPE
         if not principal.may_write_scope(scope):
             raise AccessError(f"{principal.user} may not add documents to {scope!r}")
-        return ingest_uploads(
+        results = ingest_uploads(
             self, principal, files, client_name(client) if client else None, on_file
         )
+        self.audit.record(
+            "upload", principal, client=client_name(client) if client else None,
+            files=[f"{r.status}:{r.name}" for r in results],
+        )  # fmt: skip
+        return results
 
     def reset(self, principal: Principal) -> str:
         """Drop the index, the manifest and every cache derived from them; returns where."""
@@ -227,6 +288,7 @@ class Advisor:
         self.__dict__.pop("store", None)
         self.__dict__.pop("retriever", None)
         self.__dict__.pop("answerer", None)
+        self.audit.record("delete", principal, what="the whole index", where=where)
         return where
 
     def _all_clients(self) -> list[str]:
@@ -252,8 +314,90 @@ class Advisor:
         """One row per indexed document this principal may see (optionally one client's)."""
         rows = [r for r in self.store.source_stats() if principal.may_read_scope(r["scope"])]
         if client:
+            client = principal.resolve_client(client_name(client))
             rows = [r for r in rows if r["scope"] in (client, PLAYBOOK_SCOPE)]
         return rows
+
+    # -- files --------------------------------------------------------------------------------
+
+    def may_download(self, principal: Principal, scope: str) -> bool:
+        """Whether this principal may download the original files of `scope`."""
+        if not principal.may_read_scope(scope):
+            return False
+        if scope == PLAYBOOK_SCOPE and not principal.is_cto:
+            return self.settings.founders_may_download_playbooks
+        return True
+
+    def download(self, principal: Principal, source: str, scope: str | None = None) -> Path:
+        """The original file of an indexed document this principal may download.
+
+        The file is looked up in the index by its `source` (and `scope` when two scopes hold
+        the same name), never taken from the caller as a path; a document the principal may
+        not see is refused with the same words as one that does not exist.
+        """
+        rows = [
+            r
+            for r in self.store.source_stats()
+            if r["source"] == source
+            and (scope is None or r["scope"] == scope)
+            and principal.may_read_scope(r["scope"])
+        ]
+        missing = AccessError(f"no document {source!r} that {principal.user} may download")
+        if not rows:
+            self.audit.record("download_refused", principal, source=str(source)[:300])
+            raise missing
+        if len(rows) > 1:
+            raise InputError(
+                f"{source!r} exists in {', '.join(r['scope'] for r in rows)}: say which scope"
+            )
+        row = rows[0]
+        if not self.may_download(principal, row["scope"]):
+            self.audit.record("download_refused", principal, client=row["scope"], source=source)
+            raise AccessError(
+                "playbook files are the CTO's: you can read the cited passages, and a CTO can "
+                "allow downloads with ADVISOR_FOUNDERS_MAY_DOWNLOAD_PLAYBOOKS=true"
+            )
+        root = Path(str(row["root"] or "")).resolve()
+        path = (root / source).resolve()
+        if not row["root"] or not path.is_relative_to(root) or not path.is_file():
+            self.audit.record("download_refused", principal, client=row["scope"], source=source)
+            raise missing
+        client = None if row["scope"] == PLAYBOOK_SCOPE else row["scope"]
+        self.audit.record("download", principal, client=client, source=source)
+        return path
+
+    # -- feedback -----------------------------------------------------------------------------
+
+    def feedback(self, principal: Principal, record):
+        """Store a rating of an answer, as this principal, for a client it may use."""
+        from advisor.service.feedback import FeedbackStore
+
+        client = principal.resolve_client(client_name(record.client) if record.client else None)
+        record = record.model_copy(update={"user": principal.user, "client": client})
+        FeedbackStore(self.settings).record(record)
+        self.audit.record(
+            "feedback", principal, client=client, answer_id=record.answer_id, rating=record.rating
+        )
+        return record
+
+    def feedback_records(self, principal: Principal) -> list:
+        """The current ratings this principal may see: a CTO all, a founder their own."""
+        from advisor.service.feedback import FeedbackStore
+
+        latest = FeedbackStore(self.settings).latest().values()
+        if principal.is_cto:
+            return list(latest)
+        return [r for r in latest if r.user == principal.user]
+
+    def export_feedback(self, principal: Principal, out: Path | None = None):
+        """Thumbs-down answers as eval cases (CTO only); written to `out` when given."""
+        from advisor.service.feedback import write_eval_cases
+
+        if not principal.is_cto:
+            raise AccessError(f"{principal.user} may not export feedback: only a CTO may")
+        lines, written = write_eval_cases(self.settings, out)
+        self.audit.record("feedback_export", principal, cases=len(lines), out=str(out or "-"))
+        return lines, written
 
     def status(self, principal: Principal) -> dict[str, Any]:
         """Counts and settings for `status --json` and the app's sidebar."""

@@ -35,6 +35,7 @@ class FeedbackRecord(BaseModel):
     """One rating of one answer; a later record for the same answer id replaces an earlier one."""
 
     answer_id: str
+    user: str = ""  # who rated (set by the service from the principal, never by the caller)
     rating: Literal["up", "down"]
     comment: str = ""
     question: str

@@ -12,7 +12,14 @@ def _register() -> None:
     # Each module adds its commands to `app` on import.
     from interfaces.cli import ask_cmd, ingest_cmd  # noqa: F401
 
-    for optional in ("eval_cmd", "feedback_cmd", "memo_cmd", "assess_cmd"):
+    for optional in (
+        "eval_cmd",
+        "feedback_cmd",
+        "memo_cmd",
+        "assess_cmd",
+        "users_cmd",
+        "audit_cmd",
+    ):
         try:
             __import__(f"interfaces.cli.{optional}")
         except ModuleNotFoundError as exc:

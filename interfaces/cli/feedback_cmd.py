@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from advisor.service.feedback import write_eval_cases
-from interfaces.cli.base import app, err_console, settings_from_cli
+from interfaces.cli.base import LOCAL, app, err_console, settings_from_cli
 
 feedback_app = typer.Typer(
     help="Turn feedback given in the app (thumbs up/down, comments) into eval cases."
@@ -24,8 +23,10 @@ def export(
     ] = None,
 ) -> None:
     """Write the thumbs-down answers as eval cases (eval dataset JSONL) to review and add."""
+    from advisor.service.facade import Advisor
+
     settings = settings_from_cli()
-    lines, written = write_eval_cases(settings, out)
+    lines, written = Advisor(settings).export_feedback(LOCAL, out)
     if written is None:
         for line in lines:
             typer.echo(line)

@@ -21,6 +21,17 @@ HOSTILE = (  # one sentence per line: the offline answer quotes whole lines
 )
 
 
+@pytest.fixture(autouse=True)
+def loopback_server(monkeypatch):
+    """AppTest reads no .streamlit/config.toml: bind to loopback as `make run` does."""
+    from streamlit import config
+
+    previous = config.get_option("server.address")
+    config.set_option("server.address", "localhost")
+    yield
+    config.set_option("server.address", previous)
+
+
 @pytest.fixture(scope="session")
 def app_data_dir(tmp_path_factory, embeddings) -> Path:
     """The two-client corpus (plus a hostile playbook), indexed once for all app tests."""

@@ -1,0 +1,1 @@
+"""Pieces of the Streamlit app (app.py) that are more than layout."""

@@ -1,0 +1,185 @@
+"""Signing in to the app: the form, founder and CTO views, logout, lockout, expiry, tampering."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import time
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from advisor.core.settings import Settings
+from advisor.service.accounts import AccountStore
+from advisor.service.audit import AuditLog
+from tests.advisor.corpus import GLOBEX_FACT
+from tests.app.conftest import APP
+from tests.app.helpers import ask, last_answer, texts
+
+PASSWORD = "a long enough password"
+GLOBEX_QUESTION = "Which pipeline does Globex deploy through, and on which days?"
+
+
+@pytest.fixture(scope="module")
+def shared_dir(app_data_dir, tmp_path_factory):
+    """A copy of the app corpus with three accounts (the other app tests stay single-user)."""
+    data_dir = tmp_path_factory.mktemp("signin") / "data"
+    shutil.copytree(app_data_dir, data_dir)
+    (data_dir / "audit.jsonl").unlink(missing_ok=True)
+    accounts = AccountStore(Settings(data_dir=data_dir))
+    accounts.add_user("cto@example.com", "cto", None, PASSWORD)
+    accounts.add_user("ana@acme.com", "founder", "acme", PASSWORD)
+    accounts.add_user("bo@globex.com", "founder", "globex", PASSWORD)
+    return data_dir
+
+
+def open_app(data_dir, monkeypatch, **env: str) -> AppTest:
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(data_dir))
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def sign_in(at: AppTest, email: str, password: str = PASSWORD) -> AppTest:
+    at.text_input(key="signin-email").input(email)
+    at.text_input(key="signin-password").input(password)
+    next(b for b in at.button if b.label == "Sign in").click().run()
+    assert not at.exception, at.exception
+    return at
+
+
+def is_signin_page(at: AppTest) -> bool:
+    keys = {t.key for t in at.text_input}
+    return "signin-password" in keys and not at.chat_input and not at.sidebar.metric
+
+
+def test_with_accounts_the_app_shows_only_a_sign_in_form(shared_dir, monkeypatch):
+    at = open_app(shared_dir, monkeypatch)
+    assert is_signin_page(at)
+    shown = " ".join(texts(at.markdown, at.caption))
+    assert "acme" not in shown and "globex" not in shown
+    sign_in(at, "ana@acme.com", "not the password")
+    assert is_signin_page(at) and "wrong email or password" in at.error[0].value
+
+
+def test_a_founder_sees_one_client_no_selector_and_never_the_other_clients_documents(
+    shared_dir, monkeypatch
+):
+    at = sign_in(open_app(shared_dir, monkeypatch), "ana@acme.com")
+    assert not is_signin_page(at)
+    assert not [s for s in at.selectbox if s.key == "client"], "a founder has no client selector"
+    sidebar = " ".join(texts(at.sidebar.markdown, at.sidebar.caption))
+    assert "ana@acme.com (founder · acme)" in sidebar and "globex" not in sidebar.casefold()
+    assert at.selectbox(key="target-acme").options == ["acme"]  # uploads: own client only
+
+    ask(at, GLOBEX_QUESTION)
+    assert GLOBEX_FACT not in last_answer(at)
+    answer = [m for m in at.chat_message if m.name == "assistant"][-1]
+    assert "globex" not in " ".join(texts(answer.markdown, answer.caption)).casefold()
+    badges = " ".join(texts(answer.markdown))
+    assert "Client: acme" in badges or "Playbook" in badges
+    # Playbook files are the CTO's: their cited passages show, their download does not.
+    msg = at.session_state["chats"]["acme"][-1]
+    cited = [c.scope for c in msg["answer"].citations]
+    assert "playbook" in cited and set(cited) <= {"acme", "playbook"}
+    buttons = [b for b in at.download_button if b.key.startswith(f"dl-{msg['id']}-")]
+    assert len(buttons) == cited.count("acme")
+
+    # Tampering: a query parameter, a widget key and the selector's state name another client.
+    at.query_params["client"] = "globex"
+    at.session_state["client"] = "globex"
+    at.run()
+    ask(at, GLOBEX_QUESTION)
+    assert GLOBEX_FACT not in last_answer(at)
+    events = AuditLog(Settings(data_dir=shared_dir)).events(user="ana@acme.com")
+    asks = [e for e in events if e.event == "ask"]
+    assert len(asks) == 2 and all(e.client == "acme" for e in asks)
+    assert all(s.split(":")[0] in ("acme", "playbook") for e in asks for s in e.detail["sources"])
+
+
+def test_a_cto_switches_clients_and_signing_out_forgets_the_conversation(shared_dir, monkeypatch):
+    at = sign_in(open_app(shared_dir, monkeypatch), "CTO@example.com")
+    assert at.selectbox(key="client").options == ["Playbooks only", "acme", "globex"]
+    at.selectbox(key="client").set_value("globex").run()
+    ask(at, GLOBEX_QUESTION)
+    assert GLOBEX_FACT in last_answer(at)
+    assert any(b.label == "Download file" for b in at.download_button)
+
+    at.button(key="signout").click().run()
+    assert is_signin_page(at)
+    assert "chats" not in at.session_state  # the next person at this browser sees nothing
+    sign_in(at, "bo@globex.com")
+    assert not [m for m in at.chat_message], "a new session starts with an empty chat"
+    assert [e.event for e in AuditLog(Settings(data_dir=shared_dir)).events(user="cto@example.com")][-1] == "logout"  # fmt: skip
+
+
+def test_repeated_wrong_passwords_lock_the_account_in_the_app(shared_dir, monkeypatch):
+    AccountStore(Settings(data_dir=shared_dir)).add_user("cy@acme.com", "founder", "acme", PASSWORD)
+    at = open_app(shared_dir, monkeypatch, ADVISOR_LOGIN_MAX_FAILURES="3")
+    messages = []
+    for _ in range(3):
+        sign_in(at, "cy@acme.com", "guess-guess")
+        messages.append(at.error[0].value)
+        with sqlite3.connect(shared_dir / "accounts.sqlite") as db:
+            # Skip the short waits between tries (tested in tests/advisor); the lock stays.
+            db.execute("UPDATE users SET locked_until = 0 WHERE failed_logins < 3")
+    assert messages[0] == "wrong email or password"
+    assert "locked for 15 more minute(s)" in messages[-1]
+    sign_in(at, "cy@acme.com", PASSWORD)
+    assert is_signin_page(at) and "locked" in at.error[0].value
+
+
+def test_an_expired_session_asks_to_sign_in_again(shared_dir, monkeypatch):
+    at = sign_in(open_app(shared_dir, monkeypatch), "ana@acme.com")
+    assert not is_signin_page(at)
+    with sqlite3.connect(shared_dir / "accounts.sqlite") as db:  # as if the hours had gone by
+        db.execute("UPDATE sessions SET expires_at = ?", (time.time() - 1,))
+    at.run()
+    assert is_signin_page(at)
+    assert "expired" in at.info[0].value
+
+
+def test_a_forged_session_id_gets_the_sign_in_form(shared_dir, monkeypatch):
+    at = open_app(shared_dir, monkeypatch)
+    at.session_state["_advisor_session"] = "cts_" + "A" * 43
+    at.run()
+    assert is_signin_page(at)
+
+
+def test_a_non_loopback_address_without_accounts_is_refused_with_the_fix(app_data_dir, monkeypatch):
+    from streamlit import config
+
+    config.set_option("server.address", "0.0.0.0")
+    at = open_app(app_data_dir, monkeypatch)
+    assert "cto-advisor users add" in at.error[0].value and not at.chat_input
+
+
+def oidc_app(shared_dir, monkeypatch, user: dict) -> AppTest:
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(shared_dir))
+    at = AppTest.from_file(str(APP), default_timeout=90)
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "cto-advisor",
+        "client_secret": "s",
+        "server_metadata_url": "https://idp.example.com/.well-known/openid-configuration",
+    }
+    at.user = user
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_an_oidc_identity_maps_to_its_accounts_role_and_client(shared_dir, monkeypatch):
+    at = oidc_app(shared_dir, monkeypatch, {"email": "ana@acme.com", "is_logged_in": True})
+    assert not is_signin_page(at) and not [s for s in at.selectbox if s.key == "client"]
+    assert "ana@acme.com (founder · acme)" in " ".join(texts(at.sidebar.caption))
+
+    stranger = oidc_app(shared_dir, monkeypatch, {"email": "eve@evil.test", "is_logged_in": True})
+    assert "has no account here" in stranger.error[0].value and not stranger.chat_input
+    signed_out = oidc_app(shared_dir, monkeypatch, {"email": "cto@example.com"})
+    assert is_signin_page(signed_out)  # an email without a login is not an identity
+    assert any(b.label == "Sign in with single sign-on" for b in signed_out.button)
