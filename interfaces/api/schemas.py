@@ -1,0 +1,140 @@
+"""Request and response bodies of the REST API (the OpenAPI document is generated from these)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from advisor.core.models import Citation
+
+# A value must say something: whitespace-only text is refused with the field named.
+Text = Annotated[str, StringConstraints(min_length=1, max_length=8000, pattern=r"\S")]
+ClientName = Annotated[
+    str | None,
+    Field(
+        None,
+        max_length=64,
+        description="The client to act on (a founder's own client is used whatever is sent); "
+        "leave out for the playbooks only.",
+        examples=["acme"],
+    ),
+]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Turn(Strict):
+    role: Literal["user", "assistant"]
+    content: Annotated[str, StringConstraints(max_length=20000)]
+
+
+Conversation = Annotated[
+    list[Turn],
+    Field(
+        default_factory=list, max_length=50, description="The conversation so far, oldest first."
+    ),
+]
+
+
+class AskRequest(Strict):
+    question: Text = Field(..., examples=["Who carries the pager this week?"])
+    client: ClientName
+    conversation: Conversation
+    stream: bool = Field(
+        False,
+        description="Stream Server-Sent Events: `delta` events (text), then `citations`, "
+        "then `done` (the whole answer).",
+    )
+
+
+class AskResponse(BaseModel):
+    id: str = Field(..., description="Refer to this answer in POST /v1/feedback.")
+    answer: str
+    abstained: bool
+    mode: Literal["offline", "llm"]
+    client: str | None
+    citations: list[Citation]
+
+
+class SearchRequest(Strict):
+    query: Text
+    client: ClientName
+    k: int = Field(6, ge=1, le=50, description="How many passages.")
+
+
+class PassageOut(BaseModel):
+    id: str
+    text: str
+    source: str
+    title: str = ""
+    section: str = ""
+    page: int | None = None
+    slide: int | None = None
+    scope: str
+    score: float
+
+
+class SearchResponse(BaseModel):
+    client: str | None
+    passages: list[PassageOut]
+
+
+class MemoRequest(Strict):
+    topic: Text = Field(..., examples=["Should we hire a second on-call engineer?"])
+    client: ClientName
+    conversation: Conversation
+    format: Literal["markdown", "docx"] = "markdown"
+
+
+class ClientsResponse(BaseModel):
+    clients: list[str]
+
+
+class DocumentOut(BaseModel):
+    source: str
+    scope: str
+    title: str | None = None
+    chunks: int
+    pages: int | None = None
+
+
+class DocumentsResponse(BaseModel):
+    documents: list[DocumentOut]
+
+
+class UploadResultOut(BaseModel):
+    name: str
+    status: Literal["indexed", "unchanged", "skipped", "failed", "refused"]
+    reason: str = ""
+    chunks: int | None = None
+
+
+class UploadResponse(BaseModel):
+    client: str | None
+    results: list[UploadResultOut]
+
+
+class FeedbackRequest(Strict):
+    answer_id: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    rating: Literal["up", "down"]
+    comment: Annotated[str, StringConstraints(max_length=4000)] = ""
+    question: Text
+    client: ClientName
+    conversation: Conversation
+    answer: Annotated[str, StringConstraints(max_length=40000)] = ""
+    sources: list[Annotated[str, StringConstraints(max_length=500)]] = Field(
+        default_factory=list, max_length=50
+    )
+
+
+class FeedbackResponse(BaseModel):
+    answer_id: str
+    rating: Literal["up", "down"]
+    client: str | None
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
