@@ -58,7 +58,7 @@ def create_app(
         title="CTO Advisor API",
         version="1",
         description=DESCRIPTION,
-        form_limits={"max_files": api.max_upload_files, "max_fields": 10},
+        form_limits={"max_files": rest.MAX_FILES, "max_fields": 10},
     )
     app.state.advisor_state = state
     problems.install(app)

@@ -26,4 +26,3 @@ class ApiSettings(BaseSettings):
     max_upload_mb: float = Field(
         100.0, gt=0, description="Largest multipart upload to /v1/documents, in MiB (all files)."
     )
-    max_upload_files: int = Field(20, ge=1, description="Files per upload request.")

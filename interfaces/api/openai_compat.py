@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 
 from advisor.core.errors import AdvisorError
 from advisor.core.models import Answer, Citation
@@ -27,6 +27,8 @@ from interfaces.api.problems import ApiProblem, responses, status_for
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 PREFIX = "cto-advisor/"
 PLAYBOOKS_MODEL = PREFIX + "playbooks"
+# Each event's data is a chat.completion.chunk as JSON, and the last one is `[DONE]`.
+CHUNK_EVENT = {"type": "object", "properties": {"data": {"type": "string"}}, "required": ["data"]}
 
 
 class TextPart(BaseModel):
@@ -57,7 +59,7 @@ class ChatRequest(BaseModel):
         ..., examples=[PLAYBOOKS_MODEL]
     )
     messages: Annotated[list[Message], Field(min_length=1, max_length=100)]
-    stream: bool = False
+    stream: StrictBool = False
 
 
 class Model(BaseModel):
@@ -182,10 +184,10 @@ async def list_models(principal: Caller, st: Shared) -> ModelList:
     response_model=ChatCompletion,
     responses={
         200: {
-            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "content": {"text/event-stream": {"schema": CHUNK_EVENT}},
             "description": "A chat completion, or chat.completion.chunk events with stream=true.",
         },
-        **responses(400, 401, 403, 404, 422, 429, 502, 504),
+        **responses(400, 401, 403, 404, 413, 422, 429, 502, 504),
     },
     summary="OpenAI-compatible chat completion over the documents of the model's scope",
 )

@@ -156,6 +156,16 @@ class TooLargeAsProblem:
         await self.app(scope, receive, send_problem)
 
 
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route accepts on this request's path."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        path_regex = getattr(route, "path_regex", None)
+        if path_regex is not None and path_regex.match(request.url.path):
+            methods |= set(getattr(route, "methods", None) or ())
+    return sorted(methods)
+
+
 def install(app: FastAPI) -> None:
     """Every error the app can produce becomes a problem document."""
     app.add_middleware(TooLargeAsProblem)
@@ -186,7 +196,11 @@ def install(app: FastAPI) -> None:
         }
         if exc.status_code in hints and detail == HTTPStatus(exc.status_code).phrase:
             detail = hints[exc.status_code]
-        return problem_response(request, exc.status_code, detail, getattr(exc, "headers", None))
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:
+            # Starlette lists the methods of the first route on the path; list them all.
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem_response(request, exc.status_code, detail, headers)
 
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception) -> JSONResponse:

@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Response, UploadFile
+from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
 from advisor.core.errors import AdvisorError
@@ -16,12 +16,23 @@ from advisor.service.facade import AnswerStream
 from advisor.service.feedback import FeedbackRecord
 from interfaces.api import schemas as s
 from interfaces.api.deps import Caller, Shared, State, run
-from interfaces.api.problems import ApiProblem, Problem, responses, status_for
+from interfaces.api.problems import Problem, responses, status_for
 
 router = APIRouter(prefix="/v1")
 # Uploads get their own (larger) body limit, set when create_app includes this router.
 uploads = APIRouter(prefix="/v1")
 AUTH = (401, 403, 422, 429, 504)
+BODY = (*AUTH, 413)
+# One Server-Sent Event, as OpenAPI 3.2 describes them; `data` is a JSON document.
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "enum": ["delta", "citations", "done", "error"]},
+        "data": {"type": "string", "contentMediaType": "application/json"},
+    },
+    "required": ["event", "data"],
+}
+MAX_FILES = 20  # per upload request (also the multipart parser's limit)
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -71,13 +82,13 @@ def _client(st: State, principal: Principal, client: str | None) -> str | None:
         200: {
             "content": {
                 "text/event-stream": {
-                    "schema": {"type": "string"},
+                    "schema": SSE_EVENT,
                     "example": 'event: delta\ndata: {"text": "..."}\n\n',
                 }
             },
             "description": "The answer as JSON, or as Server-Sent Events with `stream: true`.",
         },
-        **responses(*AUTH, 400, 404, 502),
+        **responses(*BODY, 400, 404, 502),
     },
     summary="Ask a question; a cited answer (or an honest abstention)",
 )
@@ -112,7 +123,7 @@ async def ask(body: s.AskRequest, principal: Caller, st: Shared):
 @router.post(
     "/search",
     response_model=s.SearchResponse,
-    responses=responses(*AUTH, 400, 404),
+    responses=responses(*BODY, 400, 404),
     summary="The passages that best match a query (no answer)",
 )
 async def search(body: s.SearchRequest, principal: Caller, st: Shared) -> s.SearchResponse:
@@ -130,7 +141,7 @@ async def search(body: s.SearchRequest, principal: Caller, st: Shared) -> s.Sear
             "content": {"text/markdown": {"schema": {"type": "string"}}, DOCX: {}},
             "description": "The memo as Markdown, or as a Word document with format=docx.",
         },
-        **responses(*AUTH, 400, 404, 502),
+        **responses(*BODY, 400, 404, 502),
     },
     response_class=Response,
     summary="Draft a cited recommendation memo",
@@ -173,7 +184,11 @@ async def clients(principal: Caller, st: Shared) -> s.ClientsResponse:
     responses=responses(*AUTH, 400, 404),
     summary="The indexed documents this token may see (optionally one client's)",
 )
-async def documents(principal: Caller, st: Shared, client: str | None = None):
+async def documents(
+    principal: Caller,
+    st: Shared,
+    client: Annotated[str | None, Query(max_length=64, pattern=s.CLIENT_PATTERN)] = None,
+):
     client = await run(st, _client, st, principal, client)
     rows = await run(st, st.advisor.documents, principal, client)
     return s.DocumentsResponse(documents=[s.DocumentOut.model_validate(r) for r in rows])
@@ -197,15 +212,19 @@ async def status(principal: Caller, st: Shared) -> dict:
 async def upload(
     principal: Caller,
     st: Shared,
-    files: Annotated[list[UploadFile], File(description="The documents to add.")],
+    files: Annotated[
+        list[UploadFile],
+        File(min_length=1, max_length=MAX_FILES, description="The documents to add."),
+    ],
     client: Annotated[
-        str | None, Form(max_length=64, description="Leave out for the playbooks (CTO only).")
+        str | None,
+        Form(
+            max_length=64,
+            pattern=s.CLIENT_FORM_PATTERN,
+            description="Empty or left out: the playbooks (CTO only); a founder's own client is used.",
+        ),
     ] = None,
 ) -> s.UploadResponse:
-    if len(files) > st.api.max_upload_files:
-        raise ApiProblem(
-            413, f"{len(files)} files in one request: send at most {st.api.max_upload_files}"
-        )
     pairs = [(f.filename or "", await f.read()) for f in files]
     if client and principal.role == "founder":
         client = principal.resolve_client(client)
@@ -220,7 +239,7 @@ async def upload(
     "/feedback",
     response_model=s.FeedbackResponse,
     status_code=201,
-    responses=responses(*AUTH, 400, 404),
+    responses=responses(*BODY, 400, 404),
     summary="Rate an answer (thumbs up/down, with an optional comment)",
 )
 async def feedback(body: s.FeedbackRequest, principal: Caller, st: Shared) -> s.FeedbackResponse:

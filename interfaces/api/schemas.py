@@ -4,22 +4,34 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictBool, StringConstraints
 
 from advisor.core.models import Citation
 
 # A value must say something: whitespace-only text is refused with the field named.
 Text = Annotated[str, StringConstraints(min_length=1, max_length=8000, pattern=r"\S")]
+# The one client-name rule (advisor.core.clients), stated in the schema so that callers see it.
+CLIENT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+# In a form, an empty field is the same as a missing one (HTML forms send empty fields).
+CLIENT_FORM_PATTERN = r"^([A-Za-z0-9][A-Za-z0-9_-]{0,63})?$"
 ClientName = Annotated[
     str | None,
     Field(
         None,
         max_length=64,
+        pattern=CLIENT_PATTERN,
         description="The client to act on (a founder's own client is used whatever is sent); "
         "leave out for the playbooks only.",
         examples=["acme"],
     ),
 ]
+
+
+def json_integer(value: object) -> object:
+    """A JSON number only: "6" or true are not counts (pydantic's lax mode would take them)."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a JSON integer, not a string or a boolean")
+    return value
 
 
 class Strict(BaseModel):
@@ -43,7 +55,7 @@ class AskRequest(Strict):
     question: Text = Field(..., examples=["Who carries the pager this week?"])
     client: ClientName
     conversation: Conversation
-    stream: bool = Field(
+    stream: StrictBool = Field(
         False,
         description="Stream Server-Sent Events: `delta` events (text), then `citations`, "
         "then `done` (the whole answer).",
@@ -62,7 +74,9 @@ class AskResponse(BaseModel):
 class SearchRequest(Strict):
     query: Text
     client: ClientName
-    k: int = Field(6, ge=1, le=50, description="How many passages.")
+    k: Annotated[int, BeforeValidator(json_integer)] = Field(
+        6, ge=1, le=50, description="How many passages."
+    )
 
 
 class PassageOut(BaseModel):
