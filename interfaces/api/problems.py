@@ -23,6 +23,7 @@ from advisor.core.errors import (
     NotFoundError,
     StoreError,
 )
+from interfaces.api.schemas import CLIENT_FORM_PATTERN, CLIENT_PATTERN
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("advisor.api")
@@ -95,9 +96,19 @@ def problem_response(
     return JSONResponse(body, status_code=status, headers=headers, media_type=PROBLEM_JSON)
 
 
+CLIENT_RULE = (
+    "a client name is 1-64 letters, digits, '-' or '_', starting with a letter or digit "
+    "(for example acme-corp)"
+)
+
+
 def _message(err: dict[str, Any]) -> str:
-    if err.get("type") == "string_pattern_mismatch" and err.get("ctx", {}).get("pattern") == r"\S":
-        return "must contain some text, not only spaces"
+    if err.get("type") == "string_pattern_mismatch":
+        pattern = err.get("ctx", {}).get("pattern")
+        if pattern == r"\S":
+            return "must contain some text, not only spaces"
+        if pattern in (CLIENT_PATTERN, CLIENT_FORM_PATTERN):
+            return CLIENT_RULE
     return str(err.get("msg", ""))
 
 

@@ -185,11 +185,14 @@ def test_an_unknown_client_is_404_listing_the_known_ones(client, tokens):
     assert_problem(r, 404, "initech", "acme, globex")
 
 
-def test_a_bad_client_name_is_400_with_the_rule(client, tokens):
+def test_a_bad_client_name_is_422_with_the_rule(client, tokens):
     r = client.post(
         "/v1/search", json={"query": "x", "client": "../etc"}, headers=bearer(tokens.cto)
     )
-    assert_problem(r, 400, "letters, digits")
+    problem = assert_problem(r, 422, "body.client", "letters, digits")
+    assert problem["errors"][0]["loc"] == "body.client"
+    r = client.get("/v1/documents", params={"client": "a b"}, headers=bearer(tokens.cto))
+    assert_problem(r, 422, "query.client", "letters, digits")
 
 
 def test_an_unknown_route_or_method_is_a_problem_document(client):
