@@ -17,8 +17,17 @@ class ApiSettings(BaseSettings):
         description="Requests per minute per token (a token bucket, bursts up to the same "
         "number); 0 turns the limit off.",
     )
+    workers: int = Field(
+        4,
+        ge=1,
+        description="Requests answered at once; more wait their turn. The model is CPU-bound, "
+        "so more than a few only makes every answer slower.",
+    )
     timeout: float = Field(
-        120.0, gt=0, description="Seconds before a request is answered with 504 (not streams)."
+        120.0,
+        gt=0,
+        description="Seconds (waiting included) before a request is answered with 504; "
+        "a stream that has started is not cut.",
     )
     max_body_kb: int = Field(
         256, ge=1, description="Largest JSON request body, in KiB (questions, memos, feedback)."

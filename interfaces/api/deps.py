@@ -65,6 +65,7 @@ class State:
         self.accounts = accounts
         self.api = api
         self.limiter = RateLimiter(api.rate_limit)
+        self.workers = anyio.CapacityLimiter(api.workers)
 
 
 def state(request: Request) -> State:
@@ -105,7 +106,9 @@ async def run(st: State, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     try:
         with anyio.fail_after(st.api.timeout):
             return await anyio.to_thread.run_sync(
-                functools.partial(fn, *args, **kwargs), abandon_on_cancel=True
+                functools.partial(fn, *args, **kwargs),
+                abandon_on_cancel=True,
+                limiter=st.workers,
             )
     except TimeoutError as exc:
         raise ApiProblem(

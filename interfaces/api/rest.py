@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from fastapi.responses import StreamingResponse
 
+from advisor.core.clients import client_name
 from advisor.core.errors import AdvisorError
 from advisor.core.principal import Principal
 from advisor.service.facade import AnswerStream
@@ -72,7 +73,13 @@ def ask_events(answer_id: str, stream: AnswerStream, client: str | None) -> Iter
 
 
 def _client(st: State, principal: Principal, client: str | None) -> str | None:
+    """The client a request acts on, refused (403/404) if this principal may not use it."""
     return st.advisor.scope(principal, client)[0]
+
+
+def _named(principal: Principal, client: str | None) -> str | None:
+    """The canonical client name, once the facade has checked it (no second index read)."""
+    return principal.resolve_client(client_name(client) if client else None)
 
 
 @router.post(
@@ -102,7 +109,7 @@ async def ask(body: s.AskRequest, principal: Caller, st: Shared):
         client=body.client,
         history=history(body.conversation),
     )
-    client = await run(st, _client, st, principal, body.client)
+    client = _named(principal, body.client)
     if body.stream:
         return StreamingResponse(
             ask_events(answer_id, stream, client),
@@ -127,8 +134,8 @@ async def ask(body: s.AskRequest, principal: Caller, st: Shared):
     summary="The passages that best match a query (no answer)",
 )
 async def search(body: s.SearchRequest, principal: Caller, st: Shared) -> s.SearchResponse:
-    client = await run(st, _client, st, principal, body.client)
-    found = await run(st, st.advisor.retrieve, principal, body.query, client=client, k=body.k)
+    found = await run(st, st.advisor.retrieve, principal, body.query, client=body.client, k=body.k)
+    client = _named(principal, body.client)
     return s.SearchResponse(
         client=client, passages=[s.PassageOut.model_validate(p.model_dump()) for p in found]
     )
