@@ -99,7 +99,14 @@ def main() -> None:
         "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT)),
     }
     server = subprocess.Popen(
-        [sys.executable, "-c", "from interfaces.cli import main; main()", "serve", "--port", str(port)],
+        [
+            sys.executable,
+            "-c",
+            "from interfaces.cli import main; main()",
+            "serve",
+            "--port",
+            str(port),
+        ],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
