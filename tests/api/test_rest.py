@@ -265,15 +265,18 @@ def test_a_founder_uploads_into_their_own_client_with_a_result_per_file(upload_a
     r = client.post(
         "/v1/documents",
         files=[("files", ("incidents.md", NOTE, "text/markdown")),
-               ("files", ("run.exe", b"MZ", "application/octet-stream"))],
+               ("files", ("run.exe", b"MZ", "application/octet-stream")),
+               ("files", ("../../globex/evil.md", NOTE, "text/markdown"))],
         headers=bearer(tokens.acme),
     )  # fmt: skip
     body = r.json()
     assert r.status_code == 200 and body["client"] == "acme"
     assert [(x["name"], x["status"]) for x in body["results"]] == [
-        ("incidents.md", "indexed"), ("run.exe", "refused")
+        ("incidents.md", "indexed"), ("run.exe", "refused"), ("../../globex/evil.md", "refused")
     ]  # fmt: skip
     assert "unsupported file type" in body["results"][1]["reason"]
+    assert "path" in body["results"][2]["reason"]
+    assert {r["scope"] for r in advisor.store.source_stats() if r["source"] == "evil.md"} == set()
     answer = client.post(
         "/v1/ask", json={"question": "When are incident reviews?"}, headers=bearer(tokens.acme)
     ).json()
