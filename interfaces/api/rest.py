@@ -233,9 +233,7 @@ async def upload(
     ] = None,
 ) -> s.UploadResponse:
     pairs = [(f.filename or "", await f.read()) for f in files]
-    if client and principal.role == "founder":
-        client = principal.resolve_client(client)
-    client = client or (principal.client if principal.role == "founder" else None)
+    client = _named(principal, client or None)  # a founder's uploads go to their own client
     results = await run(st, st.advisor.upload, principal, pairs, client)
     return s.UploadResponse(
         client=client, results=[s.UploadResultOut.model_validate(r.__dict__) for r in results]
