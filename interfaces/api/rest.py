@@ -68,6 +68,8 @@ def ask_events(answer_id: str, stream: AnswerStream, client: str | None) -> Iter
         mode=answer.mode,
         client=client,
         citations=answer.citations,
+        conflicts=answer.conflicts,
+        stale=answer.stale,
     )
     yield sse("done", done.model_dump(mode="json"))
 
@@ -124,6 +126,8 @@ async def ask(body: s.AskRequest, principal: Caller, st: Shared):
         mode=answer.mode,
         client=client,
         citations=answer.citations,
+        conflicts=answer.conflicts,
+        stale=answer.stale,
     )
 
 

@@ -69,6 +69,11 @@ class AskResponse(BaseModel):
     mode: Literal["offline", "llm"]
     client: str | None
     citations: list[Citation]
+    conflicts: list[str] = Field(
+        default_factory=list,
+        description="Cited documents that disagree on a fact, as `ask --json`.",
+    )
+    stale: list[str] = Field(default_factory=list, description="Cited documents past their age.")
 
 
 class SearchRequest(Strict):

@@ -45,7 +45,7 @@ def test_ask_returns_a_cited_answer_with_an_id(client, tokens):
     )
     body = r.json()
     assert r.status_code == 200 and set(body) == {
-        "id", "answer", "abstained", "mode", "client", "citations"
+        "id", "answer", "abstained", "mode", "client", "citations", "conflicts", "stale"
     }  # fmt: skip
     assert ACME_FACT in body["answer"] and body["client"] == "acme" and len(body["id"]) == 32
     assert (
