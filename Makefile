@@ -86,6 +86,7 @@ BENCH_FLAGS ?=
 bench: install
 	$(BIN)/python benchmarks/ingest_bench.py $(BENCH_FLAGS)
 	$(BIN)/python benchmarks/answer_bench.py $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/api_load.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) data/.advisor reports artifacts .pytest_cache .ruff_cache

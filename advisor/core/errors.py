@@ -9,6 +9,10 @@ class ConfigError(AdvisorError):
     """A setting is missing or invalid."""
 
 
+class NotFoundError(ConfigError):
+    """A client (or other named thing) the request names does not exist for this caller."""
+
+
 class InputError(AdvisorError):
     """What the user typed cannot be used as it is."""
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.core.clients import client_name
-from advisor.core.errors import AccessError, ConfigError, InputError
+from advisor.core.errors import AccessError, InputError, NotFoundError
 from advisor.core.models import Answer, Passage
 from advisor.core.principal import Principal, scopes_for, visible
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
@@ -276,6 +276,13 @@ class Advisor:
         )  # fmt: skip
         return results
 
+    def feedback(self, principal: Principal, record):
+        """Keep a thumbs up/down on an answer, for a client this principal may use."""
+        from advisor.service.feedback import FeedbackStore
+
+        client, _ = self.scope(principal, record.client)
+        return FeedbackStore(self.settings).record(record.model_copy(update={"client": client}))
+
     def reset(self, principal: Principal) -> str:
         """Drop the index, the manifest and every cache derived from them; returns where."""
         if not principal.is_cto:
@@ -304,7 +311,7 @@ class Advisor:
             return
         client = principal.resolve_client(client_name(client))
         if client not in (known := self.clients(principal)):
-            raise ConfigError(
+            raise NotFoundError(
                 f"no documents for client {client!r}: known clients are "
                 f"{', '.join(known) or 'none'} (index theirs with "
                 f"`cto-advisor ingest PATH --client {client}`)"

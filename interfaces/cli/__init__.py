@@ -10,7 +10,7 @@ from interfaces.cli.base import app, err_console
 
 def _register() -> None:
     # Each module adds its commands to `app` on import.
-    from interfaces.cli import ask_cmd, ingest_cmd  # noqa: F401
+    from interfaces.cli import ask_cmd, ingest_cmd, serve_cmd, tokens_cmd  # noqa: F401
 
     for optional in (
         "eval_cmd",
