@@ -276,13 +276,6 @@ class Advisor:
         )  # fmt: skip
         return results
 
-    def feedback(self, principal: Principal, record):
-        """Keep a thumbs up/down on an answer, for a client this principal may use."""
-        from advisor.service.feedback import FeedbackStore
-
-        client, _ = self.scope(principal, record.client)
-        return FeedbackStore(self.settings).record(record.model_copy(update={"client": client}))
-
     def reset(self, principal: Principal) -> str:
         """Drop the index, the manifest and every cache derived from them; returns where."""
         if not principal.is_cto:
