@@ -16,7 +16,7 @@ import streamlit as st
 
 from advisor.core.clients import client_name
 from advisor.core.errors import AdvisorError
-from advisor.core.principal import Principal
+from advisor.core.principal import Principal, scopes_for, visible
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
 from advisor.memo.draft import escape_md, location, neutralize_md, scope_label
 from advisor.service.facade import Advisor
@@ -165,7 +165,8 @@ def save_feedback(viewer: Viewer, msg: dict) -> None:
 
 
 def render_sources(msg: dict, viewer: Viewer, expanded: bool) -> None:
-    citations = msg["answer"].citations
+    # The final scope gate, once more at the screen: only this chat's client and the playbooks.
+    citations = visible(msg["answer"].citations, scopes_for(msg.get("client")), "ui sources")
     if not citations:
         return
     label = f"Sources ({len(citations)})"
@@ -364,21 +365,31 @@ def status_panel(status: dict, client: str | None) -> None:
     last = status.get("last_ingest")
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(last)) if last else "never"
     st.caption(f"Last ingest: {when}  \nEmbeddings: `{status['embedding_model']}`")
-    visible = [s for s in status["sources"] if s["scope"] in (PLAYBOOK_SCOPE, client)]
-    with st.expander(f"Documents in scope ({len(visible)})"):
-        for s in visible:
+    in_scope = [s for s in status["sources"] if s["scope"] in (PLAYBOOK_SCOPE, client)]
+    with st.expander(f"Documents in scope ({len(in_scope)})"):
+        for s in in_scope:
             st.markdown(f"- {escape_md(s['title'] or s['source'])}  \n  `{s['source']}`")
 
 
-def mode_panel(settings: Settings) -> None:
+def mode_panel(settings: Settings, status: dict) -> None:
     st.subheader("Answer mode", divider="gray")
     if settings.use_llm:
-        where = settings.openai_base_url or "api.openai.com"
-        st.markdown(f":green-badge[LLM] `{settings.llm_model}` at `{where}`")
+        st.markdown(":green-badge[LLM]")
     else:
         st.markdown(":gray-badge[Offline · extractive]")
         st.caption(
             "No LLM configured: answers quote the most relevant sentences of your documents."
+        )
+    # Always on screen: where questions and document excerpts are sent, and which index is used.
+    st.markdown(f"Answers go to: **{escape_md(status['answers_go_to'])}**")
+    if status.get("data_dir"):
+        st.caption(f"Data directory: `{status['data_dir']}`")
+    if status.get("dotenv"):
+        names = ", ".join(status["dotenv"]["settings"])
+        st.warning(
+            f"Settings loaded from `{status['dotenv']['path']}` (the folder the app was started "
+            f"from): {names}. Check that this is where you want documents to go.",
+            icon=":material/warning:",
         )
     with st.expander("How to switch"):
         st.markdown("Point the app at any OpenAI-compatible endpoint, then restart it:")
@@ -593,10 +604,11 @@ def main() -> None:
         )  # fmt: skip
         upload_panel(advisor, principal, client, status["clients"])
         status_panel(status, client)
-        mode_panel(settings)
+        mode_panel(settings, status)
 
     scope = f"**{escape_md(client)}** documents + playbooks" if client else "**Playbooks only**"
-    scope_line.caption(f"Scope: {scope} · {'LLM' if settings.use_llm else 'offline'} answers")
+    where = "offline answers" if not settings.use_llm else f"answers by {status['answers_go_to']}"
+    scope_line.caption(f"Scope: {scope} · {escape_md(where)}")
     chat_tab, memo_tab, assess_tab = st.tabs(
         ["Chat", "Recommendation memo", "Assessment"], key="view", on_change="rerun"
     )

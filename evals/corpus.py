@@ -67,8 +67,21 @@ def _digest(*parts: object) -> str:
 
 
 def eval_data_dir(settings: Settings, corpus: Path) -> Path:
-    """The cached index dir for this corpus and the settings that shape the index."""
-    key = _digest(corpus.resolve(), settings.embedding_model, settings.chunk_tokens)
+    """The cached index dir for this corpus, its layout and the settings that shape the index.
+
+    The layout (which folders are ingested under which client) is part of the key: a client
+    folder that is renamed or removed is never ingested again, so an index kept across the
+    change would still hold its chunks under the old scope. `reset` deletes these dirs too.
+    """
+    layout = (
+        [
+            (sorted(p.relative_to(corpus).as_posix() for p in paths), client)
+            for paths, client in ingest_groups(corpus)
+        ]
+        if corpus.is_dir()
+        else []
+    )
+    key = _digest(corpus.resolve(), settings.embedding_model, settings.chunk_tokens, layout)
     return settings.data_dir / "evals" / key
 
 

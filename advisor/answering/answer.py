@@ -11,7 +11,8 @@ from advisor.answering.rewrite import conversation_text, standalone_question
 from advisor.core.citations import MarkerFilter, marker_numbers
 from advisor.core.errors import LLMError
 from advisor.core.models import Answer, Citation, Passage
-from advisor.core.prompts import load_prompt
+from advisor.core.principal import scopes_for, visible
+from advisor.core.prompts import fence, inert, load_prompt, new_boundary
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 from advisor.retrieval.hybrid import HybridRetriever, Retrieval
 
@@ -56,13 +57,16 @@ def citation_for(n: int, p: Passage, snippet: str | None = None) -> Citation:
     )
 
 
-def sources_block(passages: Sequence[Passage]) -> str:
-    """Numbered sources for the prompt; delimiters inside document text are defused."""
+def sources_block(passages: Sequence[Passage], boundary: str) -> str:
+    """Numbered sources for a prompt, fenced by `boundary`; every document-derived field (title,
+    section, file name, body) is made inert, and the header fields are kept to one line."""
     blocks = []
     for n, p in enumerate(passages, start=1):
-        body = p.text.replace("SOURCES>>>", "SOURCES> > >").replace("<<<SOURCES", "< < <SOURCES")
-        blocks.append(f"[{n}] {scope_label(p.scope)} | {_where(p)} | {p.source}\n{body}")
-    return "\n\n".join(blocks)
+        header = " | ".join(
+            inert(field, one_line=True) for field in (scope_label(p.scope), _where(p), p.source)
+        )
+        blocks.append(f"[{n}] {header}\n{inert(p.text)}")
+    return fence("SOURCES", "\n\n".join(blocks), boundary)
 
 
 class Answerer:
@@ -88,14 +92,17 @@ class Answerer:
         chat = self.chat
         query = standalone_question(question, history, chat)
         retrieval = self.retriever.search(query, client=client, k=RETRIEVE_K)
+        # The final scope gate, before anything is shown, quoted or sent to a model.
+        scopes = scopes_for(client)
+        retrieval.passages = visible(retrieval.passages, scopes, "answer passages")
         context = retrieval.passages[: self.settings.top_k]
 
         if evidence_is_weak(retrieval):
             answer = self._abstain(retrieval, "llm" if chat else "offline")
         elif chat is None:
-            answer = self._offline(query, retrieval)
+            answer = self._offline(query, retrieval, scopes)
         else:
-            answer = yield from self._llm(question, query, history, retrieval, context)
+            answer = yield from self._llm(question, query, history, retrieval, context, scopes)
         answer.standalone_question = query
         if chat is None or answer.mode == "offline":
             yield answer.answer  # offline answers are ready at once: one piece
@@ -123,10 +130,21 @@ class Answerer:
             passages=retrieval.passages,
         )
 
-    def _offline(self, query: str, retrieval: Retrieval, warning: str | None = None) -> Answer:
+    def _offline(
+        self,
+        query: str,
+        retrieval: Retrieval,
+        scopes: list[str],
+        warning: str | None = None,
+        first: int = 1,
+    ) -> Answer:
         context, ranks = self.retriever.with_neighbours(
             retrieval.passages[: self.settings.top_k], around=NEIGHBOUR_WINDOWS
         )
+        # Neighbours are fetched by id: the gate applies to everything quoted offline.
+        allowed = {id(p) for p in visible(context, scopes, "offline answer")}
+        ranked = [(p, r) for p, r in zip(context, ranks, strict=True) if id(p) in allowed]
+        context, ranks = [p for p, _ in ranked], [r for _, r in ranked]
         sentences = select(query, context, self.retriever.embeddings, ranks)
         if not sentences:
             return self._abstain(retrieval, "offline")
@@ -135,7 +153,7 @@ class Answerer:
         paragraphs: dict[int, list[str]] = {}
         headings: dict[int, str] = {}
         citations = []
-        for n, (idx, group) in enumerate(group_by_passage(sentences), start=1):
+        for n, (idx, group) in enumerate(group_by_passage(sentences), start=first):
             p = context[idx]
             body = " ".join(_as_sentence(s.text) for s in group)
             headings.setdefault(ranks[idx], f"**{_where(p)}** ({scope_label(p.scope)})")
@@ -152,12 +170,17 @@ class Answerer:
             warning=warning,
         )
 
-    def _llm(self, question, query, history, retrieval: Retrieval, context) -> Iterator[str]:
+    def _llm(
+        self, question, query, history, retrieval: Retrieval, context, scopes
+    ) -> Iterator[str]:
         system = load_prompt("system").render()
+        context = visible(context, scopes, "llm prompt")
+        boundary = new_boundary()  # per request: no document can know it in advance
         user = load_prompt("answer").render(
             question=question if query == question else f"{question}\n(Standalone: {query})",
-            sources=sources_block(context),
-            conversation=conversation_text(history),
+            sources=sources_block(context, boundary),
+            conversation=fence("CONVERSATION", conversation_text(history), boundary),
+            boundary=boundary,
         )
         markers = MarkerFilter(range(1, len(context) + 1))
         text = ""
@@ -173,21 +196,37 @@ class Answerer:
                     shown = len(out)
         except LLMError as exc:
             if not text:
-                return self._offline(query, retrieval, warning=f"{exc}; answered offline instead")
-            text += f"\n\n*(The model stopped early: {exc})*"
+                return self._offline(
+                    query, retrieval, scopes, warning=f"{exc}; answered offline instead"
+                )
+            cut: LLMError | None = exc
+        else:
+            cut = None
         out = _present(text)
+        # The filter only lets shown numbers through; the range check keeps any other text from
+        # ever indexing past the sources.
+        cited = sorted(n for n in set(marker_numbers(out)) if 1 <= n <= len(context))
+        citations = [citation_for(n, context[n - 1]) for n in cited]
+        warning = None
+        if cut is not None:
+            # The reply stopped part-way: keep what came, say so, and complete it offline (its
+            # sources numbered after the model's, so every [n] still points at one source).
+            fallback = self._offline(query, retrieval, scopes, first=len(context) + 1)
+            out += f"\n\n*(The model stopped early: {cut}.)*"
+            warning = f"{cut}; the answer was completed offline"
+            if not fallback.abstained:
+                out += f"\n\n{fallback.answer}"
+                citations += fallback.citations
         if out[shown:]:
             yield out[shown:]
-        # The filter only lets shown numbers through; the range check keeps any other text (an
-        # error message quoted above) from ever indexing past the sources.
-        cited = sorted(n for n in set(marker_numbers(out)) if 1 <= n <= len(context))
         return Answer(
             answer=out.strip(),
             abstained=text.lstrip().startswith(NOT_COVERED),
             mode="llm",
-            citations=[citation_for(n, context[n - 1]) for n in cited],
+            citations=citations,
             passages=retrieval.passages,
             invented_markers=markers.invented,
+            warning=warning,
         )
 
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 
 from advisor.core.errors import LLMError
-from advisor.core.prompts import load_prompt
+from advisor.core.prompts import fence, inert, load_prompt, new_boundary
 
 # Words that point back into the conversation ("how long should *that* take?").
 _ANAPHORA = re.compile(
@@ -58,8 +58,11 @@ def standalone_question(question: str, history: Sequence[dict[str, str]], chat=N
         return question
     if chat is None:
         return standalone_offline(question, history)
+    boundary = new_boundary()  # earlier answers quote documents: fence them like sources
     prompt = load_prompt("rewrite").render(
-        conversation=conversation_text(history), question=question
+        conversation=fence("CONVERSATION", conversation_text(history), boundary),
+        question=inert(question, one_line=True),
+        boundary=boundary,
     )
     try:
         rewritten = chat.complete([("user", prompt)]).strip().strip('"').strip()

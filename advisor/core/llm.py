@@ -49,7 +49,35 @@ def _explain(exc: Exception, settings: Settings) -> LLMError:
         return LLMError(
             f"the LLM endpoint {where} failed with HTTP {exc.status_code} after retries"
         )
+    if isinstance(exc, ValueError):  # json.JSONDecodeError from the client's parser
+        return LLMError(
+            f"the LLM endpoint {where} sent a reply that is not valid JSON: check that "
+            "OPENAI_BASE_URL points at an OpenAI-compatible API"
+        )
     return LLMError(f"the LLM call to {where} failed: {exc}")
+
+
+def _cut(exc: Exception, settings: Settings, received: int) -> LLMError:
+    """A reply that stopped part-way: the endpoint was reached, so say that, not 'unreachable'."""
+    if isinstance(exc, ValueError):
+        return _explain(exc, settings)
+    import openai
+
+    where = settings.openai_base_url or "https://api.openai.com/v1"
+    how = (
+        f"then sent nothing for {settings.llm_timeout:g}s"
+        if isinstance(exc, openai.APITimeoutError | TimeoutError)
+        else "then the connection dropped"
+    )
+    return LLMError(f"the LLM endpoint {where} sent {received} characters of the reply, {how}")
+
+
+def _faults() -> tuple[type[BaseException], ...]:
+    """What a broken endpoint raises through the client: its own errors, a timeout, and the
+    JSON parser's ValueError for a body that is not JSON (openai does not wrap that one)."""
+    import openai
+
+    return (openai.OpenAIError, TimeoutError, ValueError)
 
 
 class ChatModel:
@@ -79,23 +107,23 @@ class ChatModel:
 
     def stream(self, messages: Sequence[Message]) -> Iterator[str]:
         """Text deltas as the model produces them; raises LLMError with the fix on failure."""
-        import openai
-
+        received = 0
         try:
             for chunk in self._chat.stream(_to_langchain(messages)):
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
+                    received += len(text)
                     yield text
-        except (openai.OpenAIError, TimeoutError) as exc:
+        except _faults() as exc:
+            if received:
+                raise _cut(exc, self.settings, received) from exc
             raise _explain(exc, self.settings) from exc
 
     def complete(self, messages: Sequence[Message]) -> str:
         """The whole reply as one string (one non-streaming request)."""
-        import openai
-
         try:
             reply = self._chat.invoke(_to_langchain(messages))
-        except (openai.OpenAIError, TimeoutError) as exc:
+        except _faults() as exc:
             raise _explain(exc, self.settings) from exc
         return reply.content if isinstance(reply.content, str) else ""
 

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import secrets
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -49,3 +52,40 @@ def load_prompt(name: str) -> Prompt:
             f"{sorted(template.input_variables)}: make the front matter match the template"
         )
     return Prompt(name=name, description=str(meta.get("description", "")), template=template)
+
+
+# -- untrusted text inside prompts -------------------------------------------------------------
+# Document text (bodies, titles, headings, file names) and the conversation are data written by
+# other people. They enter a prompt only inside a fence whose closing line carries a random tag
+# drawn per request, so no text known in advance can close it; and they are made inert first.
+
+FIELD_CHARS = 300  # a title, heading or file name longer than this is cut
+_ANGLES = re.compile(r"[<>]{3,}")  # runs that look like our fence lines
+_SPACE = re.compile(r"\s+")
+
+
+def new_boundary() -> str:
+    """A fresh random tag for one request's fences."""
+    return secrets.token_hex(8)
+
+
+def inert(text: object, one_line: bool = False) -> str:
+    """`text` safe to place in a prompt: no control, zero-width or bidi characters, no fence-like
+    runs of angle brackets; with `one_line`, newlines collapse (so a title cannot start a fake
+    `SYSTEM:` line) and the length is capped."""
+    text = "".join(
+        ch
+        for ch in str(text or "")
+        if ch in "\n\t" or unicodedata.category(ch) not in ("Cc", "Cf", "Co", "Cs")
+    )
+    text = _ANGLES.sub(lambda m: " ".join(m.group()), text)
+    if one_line:
+        text = _SPACE.sub(" ", text).strip()
+        if len(text) > FIELD_CHARS:
+            text = text[:FIELD_CHARS] + " ..."
+    return text
+
+
+def fence(label: str, text: str, boundary: str) -> str:
+    """`text` (made inert) between an opening and a closing line that carry `boundary`."""
+    return f"<<<{label} {boundary}\n{inert(text)}\n{label} {boundary}>>>"

@@ -1,5 +1,7 @@
 """Typed settings from environment variables and an optional .env file."""
 
+import os
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -106,10 +108,34 @@ class Settings(BaseSettings):
         host = urlparse(self.openai_base_url or "https://api.openai.com/v1").netloc
         return f"LLM at {host or self.openai_base_url} (model {self.llm_model})"
 
+    def dotenv_settings(self) -> list[str]:
+        """Names of the settings that came from a `.env` file in the working directory (where
+        the app or CLI was started), not from the environment. Such a file can switch answers to
+        a remote endpoint without anyone noticing, so status and the app name them."""
+        path = Path(".env")
+        try:
+            text = path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
+        except OSError:
+            return []
+        found = []
+        for line in text.splitlines():
+            m = re.match(r"\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=", line)
+            if not m:
+                continue
+            name = m.group(1).upper()
+            ours = name.startswith("ADVISOR_") or name in ("OPENAI_API_KEY", "OPENAI_BASE_URL")
+            if ours and name not in os.environ and name not in found:
+                found.append(name)
+        return found
+
     @property
     def derived_dirs(self) -> list[Path]:
-        """Caches derived from the store; `reset` deletes them all."""
-        return [self.data_dir / "lexical"]
+        """Everything derived from indexed documents; `reset` deletes them all.
+
+        lexical/: BM25 indexes (keyed by collection id and generation as well). evals/: the
+        eval suite's own indexes, baselines and judge verdicts, which quote document text.
+        """
+        return [self.data_dir / "lexical", self.data_dir / "evals"]
 
     @property
     def chroma_path(self) -> Path:

@@ -114,8 +114,16 @@ class Store:
 
     @property
     def generation(self) -> int:
+        return self.version[1]
+
+    @property
+    def version(self) -> tuple[str, int]:
+        """(collection id, content generation): what every cache derived from the store is keyed
+        by. The id is new whenever the collection is deleted and created again (`reset`), so a
+        generation counter that restarts from 0 can never match a cache of the old collection."""
         self.collection = self.client.get_collection(self.settings.collection)
-        return int((self.collection.metadata or {}).get("generation", 0))
+        meta = self.collection.metadata or {}
+        return str(self.collection.id), int(meta.get("generation", 0))
 
     @property
     def updated_at(self) -> float | None:

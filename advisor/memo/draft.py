@@ -21,6 +21,7 @@ from advisor.answering.extractive import split_sentences
 from advisor.core.citations import rewrite_markers, strip_markers
 from advisor.core.errors import AdvisorError, ConfigError, LLMError
 from advisor.core.models import Citation, Passage
+from advisor.core.principal import scopes_for, visible
 
 SECTIONS = ("Context", "Recommendation", "Options considered", "Risks", "Next steps")
 PROSE_SECTIONS = ("Context", "Recommendation")  # paragraphs; the others are bullet lists
@@ -188,7 +189,10 @@ def draft_memo(
     topic = topic[:1].upper() + topic[1:]
     if not topic:
         raise ConfigError("a memo needs a topic: type one, or ask a question in the chat first")
-    passages = gather_passages(advisor, topic, client, user_turns)
+    # The final scope gate: nothing of another client is quoted, sent to a model or cited.
+    passages = visible(
+        gather_passages(advisor, topic, client, user_turns), scopes_for(client), "memo"
+    )
     if not passages:
         raise AdvisorError(
             "nothing indexed for this scope yet: upload documents in the sidebar or run "
@@ -308,13 +312,15 @@ def _conversation(history: Sequence[dict[str, str]]) -> str:
 
 
 def _llm_memo(model, topic, client, history, passages: list[Passage]) -> Memo:
-    from advisor.core.prompts import load_prompt
+    from advisor.core.prompts import fence, inert, load_prompt, new_boundary
 
+    boundary = new_boundary()  # per request: no document can know it in advance
     user = load_prompt("memo").render(
-        topic=topic,
+        topic=inert(topic, one_line=True),
         client=client or "none (playbooks only)",
-        conversation=_conversation(history),
-        sources=sources_block(passages),
+        conversation=fence("CONVERSATION", _conversation(history), boundary),
+        sources=sources_block(passages, boundary),
+        boundary=boundary,
     )
     text = model.complete([("system", load_prompt("system").render()), ("user", user)])
     memo = Memo(topic=topic, client=client, mode="llm", sections=parse_sections(text))

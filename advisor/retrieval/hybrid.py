@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from advisor.core.models import Passage
-from advisor.core.principal import scopes_for
+from advisor.core.principal import scopes_for, visible
 from advisor.core.settings import Settings
 from advisor.core.store import Store
 from advisor.retrieval.lexical import LexicalIndex
@@ -39,20 +39,27 @@ class HybridRetriever:
         self.store = store
         self.embeddings = embeddings
         self.settings = settings
-        self._lexical: dict[tuple[str, ...], tuple[int, LexicalIndex]] = {}
+        self._lexical: dict[tuple[str, ...], tuple[tuple[str, int], LexicalIndex]] = {}
         self._lock = threading.Lock()
 
     def lexical(self, scopes: list[str]) -> LexicalIndex:
-        """The BM25 index of exactly these scopes, rebuilt only when the store changed."""
+        """The BM25 index of exactly these scopes, rebuilt only when the store changed.
+
+        Keyed by the collection's identity as well as its generation: after `reset` (here or in
+        another process) the generation restarts, and an index of the old collection would hand
+        out ids that now belong to another client's documents.
+        """
         key = tuple(sorted(set(scopes)))
-        generation = self.store.generation
+        version = self.store.version  # read before building: a later change means a rebuild
+        collection_id, generation = version
         with self._lock:
             cached = self._lexical.get(key)
-            if cached and cached[0] == generation:
+            if cached and cached[0] == version:
                 return cached[1]
             folder = self.settings.data_dir / "lexical"
             slug = hashlib.sha1("|".join(key).encode()).hexdigest()[:12]
-            path = folder / f"{slug}-g{generation}"
+            tag = hashlib.sha1(collection_id.encode()).hexdigest()[:12]
+            path = folder / f"{slug}-{tag}-g{generation}"
             index = None
             if (path / "ids.json").exists():
                 try:
@@ -62,10 +69,10 @@ class HybridRetriever:
             if index is None:
                 index = LexicalIndex.build(self.store.chunks_in(list(key)))
                 folder.mkdir(parents=True, exist_ok=True)
-                for old in folder.glob(f"{slug}-g*"):
+                for old in folder.glob(f"{slug}-*"):
                     shutil.rmtree(old, ignore_errors=True)
                 index.save(path)
-            self._lexical[key] = (generation, index)
+            self._lexical[key] = (version, index)
             return index
 
     def search(self, query: str, client: str | None = None, k: int = 10) -> Retrieval:
@@ -77,7 +84,8 @@ class HybridRetriever:
 
         by_id: dict[str, Passage] = {p.id: p for p in dense}
         missing = [cid for cid, _ in lexical if cid not in by_id]
-        for p in self.store.get(missing):
+        # Lexical hits are fetched by id, which says nothing about scope: check it again.
+        for p in visible(self.store.get(missing), scopes, "lexical hits"):
             by_id[p.id] = p
 
         fused: dict[str, float] = {}

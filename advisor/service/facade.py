@@ -410,6 +410,9 @@ class Advisor:
             "store": self.store.location() if principal.is_cto else "",
             "data_dir": str(self.settings.data_dir.resolve()) if principal.is_cto else "",
             "answers_go_to": self.settings.answer_destination,
+            "dotenv": {"path": str(Path(".env").resolve()), "settings": dotenv}
+            if (dotenv := self.settings.dotenv_settings()) and principal.is_cto
+            else None,
             "last_ingest": self.store.updated_at,
             "sources": [
                 {k: r[k] for k in ("source", "scope", "chunks", "pages", "title")} for r in sources

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from advisor.core.clients import client_name
+from advisor.core.errors import InputError
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 
 # What the ingestion pipeline can read (ingest/files.py); anything else is refused up front.
@@ -59,24 +61,68 @@ def upload_dir(settings: Settings, client: str | None) -> Path:
     return settings.data_dir / "uploads" / scope
 
 
-def _write_atomic(path: Path, data: bytes) -> None:
-    # A crash mid-write must never leave a truncated file that a later ingest would index.
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+MAX_VERSIONS = 1000
+
+
+def versions(name: str) -> Iterator[str]:
+    """`plan.md`, then `plan (v2).md`, `plan (v3).md`, ...: the names one upload may take."""
+    path = Path(name)
+    yield name
+    for n in range(2, MAX_VERSIONS + 1):
+        yield f"{path.stem} (v{n}){path.suffix}"
+
+
+def _save_new(folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
+    """Store `data` under `name` or its next free version, never replacing a file; returns the
+    path and whether it was written now (False: an identical copy was already there)."""
+    # Written in full under a temporary name first: a crash mid-write must never leave a
+    # truncated file that a later ingest would index. Then hard-linked into place, which fails
+    # if the name is taken, even by an upload racing this one.
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
-        os.replace(tmp, path)
-    except BaseException:
+        for candidate in versions(name):
+            path = folder / candidate
+            try:
+                os.link(tmp, path)
+                return path, True
+            except FileExistsError:
+                if path.is_file() and path.read_bytes() == data:
+                    return path, False  # the same file uploaded again
+        raise InputError(
+            f"{name} has {MAX_VERSIONS} versions already: rename the file and upload it again"
+        )
+    finally:
         Path(tmp).unlink(missing_ok=True)
-        raise
+
+
+@dataclass(frozen=True)
+class Saved:
+    """An accepted upload: the name it was uploaded as, where it is, whether it is new."""
+
+    name: str
+    path: Path
+    new: bool
+
+    @property
+    def note(self) -> str:
+        if self.path.name == self.name:
+            return ""
+        return (
+            f"saved as {self.path.name!r}: an earlier, different {self.name!r} is kept too"
+            if self.new
+            else f"the same file is already kept as {self.path.name!r}"
+        )
 
 
 def save_uploads(
     settings: Settings, files: Sequence[tuple[str, bytes]], client: str | None
-) -> tuple[list[Path], list[UploadResult]]:
-    """Save the acceptable files into the scope's upload folder; return paths and refusals."""
+) -> tuple[list[Saved], list[UploadResult]]:
+    """Save the acceptable files into the scope's upload folder, never overwriting an earlier
+    upload (a file with a taken name is kept as its next version); return them and refusals."""
     folder = upload_dir(settings, client)
-    saved: list[Path] = []
+    saved: list[Saved] = []
     refused: list[UploadResult] = []
     for name, data in files:
         reason = refusal(name, len(data), settings.max_file_mb)
@@ -84,10 +130,20 @@ def save_uploads(
             refused.append(UploadResult(name, "refused", reason))
             continue
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / name
-        _write_atomic(path, data)
-        saved.append(path)
+        path, new = _save_new(folder, name, data)
+        saved.append(Saved(name, path, new))
     return saved, refused
+
+
+def discard(saved: Sequence[Saved]) -> None:
+    """Remove files this upload wrote (and their folder if left empty): what was not indexed
+    must not stay behind as an unlisted copy of a confidential document."""
+    for item in saved:
+        if item.new:
+            item.path.unlink(missing_ok=True)
+    for folder in {item.path.parent for item in saved}:
+        with contextlib.suppress(OSError):  # only removed if empty
+            folder.rmdir()
 
 
 def ingest_uploads(
@@ -97,10 +153,14 @@ def ingest_uploads(
     client: str | None,
     on_file: Callable[[UploadResult], None] | None = None,
 ) -> list[UploadResult]:
-    """Refuse, save and ingest uploaded (name, bytes) pairs; one result per file, in order."""
+    """Refuse, save and ingest uploaded (name, bytes) pairs; one result per file, in order.
+
+    A file the pipeline does not index (refused, skipped, failed) is removed again, and so is
+    everything this call wrote if ingestion raises.
+    """
     saved, refused = save_uploads(advisor.settings, files, client)
     results: dict[str, UploadResult] = {}
-    by_path = {str(p.resolve()): p.name for p in saved}
+    by_path = {str(s.path.resolve()): s for s in saved}
 
     def note(result: UploadResult) -> None:
         results[result.name] = result
@@ -109,17 +169,25 @@ def ingest_uploads(
 
     def progress(file_result) -> None:
         # Called by the pipeline as each file finishes (ingest/report.py FileResult).
-        name = by_path.get(str(Path(file_result.path).resolve()))
-        if name is not None:
-            note(UploadResult(name, file_result.status, file_result.reason, file_result.chunks))
+        item = by_path.get(str(Path(file_result.path).resolve()))
+        if item is not None:
+            reason = "; ".join(r for r in (file_result.reason, item.note) if r)
+            note(UploadResult(item.name, file_result.status, reason, file_result.chunks))
 
     for result in refused:
         note(result)
     if saved:
-        report = advisor.ingest(principal, saved, client=client, on_file=progress)
+        try:
+            report = advisor.ingest(
+                principal, [s.path for s in saved], client=client, on_file=progress
+            )
+        except BaseException:
+            discard(saved)
+            raise
         for file_result in report.files:
-            name = by_path.get(str(Path(file_result.path).resolve()))
-            if name is not None and name not in results:
+            item = by_path.get(str(Path(file_result.path).resolve()))
+            if item is not None and item.name not in results:
                 progress(file_result)
+        discard([s for s in saved if not results.get(s.name, UploadResult("", "failed")).ok])
     missing = "the ingestion report did not mention it: check the server log"
     return [results.get(name) or UploadResult(name, "failed", missing) for name, _ in files]

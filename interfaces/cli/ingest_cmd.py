@@ -123,6 +123,12 @@ def status(
     summary.add_row("store", str(info.get("store", "")))
     summary.add_row("data directory", info["data_dir"])
     summary.add_row("answers go to", info["answers_go_to"])
+    if info.get("dotenv"):
+        summary.add_row(
+            "settings from .env",
+            f"[yellow]{escape(info['dotenv']['path'])} sets "
+            f"{', '.join(info['dotenv']['settings'])}[/]",
+        )
     console.print(summary)
     if info["sources"]:
         table = Table(title="Sources")

@@ -12,7 +12,7 @@ from advisor.core.prompts import load_prompt
 from advisor.core.settings import Settings
 from advisor.service.facade import Advisor
 from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, INJECTION
-from tests.fakes.openai_server import FakeOpenAI, messages_text
+from tests.fakes.openai_server import FakeOpenAI, fenced_block, messages_text
 
 LOCAL = Principal.local()
 
@@ -84,8 +84,7 @@ def test_injected_instructions_reach_the_model_only_inside_the_sources_block(ind
     system, user = request["messages"][0]["content"], request["messages"][1]["content"]
     assert INJECTION not in system
     assert system.strip() == load_prompt("system").render().strip()
-    start, end = user.index("<<<SOURCES"), user.index("SOURCES>>>")
-    assert start < user.index(INJECTION) < end
+    assert INJECTION in fenced_block(user, "SOURCES")
     assert user.count(INJECTION) == 1
     assert answer.answer == "The log vendor contract renews in March [1]."
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from advisor.core.clients import client_name
-from advisor.core.errors import ConfigError
+from advisor.core.errors import AccessError, ConfigError
 from advisor.core.principal import Principal
 from advisor.core.settings import Settings
 from advisor.service.facade import Advisor
@@ -70,7 +70,8 @@ def test_save_writes_only_accepted_files_into_the_scope_folder(settings, tmp_pat
     saved, refused = save_uploads(settings, files, client="acme")
 
     folder = settings.data_dir / "uploads" / "acme"
-    assert saved == [folder / "plan.md"] and saved[0].read_bytes() == b"# Plan\n"
+    assert [s.path for s in saved] == [folder / "plan.md"]
+    assert saved[0].path.read_bytes() == b"# Plan\n"
     assert [r.name for r in refused] == ["../escape.md", ".env", "huge.md"]
     assert all(r.status == "refused" and r.reason for r in refused)
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
@@ -102,3 +103,42 @@ def test_ingest_reports_each_file_and_the_document_becomes_searchable(settings, 
     assert top.source == "laptops.md" and top.scope == "acme"
     with pytest.raises(ConfigError, match="no documents for client 'globex'"):
         advisor.retrieve(LOCAL, "disk encryption for laptops", client="globex", k=1)
+
+
+def test_a_second_upload_with_the_same_name_keeps_both_versions(settings, embeddings):
+    advisor = Advisor(settings, embeddings=embeddings)
+    first = b"# Pricing\n\nThe Basic plan costs 40 euros per seat per month for Acme.\n"
+    second = b"# Pricing\n\nThe Basic plan costs 55 euros per seat per month from April.\n"
+    folder = upload_dir(settings, "acme")
+
+    advisor.upload(LOCAL, [("pricing.md", first)], client="acme")
+    results = advisor.upload(LOCAL, [("pricing.md", second)], client="acme")
+    again = advisor.upload(LOCAL, [("pricing.md", second)], client="acme")
+
+    assert (folder / "pricing.md").read_bytes() == first, "the earlier upload was overwritten"
+    assert (folder / "pricing (v2).md").read_bytes() == second
+    assert sorted(p.name for p in folder.iterdir()) == ["pricing (v2).md", "pricing.md"]
+    assert results[0].status == "indexed" and "saved as 'pricing (v2).md'" in results[0].reason
+    assert again[0].status == "unchanged", "the same bytes again are not a third version"
+    sources = {s["source"] for s in advisor.status(LOCAL)["sources"]}
+    assert sources == {"pricing.md", "pricing (v2).md"}, "both versions are searchable"
+
+
+def test_a_file_the_pipeline_does_not_index_leaves_nothing_behind(settings, embeddings):
+    advisor = Advisor(settings, embeddings=embeddings)
+    results = advisor.upload(LOCAL, [("board-deck.pdf", b"%PDF-1.7 not really a pdf")], "zeta")
+
+    assert results[0].status in ("failed", "skipped", "refused") and results[0].reason
+    assert not upload_dir(settings, "zeta").exists(), "an unindexed copy was left on disk"
+    assert advisor.status(LOCAL)["documents"] == 0
+
+
+def test_an_upload_the_service_refuses_writes_nothing(settings, embeddings):
+    advisor = Advisor(settings, embeddings=embeddings)
+    founder = Principal(user="fay", role="founder", client="acme")
+    with pytest.raises(ConfigError, match="invalid client name"):
+        advisor.upload(LOCAL, [("plan.md", b"# Plan\n")], client="acme\n")
+    with pytest.raises(AccessError):
+        advisor.upload(founder, [("plan.md", b"# Plan\n")], client="globex")
+    uploads = settings.data_dir / "uploads"
+    assert not uploads.exists() or not any(p.is_file() for p in uploads.rglob("*"))

@@ -8,6 +8,7 @@ back exactly what it received.
 from __future__ import annotations
 
 import json
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +23,8 @@ class FakeOpenAI:
     def __init__(self, reply: Reply | str = "OK") -> None:
         self.reply: Reply = reply if callable(reply) else (lambda request, text=reply: text)
         self.requests: list[dict] = []  # JSON bodies of chat-completion requests, in order
-        self.failures: list[tuple[str, float | int]] = []  # ("status", 429) / ("hang", seconds)
+        # ("status", 429), ("hang", seconds), ("malformed", 0) or ("cut", characters sent)
+        self.failures: list[tuple[str, float | int]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -32,8 +34,13 @@ class FakeOpenAI:
         host, port = self._server.server_address[:2]
         return f"http://{host}:{port}/v1"
 
-    def fail_next(self, kind: str, value: float | int) -> None:
-        """Queue a failure for the next request: ("status", 500) or ("hang", 5.0)."""
+    def fail_next(self, kind: str, value: float | int = 0) -> None:
+        """Queue a failure for the next request.
+
+        ("status", 500): an error status; ("hang", 5.0): no reply for that long; ("malformed", 0):
+        a 200 whose body (or first stream event) is not JSON; ("cut", 40): a stream that sends
+        that many characters of the reply, then drops the connection without finishing.
+        """
         self.failures.append((kind, value))
 
     def __enter__(self) -> FakeOpenAI:
@@ -58,16 +65,19 @@ class FakeOpenAI:
                     self._json(404, {"error": {"message": "not found", "type": "invalid_request"}})
                     return
                 fake.requests.append(body)
-                if fake.failures:
-                    kind, value = fake.failures.pop(0)
-                    if kind == "hang":
-                        time.sleep(float(value))
-                        return
+                kind, value = fake.failures.pop(0) if fake.failures else ("", 0)
+                if kind == "hang":
+                    time.sleep(float(value))
+                    return
+                if kind == "status":
                     self._json(int(value), {"error": {"message": "scripted", "type": "server"}})
+                    return
+                if kind == "malformed":
+                    self._malformed(bool(body.get("stream")))
                     return
                 text = fake.reply(body)
                 if body.get("stream"):
-                    self._stream(body, text)
+                    self._stream(body, text, cut=int(value) if kind == "cut" else None)
                 else:
                     self._json(200, _completion(body, text))
 
@@ -80,15 +90,35 @@ class FakeOpenAI:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def _stream(self, body: dict, text: str) -> None:
+            def _malformed(self, stream: bool) -> None:
+                data = b'data: {"id": "chatcmpl-fake", "choices": [{"delta": {"con\n\n'
+                if not stream:
+                    data = b'{"id": "chatcmpl-fake", "choices": [{"message": '
+                self.send_response(200)
+                self.send_header(
+                    "Content-Type", "text/event-stream" if stream else "application/json"
+                )
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+                self.wfile.flush()
+
+            def _stream(self, body: dict, text: str, cut: int | None = None) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
+                if cut is not None:  # a declared length the body never reaches: a cut stream
+                    self.send_header("Content-Length", str(10 * len(text) + 10_000))
                 self.end_headers()
+                if cut is not None:
+                    text = text[:cut]
                 pieces = [text[i : i + 7] for i in range(0, len(text), 7)] or [""]
                 for i, piece in enumerate(pieces):
                     delta = {"content": piece} if i else {"role": "assistant", "content": piece}
                     self._event(_chunk(body, delta, None))
+                if cut is not None:
+                    self.close_connection = True
+                    return
                 self._event(_chunk(body, {}, "stop"))
                 self.wfile.write(b"data: [DONE]\n\n")
                 self.wfile.flush()
@@ -126,3 +156,18 @@ def _chunk(body: dict, delta: dict, finish: str | None) -> dict:
 def messages_text(request: dict) -> str:
     """Everything the model was sent, as one string."""
     return "\n".join(str(m.get("content", "")) for m in request.get("messages", []))
+
+
+def fenced_block(text: str, label: str) -> str:
+    """The content of the one `<<<LABEL tag` ... `LABEL tag>>>` fence in a prompt.
+
+    The tag is read from the opening line, as a model would; the block ends only at the closing
+    line with the same tag. Fails if the fence is missing or appears twice.
+    """
+    opening = re.findall(rf"^<<<{label} ([0-9a-f]{{16}})$", text, flags=re.M)
+    assert len(opening) == 1, f"expected one {label} fence, found {len(opening)}"
+    match = re.search(
+        rf"^<<<{label} {opening[0]}\n(.*?)\n{label} {opening[0]}>>>$", text, re.S | re.M
+    )
+    assert match, f"the {label} fence is never closed"
+    return match.group(1)
