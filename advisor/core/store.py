@@ -47,23 +47,36 @@ class Store:
         self.embedding_model = embedding_model
         self.dimension = dimension
         self.client = chroma_client(settings)
+        self.collection = self._open()
+        self._check_model()
+
+    def _open(self):
         try:
-            self.collection = self.client.get_or_create_collection(
-                name=settings.collection,
+            return self.client.get_or_create_collection(
+                name=self.settings.collection,
                 configuration={"hnsw": {"space": "cosine"}},
                 metadata={
-                    "embedding_model": embedding_model,
-                    "dimension": dimension,
+                    "embedding_model": self.embedding_model,
+                    "dimension": self.dimension,
                     "generation": 0,
                 },
                 embedding_function=None,
             )
         except Exception as exc:
             raise StoreError(
-                f"cannot open the Chroma collection {settings.collection!r} ({exc}): check "
-                f"ADVISOR_DATA_DIR ({settings.data_dir}) or the Chroma server"
+                f"cannot open the Chroma collection {self.settings.collection!r} ({exc}): check "
+                f"ADVISOR_DATA_DIR ({self.settings.data_dir}) or the Chroma server"
             ) from exc
-        self._check_model()
+
+    def _live(self):
+        """The collection as it is now. Another process (`cto-advisor reset`) may have deleted
+        and recreated it since this store was opened: a long-running app must read the new one
+        (or an empty one), never fail on, or answer from, the old."""
+        try:
+            self.collection = self.client.get_collection(self.settings.collection)
+        except Exception:  # chromadb's NotFoundError: deleted and not yet recreated
+            self.collection = self._open()
+        return self.collection
 
     def _check_model(self) -> None:
         meta = self.collection.metadata or {}
@@ -121,16 +134,16 @@ class Store:
         """(collection id, content generation): what every cache derived from the store is keyed
         by. The id is new whenever the collection is deleted and created again (`reset`), so a
         generation counter that restarts from 0 can never match a cache of the old collection."""
-        self.collection = self.client.get_collection(self.settings.collection)
-        meta = self.collection.metadata or {}
-        return str(self.collection.id), int(meta.get("generation", 0))
+        collection = self._live()
+        meta = collection.metadata or {}
+        return str(collection.id), int(meta.get("generation", 0))
 
     @property
     def updated_at(self) -> float | None:
         return (self.collection.metadata or {}).get("updated_at")
 
     def count(self) -> int:
-        return self.collection.count()
+        return self._live().count()
 
     def dense_search(
         self, embedding: Sequence[float], scopes: Sequence[str], n: int
@@ -138,7 +151,7 @@ class Store:
         """Nearest chunks by cosine similarity, only from the given scopes."""
         if n <= 0:
             return []
-        res = self.collection.query(
+        res = self._live().query(
             query_embeddings=[list(embedding)],
             n_results=n,
             where=scope_filter(scopes),
@@ -158,7 +171,7 @@ class Store:
 
     def chunks_in(self, scopes: Sequence[str]) -> list[Passage]:
         """Every chunk of these scopes (for the lexical index)."""
-        res = self.collection.get(where=scope_filter(scopes), include=["documents", "metadatas"])
+        res = self._live().get(where=scope_filter(scopes), include=["documents", "metadatas"])
         return [
             Passage.from_store(i, t, m)
             for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
@@ -168,7 +181,7 @@ class Store:
         """Chunks by id, in the order asked."""
         if not ids:
             return []
-        res = self.collection.get(ids=list(dict.fromkeys(ids)), include=["documents", "metadatas"])
+        res = self._live().get(ids=list(dict.fromkeys(ids)), include=["documents", "metadatas"])
         by_id = {
             i: Passage.from_store(i, t, m)
             for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
@@ -177,7 +190,7 @@ class Store:
 
     def source_stats(self) -> list[dict[str, Any]]:
         """One row per indexed document: source, scope, chunk count, page count."""
-        res = self.collection.get(include=["metadatas"])
+        res = self._live().get(include=["metadatas"])
         docs: dict[str, dict[str, Any]] = {}
         pages: dict[str, set[int]] = defaultdict(set)
         for meta in res["metadatas"]:

@@ -23,7 +23,7 @@ class FakeOpenAI:
     def __init__(self, reply: Reply | str = "OK") -> None:
         self.reply: Reply = reply if callable(reply) else (lambda request, text=reply: text)
         self.requests: list[dict] = []  # JSON bodies of chat-completion requests, in order
-        # ("status", 429), ("hang", seconds), ("malformed", 0) or ("cut", characters sent)
+        # ("status", 429), ("hang", s), ("malformed", 0), ("cut", characters sent), ("stall", s)
         self.failures: list[tuple[str, float | int]] = []
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
@@ -39,7 +39,8 @@ class FakeOpenAI:
 
         ("status", 500): an error status; ("hang", 5.0): no reply for that long; ("malformed", 0):
         a 200 whose body (or first stream event) is not JSON; ("cut", 40): a stream that sends
-        that many characters of the reply, then drops the connection without finishing.
+        that many characters of the reply, then drops the connection without finishing;
+        ("stall", 5.0): a stream that sends half the reply, then nothing for that long.
         """
         self.failures.append((kind, value))
 
@@ -77,7 +78,8 @@ class FakeOpenAI:
                     return
                 text = fake.reply(body)
                 if body.get("stream"):
-                    self._stream(body, text, cut=int(value) if kind == "cut" else None)
+                    cut = {"cut": int(value), "stall": len(text) // 2}.get(kind)
+                    self._stream(body, text, cut, stall=float(value) if kind == "stall" else 0)
                 else:
                     self._json(200, _completion(body, text))
 
@@ -103,7 +105,7 @@ class FakeOpenAI:
                 self.wfile.write(data)
                 self.wfile.flush()
 
-            def _stream(self, body: dict, text: str, cut: int | None = None) -> None:
+            def _stream(self, body: dict, text: str, cut: int | None, stall: float = 0) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
@@ -117,6 +119,7 @@ class FakeOpenAI:
                     delta = {"content": piece} if i else {"role": "assistant", "content": piece}
                     self._event(_chunk(body, delta, None))
                 if cut is not None:
+                    time.sleep(stall)
                     self.close_connection = True
                     return
                 self._event(_chunk(body, {}, "stop"))
