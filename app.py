@@ -371,7 +371,7 @@ def status_panel(status: dict, client: str | None) -> None:
             st.markdown(f"- {escape_md(s['title'] or s['source'])}  \n  `{s['source']}`")
 
 
-def mode_panel(settings: Settings, status: dict) -> None:
+def mode_panel(settings: Settings, principal: Principal) -> None:
     st.subheader("Answer mode", divider="gray")
     if settings.use_llm:
         st.markdown(":green-badge[LLM]")
@@ -381,14 +381,13 @@ def mode_panel(settings: Settings, status: dict) -> None:
             "No LLM configured: answers quote the most relevant sentences of your documents."
         )
     # Always on screen: where questions and document excerpts are sent, and which index is used.
-    st.markdown(f"Answers go to: **{escape_md(status['answers_go_to'])}**")
-    if status.get("data_dir"):
-        st.caption(f"Data directory: `{status['data_dir']}`")
-    if status.get("dotenv"):
-        names = ", ".join(status["dotenv"]["settings"])
+    st.markdown(f"Answers go to: **{escape_md(settings.answer_destination)}**")
+    if principal.is_cto:
+        st.caption(f"Data directory: `{settings.data_dir.resolve()}`")
+    if dotenv := settings.dotenv_settings():
         st.warning(
-            f"Settings loaded from `{status['dotenv']['path']}` (the folder the app was started "
-            f"from): {names}. Check that this is where you want documents to go.",
+            f"Settings loaded from `{Path('.env').resolve()}` (the folder the app was started "
+            f"from): {', '.join(dotenv)}. Check that this is where you want documents to go.",
             icon=":material/warning:",
         )
     with st.expander("How to switch"):
@@ -604,10 +603,10 @@ def main() -> None:
         )  # fmt: skip
         upload_panel(advisor, principal, client, status["clients"])
         status_panel(status, client)
-        mode_panel(settings, status)
+        mode_panel(settings, principal)
 
     scope = f"**{escape_md(client)}** documents + playbooks" if client else "**Playbooks only**"
-    where = "offline answers" if not settings.use_llm else f"answers by {status['answers_go_to']}"
+    where = settings.answer_destination if settings.use_llm else "offline answers"
     scope_line.caption(f"Scope: {scope} · {escape_md(where)}")
     chat_tab, memo_tab, assess_tab = st.tabs(
         ["Chat", "Recommendation memo", "Assessment"], key="view", on_change="rerun"

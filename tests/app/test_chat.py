@@ -93,6 +93,28 @@ def test_example_question_is_asked_when_clicked(app):
     assert users and users[0].markdown[0].value.rstrip("?") in example.label
 
 
+def test_the_sidebar_always_says_where_answers_go_and_which_data_directory(app, app_data_dir):
+    sidebar = " ".join(texts(app.sidebar.markdown, app.sidebar.caption))
+    assert "Answers go to: **offline (nothing leaves this machine)**" in sidebar
+    assert str(app_data_dir.resolve()) in sidebar
+    assert "offline answers" in app.caption[0].value
+    assert not app.sidebar.warning
+
+
+def test_a_dotenv_in_the_start_folder_that_switches_to_a_remote_llm_is_shown(
+    app_data_dir, monkeypatch, tmp_path
+):
+    monkeypatch.setenv("ADVISOR_DATA_DIR", str(app_data_dir))
+    (tmp_path / ".env").write_text("OPENAI_BASE_URL=https://llm.example.net/v1\n")  # cwd
+    at = AppTest.from_file(str(APP), default_timeout=90).run()
+    assert not at.exception, at.exception
+    sidebar = " ".join(texts(at.sidebar.markdown, at.sidebar.caption))
+    assert "Answers go to: **LLM at llm.example.net" in sidebar
+    assert "llm.example.net" in at.caption[0].value
+    warning = at.sidebar.warning[0].value
+    assert str((tmp_path / ".env").resolve()) in warning and "OPENAI_BASE_URL" in warning
+
+
 def test_llm_down_answers_offline_with_a_warning(app_data_dir, monkeypatch):
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))

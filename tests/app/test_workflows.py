@@ -43,6 +43,31 @@ def test_upload_indexes_files_into_the_selected_client_and_shows_them(app, app_d
     assert "Orchid-12" in app.chat_message[-1].markdown[0].value
 
 
+def test_an_upload_the_pipeline_cannot_index_leaves_no_orphan_file(app, app_data_dir):
+    app.selectbox(key="target-playbook").set_value("New client…").run()
+    app.text_input[0].input("Zeta").run()
+    app.file_uploader[0].set_value([("deck.pdf", b"%PDF-1.7 truncated", "application/pdf")]).run()
+    app.button(key="index").click().run()
+    assert not app.exception, app.exception
+
+    results = " ".join(texts(app.sidebar.markdown))
+    assert "deck.pdf: failed" in results or "deck.pdf: skipped" in results, results
+    assert not (app_data_dir / "uploads" / "zeta").exists(), "an unindexed copy stayed on disk"
+    assert "zeta" not in app.selectbox(key="client").options
+
+
+def test_a_client_name_the_rule_refuses_writes_nothing(app, app_data_dir):
+    app.selectbox(key="target-playbook").set_value("New client…").run()
+    app.text_input[0].input("../globex").run()
+    app.file_uploader[0].set_value([("plan.md", b"# Plan\n", "text/markdown")]).run()
+    app.button(key="index").click().run()
+    assert not app.exception, app.exception
+
+    assert "invalid client name" in app.sidebar.error[0].value
+    uploads = app_data_dir / "uploads"
+    assert not any(p.name == "plan.md" for p in uploads.rglob("*")) if uploads.exists() else True
+
+
 def test_feedback_is_stored_with_its_comment_and_survives_reruns(app, app_data_dir):
     ask(app, "How big should a pull request be?")
     app.feedback[0].set_value(0).run()  # thumbs down

@@ -85,3 +85,21 @@ def test_reset_needs_yes_then_empties_the_index(runner, docs, tmp_path):
     # After a reset everything is indexed again, not "unchanged".
     report = json.loads(runner.invoke(app, ["ingest", str(docs), "--json"]).output)
     assert report["counts"]["indexed"] == 1
+
+
+def test_status_says_where_answers_go_and_names_a_dotenv_that_redirects_them(runner, tmp_path):
+    offline = runner.invoke(app, ["status"])
+    assert "answers go to" in offline.output and "offline" in offline.output
+    info = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    assert info["data_dir"] == str((tmp_path / "advisor-data").resolve())
+    assert info["dotenv"] is None
+    assert ".env" not in offline.output
+
+    # A .env left in the folder the CLI is started from (the tests run in tmp_path).
+    (tmp_path / ".env").write_text("OPENAI_BASE_URL=http://llm.example.net:8080/v1\n")
+    redirected = runner.invoke(app, ["status"])
+    assert "LLM at llm.example.net:8080" in redirected.output
+    assert "settings from .env" in redirected.output and "OPENAI_BASE_URL" in redirected.output
+    info = json.loads(runner.invoke(app, ["status", "--json"]).output)
+    assert info["dotenv"]["settings"] == ["OPENAI_BASE_URL"]
+    assert info["answers_go_to"].startswith("LLM at llm.example.net:8080")
