@@ -73,10 +73,12 @@ class Store:
         and recreated it since this store was opened: a long-running app must read the new one
         (or an empty one), never fail on, or answer from, the old."""
         try:
-            self.collection = self.client.get_collection(self.settings.collection)
+            current = self.client.get_collection(self.settings.collection)
         except Exception:  # chromadb's NotFoundError: deleted and not yet recreated
-            self.collection = self._open()
-        return self.collection
+            current = self._open()
+        if current.id != self.collection.id:  # writes go to the new collection too
+            self.collection = current
+        return current  # fresh metadata: the generation another process bumped
 
     def _check_model(self) -> None:
         meta = self.collection.metadata or {}
