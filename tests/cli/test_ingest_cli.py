@@ -3,7 +3,8 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-import interfaces.cli.ingest_cmd  # noqa: F401  (registers the commands)
+import interfaces.cli.ask_cmd  # noqa: F401  (registers the commands)
+import interfaces.cli.ingest_cmd  # noqa: F401
 from advisor.core.errors import ConfigError
 from interfaces.cli.base import app
 
@@ -78,9 +79,15 @@ def test_reset_needs_yes_then_empties_the_index(runner, docs, tmp_path):
     assert refused.exit_code == 1 and "--yes" in refused.output
     assert json.loads(runner.invoke(app, ["status", "--json"]).output)["chunks"] == 1
 
+    runner.invoke(app, ["ask", "When are postmortems published?"])  # builds a BM25 cache
+    data = tmp_path / "advisor-data"
+    assert any((data / "lexical").iterdir())
+    (data / "evals" / "some-index").mkdir(parents=True)
+
     done = runner.invoke(app, ["reset", "--yes"])
     assert done.exit_code == 0, done.output
-    assert not (tmp_path / "advisor-data" / "manifest.sqlite").exists()
+    assert not (data / "manifest.sqlite").exists()
+    assert not (data / "lexical").exists() and not (data / "evals").exists(), "derived caches"
     assert json.loads(runner.invoke(app, ["status", "--json"]).output)["chunks"] == 0
     # After a reset everything is indexed again, not "unchanged".
     report = json.loads(runner.invoke(app, ["ingest", str(docs), "--json"]).output)

@@ -1,5 +1,6 @@
 """The eval corpus layout: scopes, ingest groups, corpus-relative sources, cache keys."""
 
+import shutil
 from pathlib import Path
 
 from advisor.core.settings import Settings
@@ -72,3 +73,22 @@ def test_with_data_dir_moves_every_derived_path(tmp_path):
     moved = with_data_dir(base, tmp_path / "b")
     assert moved.chroma_path == tmp_path / "b" / "chroma"
     assert moved.chroma_host is None
+
+
+def test_eval_dir_changes_when_a_client_folder_is_renamed_or_removed(tmp_path):
+    """A folder no longer ingested keeps its chunks in an incremental index: start a new one."""
+    corpus = tmp_path / "corpus"
+    for rel in ("playbooks/a.md", "clients/acme/x.md", "clients/globex/y.md"):
+        (corpus / rel).parent.mkdir(parents=True, exist_ok=True)
+        (corpus / rel).write_text("# Doc\n")
+    settings = Settings(data_dir=tmp_path / "data")
+    before = eval_data_dir(settings, corpus)
+
+    (corpus / "playbooks" / "b.md").write_text("# More\n")  # content only: same index, updated
+    assert eval_data_dir(settings, corpus) == before
+    (corpus / "clients" / "globex").rename(corpus / "clients" / "initech")
+    renamed = eval_data_dir(settings, corpus)
+    assert renamed != before
+    shutil.rmtree(corpus / "clients" / "initech")
+    assert eval_data_dir(settings, corpus) not in (before, renamed)
+    assert settings.data_dir / "evals" in settings.derived_dirs, "reset deletes eval caches"
