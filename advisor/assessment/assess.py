@@ -341,14 +341,16 @@ class Assessor:
         self, model, checklist: Checklist, offline: Assessment, numbering
     ) -> Assessment | None:
         """The model's verdicts on the same evidence, or None (with a warning) when unusable."""
-        from advisor.core.prompts import load_prompt
+        from advisor.core.prompts import inert, load_prompt, new_boundary
 
         passages = {c.n: c for c in numbering.citations}
         lines = []
         for v in offline.verdicts:
             ev = ", ".join(f"[{m}]" for m in v.evidence) or "none found"
             lines.append(
-                f"- {v.practice_id}: {v.practice} (playbook [{v.playbook}]; evidence {ev})"
+                # A practice may be drafted from a playbook heading: document text, one line.
+                f"- {inert(v.practice_id, one_line=True)}: {inert(v.practice, one_line=True)} "
+                f"(playbook [{v.playbook}]; evidence {ev})"
             )
         sources = [
             Passage(
@@ -363,8 +365,12 @@ class Assessor:
             )
             for n, c in sorted(passages.items())
         ]
+        boundary = new_boundary()  # per request: no document can know it in advance
         prompt = load_prompt("assess").render(
-            client=offline.client, practices="\n".join(lines), sources=sources_block(sources)
+            client=offline.client,
+            practices="\n".join(lines),
+            sources=sources_block(sources, boundary),
+            boundary=boundary,
         )
         try:
             reply = model.complete([("system", load_prompt("system").render()), ("user", prompt)])
