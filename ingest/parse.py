@@ -250,13 +250,24 @@ def _parse_html(path: Path) -> ParsedDoc:
     return ParsedDoc(title, blocks, notes=[note] if note else [])
 
 
+# Past this line length, plain text is split into paragraphs without unstructured: its title
+# and list heuristics run spaCy over each element (a 2.3 MB one-line file: 69 s to parse).
+LONG_LINE_CHARS = 20_000
+
+
 def _parse_text(path: Path) -> ParsedDoc:
     from unstructured.partition.text import partition_text
 
     raw, note = read_text(path)
+    notes = [note] if note else []
+    if any(len(line) > LONG_LINE_CHARS for line in raw.splitlines()):
+        paragraphs = (p.strip() for p in re.split(r"\n\s*\n", raw))
+        blocks = [Block("text", p) for p in paragraphs if p]
+        notes.append("very long lines: read as plain paragraphs, without heading detection")
+        return ParsedDoc(_humanize(path), blocks, notes=notes)
     elements = partition_text(text=raw, languages=LANGUAGES) if raw.strip() else []
     blocks = to_blocks(elements, paged=False)
-    return ParsedDoc(_humanize(path), blocks, notes=[note] if note else [])
+    return ParsedDoc(_humanize(path), blocks, notes=notes)
 
 
 def _check_pdf(path: Path) -> str | None:
