@@ -261,6 +261,8 @@ def sniff(path: Path, max_uncompressed_mb: float = 200.0) -> Sniff:
                 fail=f"not a valid .{kind}: the content is not a zip archive (corrupt or renamed)"
             )
         return _office_bomb(path, kind, max_uncompressed_mb) or Sniff(kind=kind)
+    if kind in ("text", "md", "html", "csv", None) and head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return Sniff(kind=kind or "text")  # UTF-16 text: its NUL bytes are not binary
     if head.startswith((b"PK\x03\x04", b"%PDF-")) or b"\x00" in head:
         return Sniff(skip=f"binary file with unsupported extension {suffix or '(none)'}")
     if kind is None:
@@ -276,6 +278,8 @@ def sniff(path: Path, max_uncompressed_mb: float = 200.0) -> Sniff:
 def read_text(path: Path) -> tuple[str, str | None]:
     """Decode a text file as UTF-8; invalid bytes become U+FFFD and the note says how many."""
     data = Path(path).read_bytes()
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with a byte-order mark
+        return data.decode("utf-16", errors="replace"), "read as UTF-16"
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import multiprocessing
 import os
+import sys
 import threading
 import time
 from collections import deque
@@ -45,6 +46,25 @@ def _context():
             ctx.set_forkserver_preload(_PRELOAD)
             _CONTEXT = ctx
         return _CONTEXT
+
+
+@contextlib.contextmanager
+def _main_hidden() -> Iterator[None]:
+    """Start a worker without re-running the caller's main script in it.
+
+    multiprocessing imports `__main__` in each child; a caller's script without an
+    `if __name__ == "__main__"` guard would start its own ingest there and wait on our lock.
+    Workers need nothing from it.
+    """
+    main = sys.modules.get("__main__")
+    saved = {k: main.__dict__[k] for k in ("__file__", "__spec__") if k in main.__dict__}
+    try:
+        main.__dict__.pop("__file__", None)
+        main.__spec__ = None
+        yield
+    finally:
+        main.__dict__.pop("__spec__", None)
+        main.__dict__.update(saved)
 
 
 def _vm_size() -> int:
@@ -134,7 +154,8 @@ class ParsePool:
         ctx = _context()
         parent, child = ctx.Pipe()
         process = ctx.Process(target=_serve, args=(child, self.memory_mb), daemon=True)
-        process.start()
+        with _CONTEXT_LOCK, _main_hidden():
+            process.start()
         child.close()
         return _Slot(process, parent)
 

@@ -85,3 +85,16 @@ def test_reset_needs_yes_then_empties_the_index(runner, docs, tmp_path):
     # After a reset everything is indexed again, not "unchanged".
     report = json.loads(runner.invoke(app, ["ingest", str(docs), "--json"]).output)
     assert report["counts"]["indexed"] == 1
+
+
+def test_forget_asks_for_confirmation_then_removes_the_client(runner, docs):
+    assert runner.invoke(app, ["ingest", str(docs), "--client", "acme"]).exit_code == 0
+    unconfirmed = runner.invoke(app, ["forget", "--client", "acme"])
+    assert unconfirmed.exit_code == 1 and "--yes" in unconfirmed.output
+    assert "acme" in json.loads(runner.invoke(app, ["status", "--json"]).output)["clients"]
+
+    done = runner.invoke(app, ["forget", "--client", "acme", "--yes"])
+
+    assert done.exit_code == 0, done.output
+    assert "Forgot client 'acme'" in done.output
+    assert json.loads(runner.invoke(app, ["status", "--json"]).output)["clients"] == []
