@@ -201,12 +201,22 @@ def credential_name(path: Path) -> str | None:
     # A document about credentials ("credentials-policy.md", "env.md") is still a document.
     if Path(name).suffix in _DOCUMENT_SUFFIXES:
         return None
+    if Path(name).suffix == ".key" and _is_zip(path):
+        return None  # a Keynote deck (a zip), not a key: sniff says it is unsupported
     if _CREDENTIAL_NAMES.fullmatch(name):
         return (
             f"credential file ({name}): keys, tokens and passwords are never indexed; "
             "keep secrets out of the documents folder"
         )
     return None
+
+
+def _is_zip(path: Path) -> bool:
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(4) == b"PK\x03\x04"
+    except OSError:
+        return False
 
 
 def _credential_content(head: bytes) -> str | None:
@@ -242,7 +252,7 @@ def sniff(path: Path, max_uncompressed_mb: float = 200.0) -> Sniff:
         return Sniff(skip="empty file")
     suffix = path.suffix.lower()
     named = credential_name(path)
-    if named and not (suffix == ".key" and head.startswith(b"PK\x03\x04")):  # Keynote is a zip
+    if named:
         return Sniff(skip=named)
     if suffix in _UNSUPPORTED:
         return Sniff(skip=_UNSUPPORTED[suffix])

@@ -213,11 +213,11 @@ class ParsePool:
     def _death_reason(self, slot: _Slot) -> str:
         slot.process.join(timeout=5)
         code = slot.process.exitcode
-        if code is not None and code < 0:
-            return f"the parser process was killed by signal {-code}: " + memory_reason(
-                self.memory_mb
-            )
-        return memory_reason(self.memory_mb)
+        if code is not None and code > 0:  # an exception outside parsing (start-up, imports)
+            return f"the parser process failed (exit code {code}): see the log, then re-run"
+        # Killed by a signal: past RLIMIT_AS a C allocation can abort instead of raising.
+        signal = f" (signal {-code})" if code else ""
+        return f"the parser process died{signal}: " + memory_reason(self.memory_mb)
 
     def close(self) -> None:
         for slot in list(self.slots):

@@ -45,6 +45,7 @@ def test_ingest_prints_a_summary_and_status_reports_the_index(runner, docs):
             "chunks": 1,
             "pages": None,
             "title": "Postmortems",
+            "redactions": 0,
         }
     ]
 
