@@ -69,20 +69,16 @@ def _zip_with(path: Path, entries: dict[str, bytes | str]) -> None:
 
 
 def _docx_bomb(path: Path, megabytes: int) -> None:
-    """A small .docx whose document.xml expands to `megabytes` of XML."""
+    """A valid .docx of ~100 KB whose document.xml expands to `megabytes` of XML."""
+    make_docx(path, "Bomb", [("Section", BODY)])
+    with zipfile.ZipFile(path) as archive:
+        entries = {n: archive.read(n) for n in archive.namelist()}
+    xml = entries["word/document.xml"].decode()
     para = "<w:p><w:r><w:t>" + "lorem ipsum " * 40 + "</w:t></w:r></w:p>"
-    xml = (
-        '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">'
-        "<w:body>" + para * (megabytes * 1024 * 1024 // len(para)) + "</w:body></w:document>"
-    )
-    _zip_with(
-        path,
-        {
-            "[Content_Types].xml": '<?xml version="1.0"?><Types xmlns="http://schemas.'
-            'openxmlformats.org/package/2006/content-types"/>',
-            "word/document.xml": xml,
-        },
-    )
+    start = xml.index("<w:body>") + len("<w:body>")
+    paras = para * (megabytes * 1024 * 1024 // len(para))
+    entries["word/document.xml"] = (xml[:start] + paras + xml[start:]).encode()
+    _zip_with(path, entries)
 
 
 def _malformed_docx(path: Path) -> None:
