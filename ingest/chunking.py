@@ -95,9 +95,12 @@ def _close(out: list[_Section], section: _Section) -> None:
 class Chunker:
     """Packs a parsed document's sections into drafts of at most `budget` tokens (with prefix)."""
 
-    def __init__(self, budget: int, count: Callable[[str], int]) -> None:
+    def __init__(
+        self, budget: int, count: Callable[[str], int], max_chars: int | None = None
+    ) -> None:
         self.budget = budget
         self.count = count
+        self.max_chars = max_chars
         self._splitters: dict[int, object] = {}
 
     def body_budget(self, title: str, path: tuple[str, ...]) -> int:
@@ -136,7 +139,18 @@ class Chunker:
                 cur.tokens += tokens
         if cur is not None:
             drafts.append(_draft(cur))
+        if self.max_chars:
+            drafts = [part for draft in drafts for part in self._capped(draft)]
         return drafts
+
+    def _capped(self, draft: Draft) -> list[Draft]:
+        """The hard character cap: a draft over it (joined parts, a huge table cell) is cut."""
+        if len(draft.text) <= self.max_chars:
+            return [draft]
+        return [
+            Draft(piece, draft.section, draft.page, self.count(piece))
+            for piece in cut(draft.text, self.max_chars)
+        ]
 
     def _mergeable(self, cur: _Open, sec: _Section, size: int, budget: int) -> bool:
         if cur.page != sec.page:
@@ -220,6 +234,25 @@ class Chunker:
         return out
 
     def _split(self, text: str, budget: int) -> list[tuple[str, int]]:
+        if self.max_chars and len(text) > 2 * self.max_chars:
+            # Pre-cut by characters: the splitter measures every candidate piece, which on a
+            # 2.3 MB line without separators meant millions of token counts (110 s).
+            # The first piece's token density sizes the rest, so most are tokenized once.
+            sample = text[: self.max_chars]
+            density = max(1, self.count(sample)) / len(sample)
+            size = max(1, min(self.max_chars, int(budget / density * 0.9)))
+            return [part for piece in cut(text, size) for part in self._fit(piece, budget)]
+        return self._splits(text, budget)
+
+    def _fit(self, text: str, budget: int) -> list[tuple[str, int]]:
+        """Cut `text` by characters at its own token density until each piece fits `budget`."""
+        tokens = self.count(text)
+        if tokens <= budget or len(text) < 2:
+            return [(text, tokens)]
+        size = max(1, min(len(text) - 1, int(len(text) * budget / tokens * 0.9)))
+        return [part for piece in cut(text, size) for part in self._fit(piece, budget)]
+
+    def _splits(self, text: str, budget: int) -> list[tuple[str, int]]:
         from langchain_text_splitters import RecursiveCharacterTextSplitter
 
         splitter = self._splitters.get(budget)
@@ -233,6 +266,24 @@ class Chunker:
             )
             self._splitters[budget] = splitter
         return [(p, self.count(p)) for p in splitter.split_text(text) if p.strip()]
+
+
+def cut(text: str, limit: int) -> list[str]:
+    """`text` in pieces of at most `limit` characters, broken at a paragraph, line, sentence or
+    space in the second half of each piece when there is one."""
+    out: list[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        at = limit
+        for sep in ("\n\n", "\n", ". ", " "):
+            i = window.rfind(sep)
+            if i >= limit // 2:
+                at = i + len(sep)
+                break
+        out.append(text[:at])
+        text = text[at:]
+    out.append(text)
+    return [piece for piece in out if piece.strip()]
 
 
 def _heading_only(cur: _Open) -> bool:

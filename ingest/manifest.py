@@ -21,6 +21,7 @@ CREATE TABLE IF NOT EXISTS files (
     reason TEXT NOT NULL DEFAULT '',
     file_type TEXT NOT NULL DEFAULT '',
     updated_at REAL NOT NULL,
+    redactions INTEGER NOT NULL DEFAULT 0,
     PRIMARY KEY (root, source)
 );
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -47,6 +48,7 @@ class Row:
     reason: str = ""
     file_type: str = ""
     updated_at: float = 0.0
+    redactions: int = 0  # secrets replaced by [REDACTED] in this file's chunks
 
     @property
     def key(self) -> tuple[str, str]:
@@ -68,6 +70,9 @@ class Manifest:
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.executescript(_SCHEMA)
+        columns = {r[1] for r in self.db.execute("PRAGMA table_info(files)")}
+        if "redactions" not in columns:  # a manifest written before redaction existed
+            self.db.execute("ALTER TABLE files ADD COLUMN redactions INTEGER NOT NULL DEFAULT 0")
 
     def close(self) -> None:
         self.db.close()
@@ -123,6 +128,16 @@ class Manifest:
 
     def delete(self, key: tuple[str, str]) -> None:
         self.db.execute("DELETE FROM files WHERE root = ? AND source = ?", key)
+
+    def invalidate(self) -> None:
+        """Make every file look changed, so the next run parses it again (rows stay)."""
+        self.db.execute("UPDATE files SET sha256 = '', mtime_ns = -1")
+
+    def delete_scope(self, scope: str) -> list[str]:
+        """Forget every file of one scope; returns their doc ids."""
+        ids = [r[0] for r in self.db.execute("SELECT doc_id FROM files WHERE scope = ?", (scope,))]
+        self.db.execute("DELETE FROM files WHERE scope = ?", (scope,))
+        return ids
 
     def set_meta(self, key: str, value: str) -> None:
         self.db.execute("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", (key, value))

@@ -242,21 +242,57 @@ def _parse_html(path: Path) -> ParsedDoc:
     from unstructured.partition.html import partition_html
 
     raw, note = read_text(path)
+    notes = [note] if note else []
     elements = partition_html(text=raw, languages=LANGUAGES) if raw.strip() else []
     blocks = to_blocks(elements, paged=False)
+    if not blocks and raw.strip():
+        blocks = _html_text(raw)
+        if blocks:
+            notes.append("markup nested too deeply for structure: read as plain text")
     match = _HTML_TITLE.search(raw)
     head_title = " ".join(htmllib.unescape(match.group(1)).split()) if match else None
     title = head_title or _leading_title(blocks) or _humanize(path)
-    return ParsedDoc(title, blocks, notes=[note] if note else [])
+    return ParsedDoc(title, blocks, notes=notes)
+
+
+def _html_text(raw: str) -> list[Block]:
+    """The visible text of HTML that unstructured returned nothing for.
+
+    libxml2 stops at 256 levels of nesting and unstructured then finds no text at all; with
+    huge_tree it reads up to 2,048 levels. Scripts and styles are dropped, never indexed.
+    """
+    from lxml import etree
+
+    try:
+        parser = etree.HTMLParser(huge_tree=True, remove_comments=True, remove_pis=True)
+        root = etree.fromstring(raw.encode("utf-8", errors="replace"), parser)
+    except (etree.LxmlError, ValueError):
+        return []
+    if root is None:
+        return []
+    etree.strip_elements(root, "script", "style", "noscript", "head", with_tail=False)
+    texts = (" ".join(t.split()) for t in root.itertext())
+    return [Block("text", t) for t in texts if t]
+
+
+# Past this line length, plain text is split into paragraphs without unstructured: its title
+# and list heuristics run spaCy over each element (a 2.3 MB one-line file: 69 s to parse).
+LONG_LINE_CHARS = 20_000
 
 
 def _parse_text(path: Path) -> ParsedDoc:
     from unstructured.partition.text import partition_text
 
     raw, note = read_text(path)
+    notes = [note] if note else []
+    if any(len(line) > LONG_LINE_CHARS for line in raw.splitlines()):
+        paragraphs = (p.strip() for p in re.split(r"\n\s*\n", raw))
+        blocks = [Block("text", p) for p in paragraphs if p]
+        notes.append("very long lines: read as plain paragraphs, without heading detection")
+        return ParsedDoc(_humanize(path), blocks, notes=notes)
     elements = partition_text(text=raw, languages=LANGUAGES) if raw.strip() else []
     blocks = to_blocks(elements, paged=False)
-    return ParsedDoc(_humanize(path), blocks, notes=[note] if note else [])
+    return ParsedDoc(_humanize(path), blocks, notes=notes)
 
 
 def _check_pdf(path: Path) -> str | None:

@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import multiprocessing
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,20 +14,20 @@ from advisor.core.clients import client_name
 from advisor.core.models import Chunk
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 from advisor.core.store import Store
-from ingest.files import Target, check_size, discover, sniff
+from ingest.files import Target, check_size, credential_name, discover, sniff
+from ingest.lock import exclusive
 from ingest.manifest import PENDING, Manifest, Row
 from ingest.report import FileResult, IngestReport
-from ingest.worker import ParseOutcome, init_worker, parse_and_chunk
+from ingest.sandbox import ParsePool
+from ingest.worker import ParseOutcome
 
 # Chunks embedded together: big enough for efficient batches, small enough to commit often.
 FLUSH_CHUNKS = 128
-# Below this many files a process pool costs more (worker start-up) than it saves.
-POOL_MIN_FILES = 3
-# Files parsed per wave. Parsing and embedding alternate instead of overlapping: parser
-# processes busy beside torch's threads slowed embedding more than the overlap saved.
-WAVE_FILES = 32
 
 Progress = Callable[[int, int, str], None]
+# The rules a file is read under (what is skipped, redacted, capped). When they change, every
+# file is parsed again once, so nothing indexed under older rules (an unredacted key) stays.
+RULES = "2026-11 credentials, redaction, chunk caps"
 
 
 def scope_for(client: str | None) -> str:
@@ -162,22 +160,44 @@ class _Run:
         started = time.perf_counter()
         walk = discover(paths, data_dir=self.settings.data_dir)
         self.check_store()
+        if self.manifest.get_meta("rules") != RULES:
+            # New ingest rules (credential skips, redaction, caps): every file is read again.
+            self.manifest.invalidate()
+            self.manifest.set_meta("rules", RULES)
         items = [(t, scope) for t in walk.targets]
         seen = {(str(t.root), t.source) for t in walk.targets}
+        seen |= {(str(t.root), t.source) for t, _ in walk.skipped}
         items += [(t, s) for t, s in self.recover() if (str(t.root), t.source) not in seen]
         rows = self.rows = self.manifest.rows()
-        gone = [
+        unseen = [(str(t.root), t.source) for t, _ in walk.unreadable]
+
+        def gone(key: tuple[str, str]) -> bool:
+            # A file in a folder that could not be listed is unseen, not deleted: keep it.
+            return key not in seen and not any(
+                key[0] == root and (key[1] == unread or _is_folder(unread, key[1]))
+                for root, unread in unseen
+            )
+
+        removed = [
             row
             for folder in map(str, walk.folders)
             for key, row in rows.items()
-            if key[0] == folder and key not in seen and row.status != PENDING
+            if key[0] == folder and gone(key) and row.status != PENDING
         ]
-        self.total = len(items) + len(gone)
+        self.total = len(items) + len(removed) + len(walk.skipped) + len(walk.unreadable)
         if self.progress is not None:
             self.progress(0, self.total, "")
 
         try:
-            for row in gone:
+            for target, reason in walk.unreadable:
+                self.emit(
+                    FileResult(str(target.path), target.source or "./", scope, "failed", reason)
+                )
+            for target, reason in walk.skipped:
+                row = rows.get((str(target.root), target.source))
+                reason = self._forget(row, reason)
+                self.emit(FileResult(str(target.path), target.source, scope, "skipped", reason))
+            for row in removed:
                 self.remove(row)
             work = [w for w in (self.classify_safely(t, s, rows) for t, s in items) if w]
             self.process(work)
@@ -234,9 +254,11 @@ class _Run:
                 )
             )
 
-        too_big = check_size(target.path, stat.st_size, self.settings.max_file_mb)
-        if too_big:
-            settle("skipped", self._forget(row, too_big))
+        refused = credential_name(target.path) or check_size(
+            target.path, stat.st_size, self.settings.max_file_mb
+        )
+        if refused:
+            settle("skipped", self._forget(row, refused))
             return None
         same_scope = row is not None and row.scope == scope and row.status != PENDING
         # Fast path: same size and mtime means same content; nothing is read.
@@ -248,7 +270,7 @@ class _Run:
             self.manifest.touch(key, stat.st_mtime_ns)
             settle(*self._cached(row))
             return None
-        sniffed = sniff(target.path)
+        sniffed = sniff(target.path, self.settings.max_uncompressed_mb)
         if sniffed.kind is None:
             status = "skipped" if sniffed.skip else "failed"
             reason = self._forget(row, sniffed.skip or sniffed.fail or "unreadable")
@@ -327,29 +349,20 @@ class _Run:
         return self.rows.get((str(item.target.root), item.target.source))
 
     def _parsed(self, work: list[_Work], model: str, budget: int) -> Iterator[tuple]:
-        """(work, outcome) pairs; in a pool, a whole wave is parsed before any is yielded."""
+        """(work, outcome) pairs as parses finish; every parse runs sandboxed (ingest/sandbox)."""
         if not work:
             return
         self.embedder.warm_up()
-        workers = min(parse_processes(self.settings), len(work))
-        if workers <= 1 or len(work) < POOL_MIN_FILES:
-            init_worker()
-            for item in work:
-                yield item, parse_and_chunk(str(item.target.path), item.kind, model, budget)
-            return
-        # Spawn, not fork: the parent may hold torch threads, and forking those can deadlock.
-        ctx = multiprocessing.get_context("spawn")
-        # Largest files first, so one big file does not finish alone at the end of a wave.
+        settings = self.settings
+        workers = min(parse_processes(settings), len(work))
+        # Largest files first, so one big file does not finish alone at the end.
         queue = sorted(work, key=lambda w: -w.size)
-        with ProcessPoolExecutor(workers, mp_context=ctx, initializer=init_worker) as pool:
-            for start in range(0, len(queue), WAVE_FILES):
-                wave = queue[start : start + WAVE_FILES]
-                futures = [
-                    pool.submit(parse_and_chunk, str(w.target.path), w.kind, model, budget)
-                    for w in wave
-                ]
-                outcomes = [_outcome(f) for f in futures]
-                yield from zip(wave, outcomes, strict=True)
+        jobs = [
+            (w, (str(w.target.path), w.kind, model, budget, settings.chunk_max_chars))
+            for w in queue
+        ]
+        with ParsePool(workers, settings.parse_timeout, settings.parse_memory_mb) as pool:
+            yield from pool.run(jobs)
 
     def _chunks(self, item: _Work, outcome: ParseOutcome) -> list[Chunk]:
         root = str(item.target.root)
@@ -403,6 +416,7 @@ class _Run:
         for row, ready in zip(rows, batch, strict=True):
             row.status = "indexed"
             row.reason = "; ".join(ready.outcome.notes)
+            row.redactions = ready.outcome.redactions
         self.manifest.put_many(rows)
         self.report.embedded += len(chunks)
         for row, ready in zip(rows, batch, strict=True):
@@ -416,15 +430,14 @@ class _Run:
                     row.reason,
                     len(ready.chunks),
                     time.perf_counter() - item.started,
+                    row.redactions,
                 )
             )
 
 
-def _outcome(future: Future) -> ParseOutcome:
-    try:
-        return future.result()
-    except Exception as exc:  # a worker died (e.g. out of memory on one file)
-        return ParseOutcome(error=f"parser crashed: {exc or type(exc).__name__}")
+def _is_folder(prefix: str, source: str) -> bool:
+    """Whether `prefix` names a folder ("" is the root, "a/b/" a subfolder) holding `source`."""
+    return (prefix == "" or prefix.endswith("/")) and source.startswith(prefix)
 
 
 @dataclass
@@ -458,5 +471,13 @@ def ingest_paths(
     scope = scope_for(client)
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
-    with Manifest(settings.manifest_path) as manifest:
+
+    def waiting(holder: str) -> None:
+        if progress is not None:
+            progress(0, 0, f"waiting for another ingest ({holder}) to finish")
+
+    with (
+        exclusive(settings.data_dir, settings.ingest_lock_wait, waiting),
+        Manifest(settings.manifest_path) as manifest,
+    ):
         return _Run(settings, store, manifest, embeddings, progress, on_file).run(paths, scope)

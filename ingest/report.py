@@ -21,6 +21,7 @@ class FileResult:
     reason: str = ""
     chunks: int = 0
     seconds: float = 0.0
+    redactions: int = 0  # secrets replaced by [REDACTED] before storing
 
 
 @dataclass

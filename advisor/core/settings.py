@@ -61,6 +61,21 @@ class Settings(BaseSettings):
         220, description="Target chunk size in model tokens (MiniLM's window is 256)."
     )
     parse_workers: int = Field(2, description="Processes that parse files in parallel.")
+    parse_timeout: float = Field(
+        180.0, description="Seconds one file may take to parse before it is stopped and skipped."
+    )
+    parse_memory_mb: int = Field(
+        1024, description="Memory (MB) a parser process may add while parsing one file."
+    )
+    max_uncompressed_mb: float = Field(
+        200.0, description="Office files (docx/pptx/xlsx) expanding past this are refused."
+    )
+    chunk_max_chars: int = Field(
+        2000, description="Hard cap on a chunk's characters, whatever its token count."
+    )
+    ingest_lock_wait: float = Field(
+        600.0, description="Seconds an ingest waits for another one on the same data dir."
+    )
 
     top_k: int = Field(6, description="Passages given to the answer.")
 

@@ -115,6 +115,10 @@ class Store:
             where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
             self.collection.delete(where=where)
 
+    def delete_scope(self, scope: str) -> None:
+        """Remove every chunk of one scope (a client being forgotten)."""
+        self.collection.delete(where={"scope": scope})
+
     def bump_generation(self) -> int:
         """Mark the collection as changed, so derived indexes (BM25) rebuild."""
         meta = dict(self.collection.metadata or {})
@@ -264,3 +268,37 @@ def delete_collection(settings: Settings) -> str:
             "ADVISOR_DATA_DIR by hand"
         ) from exc
     return where
+
+
+def purge_deleted(settings: Settings, scope: str) -> None:
+    """Make a deleted scope's chunks unrecoverable from the embedded store's files.
+
+    Chroma keeps each upsert (text and metadata) in its write-ahead log table until it
+    compacts, SQLite keeps deleted rows in free pages, and the full-text index keeps deleted
+    terms until its segments merge: drop the scope's log entries, merge, rebuild the file.
+    A Chroma server keeps its own files; it is asked nothing here.
+    """
+    import sqlite3
+
+    path = settings.chroma_path / "chroma.sqlite3"
+    if settings.chroma_host or not path.exists():
+        return
+    db = sqlite3.connect(str(path), timeout=60, isolation_level=None)
+    try:
+        tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "embeddings_queue" in tables:
+            db.execute(
+                "DELETE FROM embeddings_queue WHERE json_valid(metadata) "
+                "AND json_extract(metadata, '$.scope') = ?",
+                (scope,),
+            )
+        if "embedding_fulltext_search" in tables:
+            db.execute(
+                "INSERT INTO embedding_fulltext_search(embedding_fulltext_search) "
+                "VALUES('optimize')"
+            )
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.execute("VACUUM")
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        db.close()

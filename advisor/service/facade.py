@@ -18,7 +18,7 @@ from advisor.core.errors import AccessError, InputError, NotFoundError
 from advisor.core.models import Answer, Passage
 from advisor.core.principal import Principal, scopes_for, visible
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
-from advisor.core.store import Store, delete_collection, open_store
+from advisor.core.store import Store, delete_collection, open_store, purge_deleted
 from advisor.service.audit import AuditLog, redact
 
 
@@ -291,6 +291,36 @@ class Advisor:
         self.audit.record("delete", principal, what="the whole index", where=where)
         return where
 
+    def forget(self, principal: Principal, client: str) -> dict[str, int]:
+        """Remove everything held about one client: chunks, manifest rows, derived caches,
+        uploads and feedback. A client's contract ends; their data goes. CTO only."""
+        from advisor.service.feedback import FeedbackStore
+        from advisor.service.uploads import upload_dir
+        from ingest.lock import exclusive
+        from ingest.manifest import Manifest
+
+        if not principal.is_cto:
+            raise AccessError(f"{principal.user} may not forget a client: only a CTO may")
+        client = client_name(client)
+        settings = self.settings
+        # No ingest may write this client's files back while they are being removed.
+        with exclusive(settings.data_dir, settings.ingest_lock_wait):
+            chunks = sum(r["chunks"] for r in self.store.source_stats() if r["scope"] == client)
+            self.store.delete_scope(client)  # the store first: nothing of theirs stays visible
+            with Manifest(settings.manifest_path) as manifest:
+                files = len(manifest.delete_scope(client))
+            self.store.bump_generation()
+            purge_deleted(settings, client)
+        for derived in settings.derived_dirs:
+            shutil.rmtree(derived, ignore_errors=True)  # rebuilt from what remains
+        uploads = upload_dir(settings, client)
+        uploaded = sum(1 for p in uploads.rglob("*") if p.is_file()) if uploads.exists() else 0
+        shutil.rmtree(uploads, ignore_errors=True)
+        feedback = FeedbackStore(settings).forget(client)
+        for name in ("retriever", "answerer"):
+            self.__dict__.pop(name, None)
+        return {"chunks": chunks, "files": files, "uploads": uploaded, "feedback": feedback}
+
     def _all_clients(self) -> list[str]:
         return sorted({r["scope"] for r in self.store.source_stats()} - {PLAYBOOK_SCOPE})
 
@@ -402,6 +432,7 @@ class Advisor:
     def status(self, principal: Principal) -> dict[str, Any]:
         """Counts and settings for `status --json` and the app's sidebar."""
         sources = self.documents(principal)
+        redactions = self._redactions()
         return {
             "documents": len(sources),
             "chunks": sum(r["chunks"] for r in sources),
@@ -415,6 +446,17 @@ class Advisor:
             else None,
             "last_ingest": self.store.updated_at,
             "sources": [
-                {k: r[k] for k in ("source", "scope", "chunks", "pages", "title")} for r in sources
+                {k: r[k] for k in ("source", "scope", "chunks", "pages", "title")}
+                | {"redactions": redactions.get((r["root"], r["source"]), 0)}
+                for r in sources
             ],
         }
+
+    def _redactions(self) -> dict[tuple[str, str], int]:
+        """Secrets redacted per indexed file, from the ingest manifest."""
+        from ingest.manifest import Manifest
+
+        if not self.settings.manifest_path.exists():
+            return {}
+        with Manifest(self.settings.manifest_path) as manifest:
+            return {key: row.redactions for key, row in manifest.rows().items()}

@@ -69,6 +69,26 @@ class FeedbackStore:
                 fh.write(line)
         return rec
 
+    def forget(self, client: str) -> int:
+        """Remove every record about `client` (rewritten atomically); returns how many."""
+        if not self.path.exists():
+            return 0
+        with _LOCK:
+            kept, dropped = [], 0
+            for line in self.path.read_text(encoding="utf-8").splitlines():
+                try:
+                    mine = FeedbackRecord.model_validate_json(line).client == client
+                except ValueError:  # a half-written line: drop it if it may be theirs
+                    mine = client in line
+                if mine:
+                    dropped += 1
+                elif line.strip():
+                    kept.append(line + "\n")
+            tmp = self.path.with_suffix(".tmp")
+            tmp.write_text("".join(kept), encoding="utf-8")
+            tmp.replace(self.path)
+        return dropped
+
     def all(self) -> list[FeedbackRecord]:
         """Every stored record in write order; unreadable lines are skipped, not fatal."""
         if not self.path.exists():

@@ -136,9 +136,13 @@ def status(
         table.add_column("source", overflow="fold")
         table.add_column("chunks", justify="right")
         table.add_column("pages", justify="right")
+        table.add_column("redacted", justify="right")
         for row in info["sources"]:
             pages = "" if row["pages"] is None else str(row["pages"])
-            table.add_row(row["scope"], escape(str(row["source"])), str(row["chunks"]), pages)
+            redacted = str(row.get("redactions") or "")
+            table.add_row(
+                row["scope"], escape(str(row["source"])), str(row["chunks"]), pages, redacted
+            )
         console.print(table)
     else:
         console.print("The index is empty: add documents with `cto-advisor ingest PATH`.")
@@ -168,3 +172,30 @@ def reset(
         raise typer.Exit(1)
     where = Advisor(settings).reset(LOCAL)
     console.print(f"Deleted the index ({where}), the manifest and derived caches.", highlight=False)
+
+
+@app.command()
+def forget(
+    client: str = typer.Option(..., "--client", "-c", help="The client whose data to remove."),
+    yes: bool = typer.Option(False, "--yes", help="Confirm removing everything of the client."),
+) -> None:
+    """Remove every chunk, manifest row, cache, upload and feedback entry of one client."""
+    from advisor.core.clients import client_name
+    from advisor.service.facade import Advisor
+
+    client = client_name(client)
+    settings = settings_from_cli()
+    if not yes:
+        err_console.print(
+            f"this removes everything held about client {client!r} from "
+            f"{settings.data_dir.resolve()} (their documents on disk are not touched): re-run "
+            f"with `cto-advisor forget --client {client} --yes` to confirm",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    gone = Advisor(settings).forget(LOCAL, client)
+    console.print(
+        f"Forgot client {client!r}: {gone['chunks']} chunks from {gone['files']} files, "
+        f"{gone['uploads']} uploads, {gone['feedback']} feedback entries.",
+        highlight=False,
+    )

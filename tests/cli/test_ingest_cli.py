@@ -46,6 +46,7 @@ def test_ingest_prints_a_summary_and_status_reports_the_index(runner, docs):
             "chunks": 1,
             "pages": None,
             "title": "Postmortems",
+            "redactions": 0,
         }
     ]
 
@@ -110,3 +111,16 @@ def test_status_says_where_answers_go_and_names_a_dotenv_that_redirects_them(run
     info = json.loads(runner.invoke(app, ["status", "--json"]).output)
     assert info["dotenv"]["settings"] == ["OPENAI_BASE_URL"]
     assert info["answers_go_to"].startswith("LLM at llm.example.net:8080")
+
+
+def test_forget_asks_for_confirmation_then_removes_the_client(runner, docs):
+    assert runner.invoke(app, ["ingest", str(docs), "--client", "acme"]).exit_code == 0
+    unconfirmed = runner.invoke(app, ["forget", "--client", "acme"])
+    assert unconfirmed.exit_code == 1 and "--yes" in unconfirmed.output
+    assert "acme" in json.loads(runner.invoke(app, ["status", "--json"]).output)["clients"]
+
+    done = runner.invoke(app, ["forget", "--client", "acme", "--yes"])
+
+    assert done.exit_code == 0, done.output
+    assert "Forgot client 'acme'" in done.output
+    assert json.loads(runner.invoke(app, ["status", "--json"]).output)["clients"] == []

@@ -4,6 +4,7 @@ import pytest
 
 from advisor.core.errors import IngestError
 from ingest.files import check_size, discover, kind_from_name, read_text, sniff
+from tests.ingest.hostile_corpus import remove_deep_chain
 
 
 def test_discover_relative_sources_skips_hidden_and_data_dir(tmp_path):
@@ -85,3 +86,52 @@ def test_check_size_reason_names_the_limit():
     assert check_size(Path("x"), 10, 1.0) is None
     reason = check_size(Path("x"), 3 * 1024 * 1024, 1.0)
     assert "1 MB limit" in reason and "ADVISOR_MAX_FILE_MB" in reason
+
+
+def test_a_symlink_out_of_the_folder_is_skipped_with_a_reason(tmp_path):
+    root, other = tmp_path / "client-c", tmp_path / "client-d"
+    root.mkdir()
+    other.mkdir()
+    (other / "secret.md").write_text("# D\n\nclient D's plan\n")
+    (root / "plan.md").write_text("# C\n\nclient C's plan\n")
+    (root / "leak.md").symlink_to(other / "secret.md")
+    (root / "leak-dir").symlink_to(other, target_is_directory=True)
+    (root / "again.md").symlink_to(root / "plan.md")
+
+    walk = discover([root], data_dir=tmp_path / "data")
+
+    assert [t.source for t in walk.targets] == ["plan.md"]
+    reasons = {t.source: reason for t, reason in walk.skipped}
+    assert "outside the ingested folder" in reasons["leak.md"]
+    assert "outside the ingested folder" in reasons["leak-dir"]
+    assert "indexed once" in reasons["again.md"]
+
+
+def test_a_thousand_nested_folders_are_walked(tmp_path):
+    deep = tmp_path / "root"
+    deep.mkdir()
+    for _ in range(1050):
+        deep = deep / "d"
+        deep.mkdir()
+    (deep / "bottom.md").write_text("# Bottom\n\ntext\n")
+
+    try:
+        walk = discover([tmp_path / "root"], data_dir=tmp_path / "data")
+    finally:
+        remove_deep_chain(tmp_path / "root" / "d")
+
+    assert [t.path.name for t in walk.targets] == ["bottom.md"]
+
+
+def test_credential_files_are_recognised_by_name_and_content(tmp_path):
+    from ingest.files import credential_name
+
+    for name in ("id_rsa", "server.pem", "terraform.tfstate", ".env", "env.production",
+                 "prod.env", ".npmrc", "credentials", "kubeconfig", "tls.key"):  # fmt: skip
+        assert credential_name(Path(name)), name
+    for name in ("credentials-policy.md", "env.md", "roadmap.md", "notes.txt", "budget.xlsx"):
+        assert credential_name(Path(name)) is None, name
+    key = _write(tmp_path, "innocent.txt", b"-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n")
+    assert "credential file" in (sniff(key).skip or "")
+    deck = _write(tmp_path, "deck.key", b"PK\x03\x04rest of a Keynote zip")
+    assert "Keynote" in (sniff(deck).skip or "")

@@ -66,3 +66,60 @@ def test_sigkill_mid_ingest_then_rerun_leaves_a_consistent_index(tmp_path, embed
     assert report.counts["indexed"] + report.counts["unchanged"] == FILES
     _assert_store_matches_manifest(advisor.store, settings)
     assert advisor.status(LOCAL)["documents"] == FILES
+
+
+def _assert_consistent_after_a_kill(settings) -> None:
+    """What a killed run may leave: pending rows (the next run redoes them); never an indexed
+    row whose chunks are missing or extra, nor chunks of a document the manifest does not know."""
+    from tests.ingest.test_pipeline import _store_docs
+
+    with sqlite3.connect(settings.manifest_path, timeout=30) as db:
+        rows = db.execute("SELECT doc_id, chunks, status FROM files").fetchall()
+    store = Advisor(settings).store
+    docs = _store_docs(store)
+    known = {doc_id for doc_id, _, _ in rows}
+    assert set(docs) <= known, "chunks of a document the manifest does not know"
+    for doc_id, chunks, status in rows:
+        if status == "indexed":
+            assert docs.get(doc_id) == {f"{doc_id}:{i}" for i in range(chunks)}
+
+
+@pytest.mark.slow
+def test_ten_sigkills_at_random_points_never_leave_store_and_manifest_disagreeing(
+    tmp_path, embeddings
+):
+    import random
+
+    rng = random.Random(20261130)
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    settings = Settings(data_dir=tmp_path / "data")
+    env = os.environ | {"ADVISOR_DATA_DIR": str(settings.data_dir)}
+    kills = round_ = 0
+    while kills < 10 and round_ < 20:
+        round_ += 1
+        for i in range(12):  # every round changes every file, so every run has work to do
+            (docs / f"guide-{i:02d}.md").write_text(
+                f"# Guide {i}\n\n" + f"Round {round_} rule {i} for the team. " * 60
+            )
+        proc = subprocess.Popen(
+            [sys.executable, "-c", "from interfaces.cli import main; main()", "ingest", str(docs)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        # Any point: start-up, discovery, parsing, embedding or the store write.
+        time.sleep(rng.uniform(0.5, 12.0))
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        kills += proc.returncode == -signal.SIGKILL
+        if settings.manifest_path.exists():
+            _assert_consistent_after_a_kill(settings)
+    assert kills == 10, f"only {kills} of {round_} runs were killed mid-way"
+
+    advisor = Advisor(settings, embeddings=embeddings)
+    report = advisor.ingest(LOCAL, [docs])
+    assert report.counts["failed"] == 0
+    assert report.counts["indexed"] + report.counts["unchanged"] == 12
+    _assert_store_matches_manifest(advisor.store, settings)
+    assert advisor.status(LOCAL)["documents"] == 12

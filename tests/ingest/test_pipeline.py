@@ -397,3 +397,111 @@ def test_parse_processes_leave_cores_for_embedding(settings, monkeypatch):
     assert pipeline.parse_processes(two) == 1
     monkeypatch.setattr(pipeline.os, "cpu_count", lambda: 16)
     assert pipeline.parse_processes(two) == 2
+
+
+def test_an_unreadable_folder_is_reported_and_its_chunks_are_kept(
+    tmp_path, fast_settings, embeddings, store, monkeypatch
+):
+    import ingest.files
+
+    root = tmp_path / "docs"
+    (root / "locked").mkdir(parents=True)
+    (root / "open.md").write_text(f"# Open\n\n{BODY}\n")
+    (root / "locked" / "kept.md").write_text(f"# Kept\n\n{BODY}\n")
+    first = _ingest(root, fast_settings, embeddings, store)
+    assert first.counts["indexed"] == 2
+
+    # The tests run as root, whom chmod 000 does not stop: the OS refusal is injected.
+    real = ingest.files.os.scandir
+
+    def scandir(path):
+        if str(path) == str(root / "locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real(path)
+
+    monkeypatch.setattr(ingest.files.os, "scandir", scandir)
+    second = _ingest(root, fast_settings, embeddings, store)
+
+    locked = _by_source(second)["locked/"]
+    assert locked.status == "failed"
+    assert "cannot read this folder" in locked.reason and "stay indexed" in locked.reason
+    assert second.counts["removed"] == 0
+    assert {r["source"] for r in store.source_stats()} == {"open.md", "locked/kept.md"}
+    _assert_store_matches_manifest(store, fast_settings)
+
+
+def test_a_symlinked_file_from_another_clients_folder_is_not_indexed(
+    tmp_path, fast_settings, embeddings, store
+):
+    mine, theirs = tmp_path / "client-c", tmp_path / "client-d"
+    mine.mkdir()
+    theirs.mkdir()
+    (mine / "plan.md").write_text(f"# C plan\n\n{BODY}\n")
+    (theirs / "secret.md").write_text("# D secret\n\nClient D acquires a competitor in May.\n")
+    (mine / "secret.md").symlink_to(theirs / "secret.md")
+
+    report = _ingest(mine, fast_settings, embeddings, store, client="client-c")
+
+    assert _by_source(report)["secret.md"].status == "skipped"
+    assert [r["source"] for r in store.source_stats()] == ["plan.md"]
+
+
+def test_credential_files_are_skipped_and_secrets_in_documents_redacted(
+    tmp_path, fast_settings, embeddings, store
+):
+    from ingest.redact import REDACTED
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    (root / "id_rsa").write_text(
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEow\n-----END RSA PRIVATE KEY-----\n"
+    )
+    (root / "env.production").write_text("DB_PASSWORD=hunter2-prod-77\n")
+    (root / "terraform.tfstate").write_text('{"terraform_version": "1.6.0"}')
+    (root / "runbook.md").write_text(
+        "# Runbook\n\nReporting reads postgresql://app:Vx9-k2m-hunter@10.0.0.5/app nightly.\n"
+    )
+
+    report = _ingest(root, fast_settings, embeddings, store)
+
+    results = _by_source(report)
+    for name in ("id_rsa", "env.production", "terraform.tfstate"):
+        assert results[name].status == "skipped" and "credential" in results[name].reason
+    assert results["runbook.md"].redactions == 1
+    text = "\n".join(store.collection.get()["documents"])
+    assert "Vx9-k2m-hunter" not in text and REDACTED in text
+    with Manifest(fast_settings.manifest_path) as manifest:
+        assert {r.source: r.redactions for r in manifest.rows().values()}["runbook.md"] == 1
+
+
+def test_a_base64_blob_never_becomes_one_huge_chunk(tmp_path, fast_settings, embeddings, store):
+    import base64
+    import random
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    blob = base64.b64encode(random.Random(3).randbytes(45_000)).decode()  # 60 KB
+    (root / "attachment.md").write_text(f"# Attachment\n\n{BODY}\n\n{blob}\n")
+
+    _ingest(root, fast_settings, embeddings, store)
+
+    docs = store.collection.get()["documents"]
+    assert max(map(len, docs)) <= fast_settings.chunk_max_chars
+    assert sum(map(len, docs)) >= len(blob)  # cut, not dropped
+
+
+def test_an_office_file_that_expands_past_the_limit_is_refused_before_parsing(
+    tmp_path, fast_settings, embeddings, store
+):
+    from tests.ingest.hostile_corpus import _docx_bomb
+
+    root = tmp_path / "docs"
+    root.mkdir()
+    _docx_bomb(root / "bomb.docx", 25)
+    settings = fast_settings.model_copy(update={"max_uncompressed_mb": 10})
+
+    report = _ingest(root, settings, embeddings, store)
+
+    result = _by_source(report)["bomb.docx"]
+    assert result.status == "skipped" and "uncompressed" in result.reason
+    assert report.parsed == 0
