@@ -9,6 +9,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from advisor.core.errors import AccessError
 from advisor.core.models import Passage
 from advisor.core.principal import scopes_for, visible
 from advisor.core.settings import Settings
@@ -77,7 +78,25 @@ class HybridRetriever:
 
     def search(self, query: str, client: str | None = None, k: int = 10) -> Retrieval:
         """Top `k` passages for `query` from the playbooks and `client`'s own documents."""
-        scopes = scopes_for(client)
+        return self._search(query, scopes_for(client), k)
+
+    def search_within(self, query: str, scopes: list[str], client: str | None, k: int = 10):
+        """Top `k` passages from only some of what `client` may see, e.g. only its own
+        documents or only the playbooks. A scope outside `scopes_for(client)` is refused."""
+        allowed = scopes_for(client)
+        outside = [s for s in scopes if s not in allowed]
+        if outside or not scopes:
+            raise AccessError(f"scopes {outside or scopes} are not visible to client {client!r}")
+        return self._search(query, list(scopes), k).passages
+
+    def vectors(self, passages: list[Passage]) -> dict[str, list[float]]:
+        """The stored embedding of each passage (of its heading context plus text), by id."""
+        if not passages:
+            return {}
+        res = self.store.collection.get(ids=[p.id for p in passages], include=["embeddings"])
+        return dict(zip(res["ids"], res["embeddings"], strict=True))
+
+    def _search(self, query: str, scopes: list[str], k: int) -> Retrieval:
         dense = self.store.dense_search(self.embeddings.embed_query(query), scopes, CANDIDATES)
         lexical_index = self.lexical(scopes)
         lexical = lexical_index.search(query, CANDIDATES)

@@ -190,7 +190,13 @@ class Advisor:
         from advisor.memo.draft import draft_memo
 
         client, scopes = self.scope(principal, client)
-        memo = draft_memo(self, topic, client=client, history=history, model=model)
+        if model is None and self.settings.use_llm:
+            from advisor.core.llm import load_chat_model
+
+            model = load_chat_model(self.settings)
+        memo = draft_memo(
+            self.retriever, self.embeddings, topic, client=client, history=history, model=model
+        )
         memo.citations = visible(memo.citations, scopes, "memo")
         self.audit.record(
             "memo", principal, client=client, topic=redact(topic),

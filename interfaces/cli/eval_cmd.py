@@ -51,7 +51,9 @@ def eval_command(
     task: Annotated[
         str,
         typer.Option(
-            "--task", help="'answers' (questions, the default) or 'assessment' (practice verdicts)."
+            "--task",
+            help="'answers' (questions, the default), 'assessment' (practice verdicts) or "
+            "'memo' (recommendation memos).",
         ),
     ] = "answers",
     thresholds: Annotated[
@@ -83,8 +85,11 @@ def eval_command(
     if task == "assessment":
         _assessment(corpus, dataset, out, thresholds)
         return
+    if task == "memo":
+        _memo_task(corpus, dataset, out)
+        return
     if task != "answers":
-        raise _fail_input(f"--task must be answers or assessment, not {task!r}")
+        raise _fail_input(f"--task must be answers, assessment or memo, not {task!r}")
     # Everything that can be wrong with the input is checked before any indexing starts.
     if system_name not in SYSTEMS:
         raise _fail_input(f"--system must be one of {', '.join(SYSTEMS)}, not {system_name!r}")
@@ -198,4 +203,28 @@ def _assessment(corpus: Path, dataset: Path, out: Path | None, thresholds: Path 
     if failures:
         for line in failures:
             err_console.print(f"[bold red]FAILED:[/] {line}", highlight=False)
+        raise typer.Exit(GATE_FAILED)
+
+
+def _memo_task(corpus: Path, dataset: Path, out: Path | None) -> None:
+    """`--task memo`: draft a memo per topic, score it, exit 1 when a target is missed."""
+    from evals.memo_eval import evaluate_memos
+
+    if not corpus.is_dir():
+        raise _fail_input(f"corpus folder {corpus} does not exist: give --corpus DIR")
+    try:
+        with err_console.status(f"indexing {corpus} and drafting memos"):
+            metrics, _, missed, paths = evaluate_memos(
+                settings_from_cli(), corpus, dataset, out or Path("reports") / dataset.stem
+            )
+    except AdvisorError as exc:
+        raise _fail_input(str(exc)) from exc
+    table = Table("memo metric", "value")
+    for name, value in metrics.items():
+        table.add_row(name, f"{value:.3f}")
+    console.print(table)
+    console.print(f"wrote {paths[0]} and {paths[1]}")
+    for line in missed:
+        err_console.print(f"[bold red]FAILED:[/] {line}", highlight=False)
+    if missed:
         raise typer.Exit(GATE_FAILED)

@@ -1,0 +1,239 @@
+"""The offline memo: each section quoted from its own evidence, the options side by side, and
+the gaps listed as open questions instead of filled with off-topic sentences."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from advisor.memo.evidence import INTENTS, Evidence, Sentence
+from advisor.memo.model import OPEN_QUESTIONS, OPTION_COLUMNS, OPTIONS, Memo, OptionRow
+from advisor.memo.topic import Queries
+from advisor.retrieval.lexical import tokenize
+
+MIN_PASSAGE = 0.25  # cosine of a passage to the topic or an option: below, it is off-topic...
+PASSAGE_WINDOW = 0.15  # ...and so is one this far below the best passage...
+MIN_RELEVANCE = 0.45  # ...unless the sentence itself is this close to the topic or an option
+SENTENCE_WEIGHT = 0.5
+RIVAL_MARGIN = 0.03
+DUPLICATE = 0.85  # cosine above which two sentences say the same thing
+CAPACITY = {"Context": 3, "Recommendation": 3, "Risks": 4, "Next steps": 4}
+
+# Wording that marks a sentence's kind; a mild bonus on top of meaning, never the only signal.
+_CUES = {
+    "guidance": r"\b(recommend\w*|should|must|need\w*|prefer\w*|default|rule of thumb|aim for|"
+    r"best|always|never|don't|do not|avoid|target|at least|at most|only when|when)\b",
+    "risks": r"\b(risks?|risky|fail\w*|outages?|incidents?|sev ?\d|danger\w*|pitfalls?|mistakes?|"
+    r"debt|single points? of failure|only (two|one|2|1)\b|bus factor|burn\w*|breach\w*|"
+    r"attrition|quit|lock-in|downtime|end of life|unsupported|muted|missed|delayed|"
+    r"expensive|costly|bottlenecks?|fragil\w*|drift|never|should not|shouldn't)\b",
+    "actions": r"^(hire|open|set up|start|expand|convert|write|schedule|run|move|pay|give|agree|"
+    r"document|add|create|define|budget|promote|introduce|adopt|migrate|track|measure|route|"
+    r"automate|assign|book|name|pick|hold|record|make|finish|fix|complete|ship|enable|require|"
+    r"bring|pair|set|review|rehearse|retire|replace|approve)\b|"
+    r"\((?:[^()]*,\s*)?\d{4}-\d{2}-\d{2}\)\.$|\b(by|in|before) (the end of )?(q[1-4]|"
+    r"january|february|march|april|may|june|july|august|september|october|november|"
+    r"december)\b|\bwithin \w+ (hours|days|weeks|months)\b|\bnext (quarter|month|week)\b",
+    "benefits": r"\b(helps?|improv\w*|reduc\w*|faster|cheaper|prevent\w*|so that|gives?|"
+    r"enables?|protects?|saves?|lets?|simpler|safer|fewer|lower|use \w+ when|when|"
+    r"recommend\w*|prefer\w*|default|right call|right home|best)\b",
+    "costs": r"(£|\$|€|\b\d+k\b|\b(costs?|budget|salar\w*|spend|stipend|pay|paid|price\w*|"
+    r"fees?|hire|hiring|headcount|weeks?|months?|hours?|effort|time)\b)",
+}
+_HEADINGS = {
+    "risks": re.compile(
+        r"risk|contributing|root cause|went badly|weakness|single point|lessons|concern", re.I
+    ),
+    "actions": re.compile(r"action|next step|asks?\b|plan|milestone|priorit|follow.?up", re.I),
+}
+HEADING_BONUS = 0.1
+_DATED = re.compile(r"\b(\d{4}-\d{2}-\d{2}|q[1-4] \d{4}|\d{1,2} \w+ \d{4})\b", re.I)
+_CUE_RES = {name: re.compile(rx, re.I) for name, rx in _CUES.items()}
+CUE_BONUS = 0.08
+TERM_BONUS = 0.05  # per topic word a sentence shares, at most two
+INTENT_WEIGHT = 0.3
+
+
+def cite(sentence: str, n: int) -> str:
+    """The sentence with its marker before the final punctuation: 'Do X [2].'"""
+    if sentence[-1] in ".!?":
+        return f"{sentence[:-1]} [{n}]{sentence[-1]}"
+    return f"{sentence} [{n}]"
+
+
+class _Picker:
+    """Chooses sentences for sections, never the same fact twice across the memo's prose."""
+
+    def __init__(self) -> None:
+        self.taken: list[np.ndarray] = []
+
+    def fresh(self, s: Sentence) -> bool:
+        return all(float(s.vector @ other) <= DUPLICATE for other in self.taken)
+
+    def pick(
+        self, ranked: list[tuple[float, Sentence]], room: int, per_passage: int = 2
+    ) -> list[Sentence]:
+        out: list[Sentence] = []
+        for _, s in ranked:
+            if len(out) >= room:
+                break
+            if sum(1 for o in out if o.passage == s.passage) >= per_passage:
+                continue  # spread a section over its sources
+            if self.fresh(s):
+                out.append(s)
+                self.taken.append(s.vector)
+        return out
+
+
+def assemble(
+    evidence: Evidence,
+    topic: str,
+    options: list[str],
+    client: str | None,
+    embeddings,
+    queries: Queries,
+) -> Memo:
+    """Sections from the evidence gathered for them; empty where nothing relevant was found."""
+    query = lambda text: np.asarray(embeddings.embed_query(text), dtype=np.float32)  # noqa: E731
+    q_topic = query(queries.topic)
+    q_options = [query(o) for o in queries.options]
+    intent = {name: query(text) for name, text in INTENTS.items()}
+    terms = [set(tokenize(t)) for t in [queries.topic, *queries.options]]
+    words = [set(tokenize(s.text)) for s in evidence.sentences]
+    # How much each passage (heading context and text, as stored) is about the topic or an
+    # option: the wording of the query that found it (e.g. "risks, incidents") does not count.
+    if evidence.vectors is not None:
+        about = evidence.vectors @ np.stack([q_topic, *q_options]).T
+    else:  # a store without vectors: fall back to the scores the retrieval gave
+        about = np.asarray(
+            [[evidence.passage_relevance(i, tuple(evidence.parts))] * (1 + len(options))
+             for i in range(len(evidence.passages))]
+        )
+    topic_fit = about.max(axis=1)
+    # The bar is relative: the small embedding model's cosines shift from topic to topic.
+    bar = max(MIN_PASSAGE, float(topic_fit.max(initial=0.0)) - PASSAGE_WINDOW)
+    doc_fit: dict[str, float] = {}
+    for i, p in enumerate(evidence.passages):
+        doc_fit[p.doc_id] = max(doc_fit.get(p.doc_id, -1.0), float(topic_fit[i]))
+
+    def sentence_relevance(j: int, targets: list[np.ndarray], wanted: list[set[str]]) -> float:
+        s = evidence.sentences[j]
+        cosine = max(float(s.vector @ q) for q in targets)
+        # The topic's own words count too (the retriever is hybrid for the same reason).
+        overlap = max(len(t & words[j]) for t in wanted)
+        return cosine + min(TERM_BONUS * overlap, 2 * TERM_BONUS)
+
+    def ranked(
+        parts: tuple[str, ...], kind: str | None, need_cue: bool = False, by_document=False
+    ):
+        """(score, sentence) for the sentences of the passages these parts retrieved. A passage
+        must be about the topic, or (`by_document`: risks, action items) sit in a document that
+        is: a postmortem's contributing factors rarely repeat the words of the decision."""
+        out = []
+        members = {i for part in parts for i in evidence.parts.get(part, [])}
+        for j, s in enumerate(evidence.sentences):
+            if s.passage not in members:
+                continue
+            # A table row reads as a fact only when it is an action item with a date.
+            if s.row and not (kind == "actions" and _DATED.search(s.text)):
+                continue
+            cue = bool(kind and _CUE_RES[kind].search(s.text))
+            if need_cue and not cue:
+                continue
+            found = float(topic_fit[s.passage])
+            gate = doc_fit[evidence.passages[s.passage].doc_id] if by_document else found
+            rel = sentence_relevance(j, [q_topic, *q_options], terms)
+            if gate < bar and rel < MIN_RELEVANCE:
+                continue  # neither the passage nor the sentence bears on the topic
+            score = found + SENTENCE_WEIGHT * rel + CUE_BONUS * cue
+            heading = _HEADINGS.get(kind or "")
+            if heading and heading.search(evidence.passages[s.passage].section):
+                score += HEADING_BONUS  # a risk register, contributing factors, action items
+            if kind in intent:
+                score += INTENT_WEIGHT * float(s.vector @ intent[kind])
+            out.append((score, s))
+        return sorted(out, key=lambda t: -t[0])
+
+    picker = _Picker()
+    chosen: dict[str, list[Sentence]] = {}
+    situation = ("situation",) if client else ("guidance",)
+    chosen["Context"] = picker.pick(ranked(situation, None), CAPACITY["Context"])
+    risks = ranked(("risks", "situation"), "risks", need_cue=True, by_document=True)
+    if client:
+        # The client's own risks first (its incidents, risk register, board risks), then what
+        # the playbooks warn about in general.
+        own = [(x, s) for x, s in risks if evidence.passages[s.passage].scope == client]
+        chosen["Risks"] = picker.pick(own, CAPACITY["Risks"] - 1)
+        rest = [(x, s) for x, s in risks if evidence.passages[s.passage].scope != client]
+        chosen["Risks"] += picker.pick(rest, CAPACITY["Risks"] - len(chosen["Risks"]))
+    else:
+        chosen["Risks"] = picker.pick(risks, CAPACITY["Risks"])
+    chosen["Recommendation"] = picker.pick(
+        ranked(("guidance",), "guidance", need_cue=True), CAPACITY["Recommendation"], 1
+    )
+    chosen["Next steps"] = picker.pick(
+        ranked(("actions", "risks", "guidance"), "actions", need_cue=True, by_document=True),
+        CAPACITY["Next steps"],
+    )
+
+    rows = []
+    for i, option in enumerate(options):
+        row = OptionRow(option=option)
+        used: list[np.ndarray] = []
+        mine = f"option:{i}"
+        for column in ("risks", "costs", "benefits"):
+            best: tuple[float, Sentence] | None = None
+            for score, s in ranked((mine,), column, need_cue=True):
+                # A cell belongs to its option: about it, and not more about another option.
+                fit = about[s.passage, 1:]
+                if len(fit) > 1 and max(np.delete(fit, i)) > fit[i] + RIVAL_MARGIN:
+                    continue
+                if any(float(s.vector @ u) > DUPLICATE for u in used):
+                    continue
+                j = evidence.sentences.index(s)
+                score += SENTENCE_WEIGHT * sentence_relevance(j, [q_options[i]], [terms[i + 1]])
+                if best is None or score > best[0]:
+                    best = (score, s)
+            if best is not None:
+                used.append(best[1].vector)
+                setattr(row, column, cite(best[1].text, best[1].passage + 1))
+        rows.append(row)
+
+    sections: dict[str, list[str]] = {}
+    for name, picks in chosen.items():
+        points = [cite(s.text, s.passage + 1) for s in picks]
+        sections[name] = (
+            [" ".join(points)] if name in ("Context", "Recommendation") and points else points
+        )
+    sections[OPTIONS] = []
+    sections[OPEN_QUESTIONS] = open_questions(sections, rows, client)
+    return Memo(topic=topic, client=client, mode="offline", sections=sections, options=rows)
+
+
+def open_questions(
+    sections: dict[str, list[str]], rows: list[OptionRow], client: str | None
+) -> list[str]:
+    """What the documents do not settle, said plainly."""
+    out: list[str] = []
+    if not rows:
+        out.append(
+            "Which options are on the table? The topic names none; phrase it as a choice "
+            "(\"X or Y\", \"whether to X\", \"build vs buy\") to compare them side by side."
+        )
+    for row in rows:
+        missing = [c for c in OPTION_COLUMNS if not getattr(row, c)]
+        if missing:
+            what = " and ".join(missing) if len(missing) <= 2 else "benefits, costs and risks"
+            out.append(f"What are the {what} of \"{row.option}\"? No retrieved source covers them.")
+    if client and not sections.get("Context"):
+        out.append(f"What is {client}'s current situation here? None of its documents covers it.")
+    if not client:
+        out.append("Which client is this for? Only the playbooks were used; pick a client to add its documents.")
+    gaps = {
+        "Recommendation": "What do the playbooks recommend here? None of them addresses it directly.",
+        "Risks": "What could go wrong? No incident, postmortem or risk in the sources covers it.",
+        "Next steps": "Who does what, by when? The sources name no owners or dates for this.",
+    }
+    out += [question for name, question in gaps.items() if not sections.get(name)]
+    return out

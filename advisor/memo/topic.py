@@ -1,0 +1,133 @@
+"""Reading a memo topic: the plain question, and the options it asks to choose between.
+
+"Should Acme hire an SRE or invest in on-call first?" -> ["Hire an SRE", "Invest in on-call first"]
+"Build vs buy our KYC checks" -> ["Build our KYC checks", "Buy our KYC checks"]
+"Whether to adopt Kubernetes" -> ["Adopt Kubernetes", "Do not adopt Kubernetes yet"]
+"Move off Heroku" -> ["Move off Heroku", "Stay on Heroku"]
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+_ASK_PREFIX = re.compile(
+    r"^(please\s+)?(draft|write|prepare|create|give me)\s+(me\s+)?(an?\s+|the\s+)?"
+    r"(recommendation\s+memo|recommendation|memo)\s+(on|about|for|regarding)\s+",
+    re.I,
+)
+# "Should we", "Should Acme", "Do we need to", "Is it worth it to" ... up to the first verb.
+_LEAD_IN = re.compile(
+    r"^(?:(?i:should|shall|do|does|can|could|would|will|must|may)\s+"
+    r"(?:(?i:we|i|they|you|the (?:team|company|client|startup))\b|[A-Z][\w&.'-]*(?:\s+[A-Z][\w&.'-]*)?)"
+    r"\s+(?i:(?:really|still|now|also)\s+)?(?i:(?:need|want|plan|try) to\s+|be\s+)?"
+    r"|(?i:is it (?:worth|time|better|wise)(?: it)?(?: to| for \w+ to)?)\s+)"
+)
+_WHETHER = re.compile(r"\bwhether (?:or not )?(?:to |we should |it is worth )?(.+)$", re.I)
+_VERSUS = re.compile(r"\s+(?:vs\.?|versus)\s+", re.I)
+_OR = re.compile(r",?\s+\bor\b\s+", re.I)
+_LEAVE = re.compile(
+    r"^(?:(?:move|migrate|switch|get) (?:off|away from|out of)|leave|replace|retire|"
+    r"get rid of|drop|sunset)\s+(.+)$",
+    re.I,
+)
+_DETERMINER = re.compile(r"^(?:a|an|the|more|another|our|their|its|some|one|two|three)\b", re.I)
+_TAIL = re.compile(r"\s+(?:for|given|during)\s+\S+\s+\S.*$", re.I)
+_MAX_OPTIONS = 4
+
+
+class Queries(NamedTuple):
+    """The topic and its options as search text (`focus`), parallel to what the memo shows."""
+
+    topic: str
+    options: list[str]
+
+
+def clean_topic(topic: str, user_turns: Sequence[str] = ()) -> str:
+    """The topic without "draft a memo on", or the last question asked when it is empty."""
+    topic = _ASK_PREFIX.sub("", " ".join(topic.split())) or (user_turns[-1] if user_turns else "")
+    return topic[:1].upper() + topic[1:]
+
+
+def _core(topic: str) -> str:
+    """The decision itself: no question mark, no lead-in like "Should Acme"."""
+    text = topic.strip().rstrip("?.! ").strip()
+    text = _LEAD_IN.sub("", text, count=1)
+    return text
+
+
+def _cap(text: str) -> str:
+    text = " ".join(text.split()).strip(" ,;:")
+    return text[:1].upper() + text[1:]
+
+
+def _share_verb(first: str, other: str) -> str:
+    """'hire an SRE or a platform engineer': the second option borrows the first one's verb."""
+    verb_first = len(first.split()) >= 2 and first[:1].islower()
+    if verb_first and (_DETERMINER.match(other) or other[:1].isupper()):
+        return f"{first.split()[0]} {other}"
+    return other
+
+
+def find_options(topic: str) -> list[str]:
+    """The options a topic asks to choose between ([] when it names none)."""
+    core = _core(topic)
+    whether = _WHETHER.search(core)
+    if whether:
+        core = whether.group(1)
+    if _VERSUS.search(core):
+        left, right = _VERSUS.split(core, maxsplit=1)
+        left = _core(left) if left.split() else left
+        left_words, right_words = left.split(), right.split()
+        # "build vs buy our billing": the object after the second verb belongs to both.
+        if len(left_words) == 1 and len(right_words) > 1:
+            left = f"{left} {' '.join(right_words[1:])}"
+        return [_cap(left), _cap(right)] if left.strip() and right.strip() else []
+    parts = [p for p in _OR.split(core) if p.strip()]
+    if len(parts) >= 2:
+        first_parts = [p.strip() for p in re.split(r",\s+", parts[0]) if p.strip()]
+        items = [*first_parts, *parts[1:]][:_MAX_OPTIONS]
+        out = [items[0]] + [_share_verb(items[0], p) for p in items[1:]]
+        # "Monolith or microservices for a seed-stage startup": the tail frames both options.
+        tail = _TAIL.search(out[-1])
+        if tail and len(out[0].split()) <= 3 and not _TAIL.search(out[0]):
+            out[-1] = out[-1][: tail.start()]
+        if all(len(o.split()) >= 1 and not o.strip().isdigit() for o in out):
+            return [_cap(o) for o in out]
+        return []
+    leave = _LEAVE.match(core)
+    if leave:
+        target = leave.group(1)
+        return [_cap(core), _cap(f"stay on {target}")]
+    if whether or core != topic.strip().rstrip("?.! ").strip():
+        # A yes/no decision ("Should we adopt X?"): doing it, or not doing it yet.
+        return [_cap(core), f"Do not {core[:1].lower() + core[1:]} yet"]
+    return []
+
+
+# Common CTO shorthand the small embedding model does not know; spelled out for search only.
+_EXPANSIONS = {
+    "sre": "SRE site reliability engineer",
+    "sres": "SREs site reliability engineers",
+    "k8s": "Kubernetes",
+    "paas": "PaaS platform as a service",
+    "iac": "infrastructure as code",
+    "em": "engineering manager",
+    "vpe": "VP Engineering",
+    "mttr": "MTTR mean time to recovery",
+    "pr": "pull request",
+    "prs": "pull requests",
+}
+_WHEN_WORDS = re.compile(r"\s+(?:first|now|next|later|yet|soon|today)$", re.I)
+
+
+def focus(text: str, client: str | None = None) -> str:
+    """`text` as a search query: no lead-in, no client name (every client document shares it,
+    so it would make everything look relevant), no trailing "first", shorthand spelled out."""
+    text = _core(text)
+    if client:
+        text = re.sub(rf"\b{re.escape(client)}(?:'s)?\b", " ", text, flags=re.I)
+    text = _WHEN_WORDS.sub("", " ".join(text.split()))
+    words = [_EXPANSIONS.get(w.lower(), w) for w in text.split()]
+    return " ".join(words) or text
