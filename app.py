@@ -409,14 +409,16 @@ def mode_panel(settings: Settings, principal: Principal) -> None:
 def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> None:
     history = history_of(chat(client))
     st.markdown(
-        "A structured memo (context, recommendation, options with trade-offs, risks, next "
-        "steps) with every point cited, ready to send as Markdown or Word."
+        "A structured memo with every point cited: the client's situation, what the playbooks "
+        "recommend, the options side by side (benefits, costs, risks), risks, next steps and "
+        "the open questions the documents do not settle. Ready to send as Markdown or Word."
     )
     topic = st.text_input(
         "Topic",
         key="memo-topic",
-        placeholder="e.g. Draft a recommendation on our first three engineering hires",
-        help="Leave empty to write the memo about the current conversation.",
+        placeholder="e.g. Should we hire an SRE or invest in on-call first?",
+        help='Name the choice ("X or Y", "whether to X", "build vs buy") to compare '
+        "the options side by side. Leave empty to write the memo about the conversation.",
     )
     use_chat = st.checkbox(
         f"Use this conversation ({len(history)} messages)",

@@ -36,7 +36,11 @@ SECTION_KEYS = {
     "Next steps": "next_steps",
 }
 # Checked on every run; a miss exits 1 (speed is reported, never gated here).
-TARGETS = {"key_fact_recall": (">=", 0.6), "off_topic_share": ("<=", 0.10), "cited_share": (">=", 1.0)}
+TARGETS = {
+    "key_fact_recall": (">=", 0.6),
+    "off_topic_share": ("<=", 0.10),
+    "cited_share": (">=", 1.0),
+}
 _NOT_COVERED = re.compile(r"do not cover this|not covered by the sources", re.I)
 _POINT_END = re.compile(r"(?<=\][.!?])\s+")  # a prose paragraph is cited sentences in a row
 
@@ -75,8 +79,12 @@ def load_memo_dataset(path: Path, corpus: Path) -> list[MemoItem]:
             continue
         try:
             item = MemoItem.model_validate(json.loads(line))
-        except (json.JSONDecodeError, ValidationError) as exc:
-            problems.append(f"line {n}: {str(exc).splitlines()[0]}")
+        except json.JSONDecodeError as exc:
+            problems.append(f"line {n}: not JSON ({exc})")
+            continue
+        except ValidationError as exc:
+            why = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
+            problems.append(f"line {n}: {why}")
             continue
         missing = sorted(s for s in item.on_topic() if not (corpus / s).is_file())
         if missing:
@@ -119,9 +127,7 @@ def score_memo(memo, item: MemoItem, corpus: Path, seconds: float) -> dict[str, 
             section_recall[key] = len(set(gold) & cited) / len(set(gold))
     every = [p for ps in points.values() for p in ps]
     cited = [p for p in every if marker_numbers(p)]
-    off_topic = [
-        p for p in every if not ({sources.get(n) for n in marker_numbers(p)} & on_topic)
-    ]
+    off_topic = [p for p in every if not ({sources.get(n) for n in marker_numbers(p)} & on_topic)]
     return {
         "id": item.id,
         "topic": item.topic,
@@ -197,7 +203,12 @@ def write_memo_report(
     json_path, md_path = out / "report.json", out / "report.md"
     report = {"task": "memo", "config": config, "metrics": metrics, "items": entries}
     json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    lines = [f"# Memo eval: {config.get('dataset_name', '')}", "", "| metric | value |", "|---|---|"]
+    lines = [
+        f"# Memo eval: {config.get('dataset_name', '')}",
+        "",
+        "| metric | value |",
+        "|---|---|",
+    ]
     lines += [f"| {k} | {v} |" for k, v in metrics.items()]
     lines += ["", "| topic | facts | off-topic | cited | s |", "|---|---|---|---|---|"]
     for e in entries:
@@ -242,4 +253,9 @@ def evaluate_memos(
         "items": len(entries),
         "run_seconds": round(time.time() - started, 1),
     }
-    return metrics, entries, missed_targets(metrics), write_memo_report(metrics, entries, config, out)
+    return (
+        metrics,
+        entries,
+        missed_targets(metrics),
+        write_memo_report(metrics, entries, config, out),
+    )

@@ -31,7 +31,7 @@ from advisor.memo.model import (
     neutralize_md,
     source_line,
 )
-from advisor.memo.offline import assemble
+from advisor.memo.offline import assemble, worth_reading
 from advisor.memo.topic import Queries, clean_topic, find_options, focus
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "OptionRow",
     "draft_memo",
     "escape_md",
+    "finish",
     "location",
     "neutralize_md",
     "scope_label",
@@ -90,7 +91,7 @@ def draft_memo(
 
 
 def _offline(evidence: Evidence, topic, options, client, embeddings, queries) -> Memo:
-    embed_sentences(evidence, embeddings)
+    embed_sentences(evidence, embeddings, only=worth_reading(evidence, queries, embeddings))
     memo = assemble(evidence, topic, options, client, embeddings, queries)
     scope = f"{client}'s documents and the playbooks" if client else "the playbooks"
     memo.note = (

@@ -136,7 +136,9 @@ def gather(
 
 
 # A timeline entry ("06:04: on-call acknowledges", "21 July, 23:10: ...") is narrative, not advice.
-_DANGLING = re.compile(r"\b(when|if|to|the|a|an|are|is|include|includes|of|for|by|as|these|following)\s*:$", re.I)
+_DANGLING = re.compile(
+    r"\b(when|if|to|the|a|an|are|is|include|includes|of|for|by|as|these|following)\s*:$", re.I
+)
 _FILE_NAME = re.compile(r"\b[\w-]+\.(?:md|pdf|docx?|pptx?|html?|csv|txt|py|json|ya?ml)\b")
 _TIMESTAMP = re.compile(r"^\W*(?:\d{1,2} \w+,? )?\d{1,2}[:.]\d{2}\b")
 
@@ -188,11 +190,13 @@ def _row_sentence(cells: list[str]) -> str | None:
     return f"{text} ({', '.join(rest)})." if rest else f"{text}."
 
 
-def embed_sentences(evidence: Evidence, embeddings) -> None:
-    """Split every passage into sentences and embed them all in one batch."""
+def embed_sentences(evidence: Evidence, embeddings, only: set[int] | None = None) -> None:
+    """Split the passages (all, or those in `only`) into sentences and embed them in one batch."""
     owner: dict[str, int] = {}
     rows: set[str] = set()
     for i, p in enumerate(evidence.passages):
+        if only is not None and i not in only:
+            continue
         for s, row in candidate_sentences(p.text):
             owner.setdefault(s, i)  # a sentence quoted twice belongs to the first passage
             if row:

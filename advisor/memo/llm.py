@@ -102,9 +102,14 @@ def parse_output(text: str) -> LLMMemoOutput:
         raise MemoOutputError(f"the LLM's memo did not match the memo schema ({first})") from exc
 
 
+def _resolves(text: str) -> bool:
+    """At least one marker names an offered source (0 stands for an invented one)."""
+    return any(n > 0 for n in marker_numbers(text))
+
+
 def _cited(points: list[str]) -> tuple[list[str], int]:
     """Points that cite a source; uncited claims are dropped and counted."""
-    kept = [" ".join(p.split()) for p in points if p.strip() and marker_numbers(p)]
+    kept = [" ".join(p.split()) for p in points if p.strip() and _resolves(p)]
     return kept, sum(1 for p in points if p.strip()) - len(kept)
 
 
@@ -134,12 +139,14 @@ def llm_memo(model, topic, options, client, history, evidence: Evidence) -> Memo
     if not sections["Recommendation"]:
         raise MemoOutputError("the LLM's recommendation cites no source")
     sections[OPTIONS] = []
-    sections[OPEN_QUESTIONS] = [strip_markers(q, "").strip() for q in raw.open_questions if q.strip()]
+    sections[OPEN_QUESTIONS] = [
+        strip_markers(q, "").strip() for q in raw.open_questions if q.strip()
+    ]
     rows = []
     for o in raw.options:
         cells = {c: local(getattr(o, c)) for c in ("benefits", "costs", "risks")}
         # A cell that cites nothing is shown as not covered rather than as an unsourced claim.
-        cells = {c: v if marker_numbers(v) else "" for c, v in cells.items()}
+        cells = {c: v if _resolves(v) else "" for c, v in cells.items()}
         rows.append(OptionRow(option=strip_markers(o.option, "").strip(), **cells))
     memo = Memo(topic=topic, client=client, mode="llm", sections=sections, options=rows)
     memo.note = "Drafted by the configured LLM from the numbered sources; review before sending."

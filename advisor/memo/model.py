@@ -20,6 +20,7 @@ PROSE_SECTIONS = ("Context", "Recommendation")  # paragraphs; the others are bul
 NOT_COVERED = "The retrieved sources do not cover this; add it before sending."
 CELL_NOT_COVERED = "Not covered by the sources."
 OPTION_COLUMNS = ("benefits", "costs", "risks")
+COLUMN_TITLES = ("Benefits", "Costs", "Risks")
 
 
 class OptionRow(BaseModel):
@@ -122,12 +123,12 @@ class Memo(BaseModel):
             if heading == OPTIONS and self.options:
                 table = doc.add_table(rows=1, cols=4)
                 table.style = "Light Grid Accent 1"
-                for cell, name in zip(table.rows[0].cells, ("Option", "Benefits", "Costs", "Risks")):
+                for cell, name in zip(table.rows[0].cells, ("Option", *COLUMN_TITLES), strict=True):
                     cell.text = name
                     cell.paragraphs[0].runs[0].bold = True
                 for row in self.options:
                     cells = table.add_row().cells
-                    for cell, text in zip(cells, [row.option, *row.cells()]):
+                    for cell, text in zip(cells, [row.option, *row.cells()], strict=True):
                         cell.text = text
                         for run in cell.paragraphs[0].runs:
                             run.font.size = Pt(9)

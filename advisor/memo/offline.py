@@ -12,8 +12,9 @@ from advisor.memo.model import OPEN_QUESTIONS, OPTION_COLUMNS, OPTIONS, Memo, Op
 from advisor.memo.topic import Queries
 from advisor.retrieval.lexical import tokenize
 
-MIN_PASSAGE = 0.25  # cosine of a passage to the topic or an option: below, it is off-topic...
+MIN_PASSAGE = 0.2  # cosine of a passage to the topic or an option: below, it is off-topic...
 PASSAGE_WINDOW = 0.15  # ...and so is one this far below the best passage...
+READ_MARGIN = 0.1  # passages further below the bar are not even split into sentences
 MIN_RELEVANCE = 0.45  # ...unless the sentence itself is this close to the topic or an option
 SENTENCE_WEIGHT = 0.5
 RIVAL_MARGIN = 0.03
@@ -86,6 +87,55 @@ class _Picker:
         return out
 
 
+def _query(embeddings, text: str) -> np.ndarray:
+    return np.asarray(embeddings.embed_query(text), dtype=np.float32)
+
+
+def _fits(evidence: Evidence, queries: Queries, embeddings):
+    """How much each passage (heading context and text, as stored) is about the topic or an
+    option, whatever the wording of the query that found it; the bar a passage must reach; and
+    each document's best passage."""
+    q_topic = _query(embeddings, queries.topic)
+    q_options = [_query(embeddings, o) for o in queries.options]
+    if evidence.vectors is not None:
+        about = evidence.vectors @ np.stack([q_topic, *q_options]).T
+    else:  # a store without vectors: fall back to the scores the retrieval gave
+        about = np.asarray(
+            [
+                [evidence.passage_relevance(i, tuple(evidence.parts))] * (1 + len(q_options))
+                for i in range(len(evidence.passages))
+            ]
+        )
+    topic_fit = about.max(axis=1)
+    doc_fit: dict[str, float] = {}
+    for i, p in enumerate(evidence.passages):
+        doc_fit[p.doc_id] = max(doc_fit.get(p.doc_id, -1.0), float(topic_fit[i]))
+    return q_topic, q_options, about, topic_fit, doc_fit
+
+
+def _bar(topic_fit: np.ndarray, members: set[int]) -> float:
+    """What a passage of these must reach: relative to the best of them, since the small
+    embedding model's cosines shift from topic to topic (and a client's own documents rarely
+    match a question as closely as a playbook written about it)."""
+    best = max((float(topic_fit[i]) for i in members), default=0.0)
+    return max(MIN_PASSAGE, best - PASSAGE_WINDOW)
+
+
+def worth_reading(evidence: Evidence, queries: Queries, embeddings) -> set[int]:
+    """The passages whose sentences can reach the memo: near the bar, or in a document that
+    reaches it. Only these are split and embedded, which bounds a memo's cost."""
+    _, _, _, topic_fit, doc_fit = _fits(evidence, queries, embeddings)
+    out: set[int] = set()
+    for members in evidence.parts.values():
+        bar = _bar(topic_fit, set(members))
+        out |= {
+            i
+            for i in members
+            if topic_fit[i] >= bar - READ_MARGIN or doc_fit[evidence.passages[i].doc_id] >= bar
+        }
+    return out
+
+
 def assemble(
     evidence: Evidence,
     topic: str,
@@ -95,27 +145,10 @@ def assemble(
     queries: Queries,
 ) -> Memo:
     """Sections from the evidence gathered for them; empty where nothing relevant was found."""
-    query = lambda text: np.asarray(embeddings.embed_query(text), dtype=np.float32)  # noqa: E731
-    q_topic = query(queries.topic)
-    q_options = [query(o) for o in queries.options]
-    intent = {name: query(text) for name, text in INTENTS.items()}
+    q_topic, q_options, about, topic_fit, doc_fit = _fits(evidence, queries, embeddings)
+    intent = {name: _query(embeddings, text) for name, text in INTENTS.items()}
     terms = [set(tokenize(t)) for t in [queries.topic, *queries.options]]
     words = [set(tokenize(s.text)) for s in evidence.sentences]
-    # How much each passage (heading context and text, as stored) is about the topic or an
-    # option: the wording of the query that found it (e.g. "risks, incidents") does not count.
-    if evidence.vectors is not None:
-        about = evidence.vectors @ np.stack([q_topic, *q_options]).T
-    else:  # a store without vectors: fall back to the scores the retrieval gave
-        about = np.asarray(
-            [[evidence.passage_relevance(i, tuple(evidence.parts))] * (1 + len(options))
-             for i in range(len(evidence.passages))]
-        )
-    topic_fit = about.max(axis=1)
-    # The bar is relative: the small embedding model's cosines shift from topic to topic.
-    bar = max(MIN_PASSAGE, float(topic_fit.max(initial=0.0)) - PASSAGE_WINDOW)
-    doc_fit: dict[str, float] = {}
-    for i, p in enumerate(evidence.passages):
-        doc_fit[p.doc_id] = max(doc_fit.get(p.doc_id, -1.0), float(topic_fit[i]))
 
     def sentence_relevance(j: int, targets: list[np.ndarray], wanted: list[set[str]]) -> float:
         s = evidence.sentences[j]
@@ -124,14 +157,13 @@ def assemble(
         overlap = max(len(t & words[j]) for t in wanted)
         return cosine + min(TERM_BONUS * overlap, 2 * TERM_BONUS)
 
-    def ranked(
-        parts: tuple[str, ...], kind: str | None, need_cue: bool = False, by_document=False
-    ):
+    def ranked(parts: tuple[str, ...], kind: str | None, need_cue: bool = False, by_document=False):
         """(score, sentence) for the sentences of the passages these parts retrieved. A passage
         must be about the topic, or (`by_document`: risks, action items) sit in a document that
         is: a postmortem's contributing factors rarely repeat the words of the decision."""
         out = []
         members = {i for part in parts for i in evidence.parts.get(part, [])}
+        bar = _bar(topic_fit, members)
         for j, s in enumerate(evidence.sentences):
             if s.passage not in members:
                 continue
@@ -219,17 +251,19 @@ def open_questions(
     if not rows:
         out.append(
             "Which options are on the table? The topic names none; phrase it as a choice "
-            "(\"X or Y\", \"whether to X\", \"build vs buy\") to compare them side by side."
+            '("X or Y", "whether to X", "build vs buy") to compare them side by side.'
         )
     for row in rows:
         missing = [c for c in OPTION_COLUMNS if not getattr(row, c)]
         if missing:
             what = " and ".join(missing) if len(missing) <= 2 else "benefits, costs and risks"
-            out.append(f"What are the {what} of \"{row.option}\"? No retrieved source covers them.")
+            out.append(f'What are the {what} of "{row.option}"? No retrieved source covers them.')
     if client and not sections.get("Context"):
         out.append(f"What is {client}'s current situation here? None of its documents covers it.")
     if not client:
-        out.append("Which client is this for? Only the playbooks were used; pick a client to add its documents.")
+        out.append(
+            "Which client is this for? Only the playbooks were used; pick a client to add its documents."
+        )
     gaps = {
         "Recommendation": "What do the playbooks recommend here? None of them addresses it directly.",
         "Risks": "What could go wrong? No incident, postmortem or risk in the sources covers it.",

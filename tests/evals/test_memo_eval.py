@@ -1,0 +1,111 @@
+"""The memo task's scoring: key facts, gold sources per section, off-topic and uncited points."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from advisor.core.errors import AdvisorError
+from advisor.core.models import Citation
+from advisor.memo.model import Memo, OptionRow
+from evals.memo_eval import aggregate, load_memo_dataset, memo_points, missed_targets, score_memo
+
+
+def item_line(**overrides) -> dict:
+    line = {
+        "id": "m1",
+        "topic": "Grow on-call or hire?",
+        "client": "acme",
+        "gold": {"context": ["clients/acme/on-call.md"], "risks": ["playbooks/on-call.md"]},
+        "related": ["playbooks/hiring.md"],
+        "key_facts": ["five engineers", "Zebra-7"],
+    }
+    return {**line, **overrides}
+
+
+@pytest.fixture
+def corpus(tmp_path):
+    for rel in ("clients/acme/on-call.md", "playbooks/on-call.md", "playbooks/hiring.md",
+                "playbooks/security.md"):  # fmt: skip
+        (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / rel).write_text("x")
+    return tmp_path
+
+
+def write(tmp_path, *lines) -> object:
+    path = tmp_path / "memos.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines) + "\n")
+    return path
+
+
+def cite(n: int, rel: str, corpus) -> Citation:
+    return Citation(n=n, source=rel, root=str(corpus), scope="acme")
+
+
+def test_a_memo_is_scored_per_section_against_its_gold_sources(tmp_path, corpus):
+    [item] = load_memo_dataset(write(tmp_path, item_line()), corpus)
+    memo = Memo(
+        topic=item.topic,
+        client="acme",
+        sections={
+            "Context": ["Acme carries the Zebra-7 pager [1]. Three people rotate [1]."],
+            "Risks": ["Burn-out below five engineers [1].", "Patch servers monthly [3]."],
+            "Open questions": ["What budget is there?"],
+        },
+        options=[OptionRow(option="Hire", benefits="Hiring helps [2].", costs="")],
+        citations=[
+            cite(1, "clients/acme/on-call.md", corpus),
+            cite(2, "playbooks/hiring.md", corpus),
+            cite(3, "playbooks/security.md", corpus),
+        ],
+    )
+    assert memo_points(memo)["context"] == [
+        "Acme carries the Zebra-7 pager [1].",
+        "Three people rotate [1].",
+    ]
+    entry = score_memo(memo, item, corpus, seconds=0.5)
+    assert entry["key_fact_recall"] == 1.0
+    assert entry["source_recall"] == {"context": 1.0, "risks": 0.0}
+    assert entry["points"] == 5, "two context sentences, two risks, one options cell"
+    assert entry["off_topic_points"] == ["Patch servers monthly ."]
+    assert entry["off_topic_share"] == pytest.approx(1 / 5)
+    assert entry["cited_share"] == 1.0 and entry["open_questions"] == 1
+
+    metrics = aggregate([entry])
+    assert metrics["source_recall.context"] == 1.0 and metrics["source_recall.risks"] == 0.0
+    assert missed_targets(metrics) == ["off_topic_share = 0.200, target <= 0.1"]
+
+
+def test_an_uncited_point_counts_against_every_point_cited(tmp_path, corpus):
+    [item] = load_memo_dataset(write(tmp_path, item_line()), corpus)
+    memo = Memo(
+        topic=item.topic,
+        sections={"Recommendation": ["Grow to five engineers."]},
+        citations=[],
+    )
+    entry = score_memo(memo, item, corpus, seconds=0.1)
+    assert entry["cited_share"] == 0.0 and entry["off_topic_share"] == 1.0
+    assert entry["key_facts_missed"] == ["Zebra-7"]
+
+
+def test_a_dataset_naming_a_missing_source_or_section_is_refused_with_the_line(tmp_path, corpus):
+    bad = write(
+        tmp_path,
+        item_line(gold={"context": ["clients/acme/nope.md"]}),
+        item_line(id="m2", gold={"summary": []}),
+    )
+    with pytest.raises(AdvisorError) as err:
+        load_memo_dataset(bad, corpus)
+    assert "line 1 (m1): not in" in str(err.value) and "clients/acme/nope.md" in str(err.value)
+    assert "line 2: " in str(err.value) and "summary" in str(err.value)
+
+
+def test_the_checked_in_memo_sets_are_valid_and_big_enough(shared_corpora):
+    from tests.conftest import ROOT, SAMPLE_DATA
+
+    sample = load_memo_dataset(ROOT / "evals/datasets/memos.jsonl", SAMPLE_DATA)
+    dev = load_memo_dataset(ROOT / "evals/datasets/memos-dev.jsonl", shared_corpora / "dev")
+    assert len(sample) + len(dev) >= 15
+    assert {i.client for i in sample} >= {"haulwise", "ledgerly", None}
+    assert len({i.topic for i in sample + dev}) == len(sample) + len(dev)
