@@ -75,8 +75,7 @@ eval: install
 	$(BIN)/cto-advisor eval --task assessment --corpus data --dataset evals/datasets/assessment.yaml --out $(EVAL_OUT)/assessment
 	$(BIN)/cto-advisor eval --task memo --corpus data --dataset evals/datasets/memos.jsonl --out $(EVAL_OUT)/memos
 	@if [ -d $(SHARED)/dev ]; then \
-		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev && \
-		$(BIN)/cto-advisor eval --task memo --corpus $(SHARED)/dev --dataset evals/datasets/memos-dev.jsonl --out $(EVAL_OUT)/memos-dev; \
+		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev; \
 	else echo "skipping the dev eval: $(SHARED)/dev not found"; fi
 
 ## The naive LangChain recipe on the same corpora and questions, for comparison.

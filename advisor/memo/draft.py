@@ -52,6 +52,7 @@ __all__ = [
     "source_line",
 ]
 
+_GONE = "\x00"  # where an invented marker was, until the text is tidied
 _TIGHTEN = re.compile(r"\s+(?=[.,;:](?:\s|$))")  # the space a removed marker leaves
 
 
@@ -112,12 +113,16 @@ def finish(memo: Memo, evidence: Evidence) -> Memo:
         nonlocal invented
         if not 1 <= old <= len(passages):
             invented += 1
-            return ""
+            return _GONE
         order.setdefault(old, len(order) + 1)
         return f"[{order[old]}]"
 
     def fix(text: str) -> str:
-        return _TIGHTEN.sub("", " ".join(rewrite_markers(text, swap).split()))
+        # Whitespace first: "[\n1]" must not become a marker after the markers are resolved.
+        text = rewrite_markers(" ".join(text.split()), swap)
+        # A removed marker takes a bracket left just before it along: "[【8】1" must not read "[1".
+        text = re.sub(rf"[\[【]?{_GONE}", "", text)
+        return _TIGHTEN.sub("", " ".join(text.split()))
 
     sections = {}
     for name in SECTIONS:

@@ -277,8 +277,7 @@ def test_no_model_reply_can_crash_a_memo_or_leave_a_marker_unresolved(reply):
 
     texts = [p for points in memo.sections.values() for p in points]
     texts += [c for row in memo.options for c in (row.benefits, row.costs, row.risks)]
-    body = " ".join(texts)
-    numbers = [int(n) for n in re.findall(r"[\[【]\^?\s*(\d+)", body)]
+    numbers = [int(n) for text in texts for n in re.findall(r"[\[【]\^?\s*(\d+)", text)]
     assert all(1 <= n <= len(memo.citations) for n in numbers)
     assert [c.n for c in memo.citations] == list(range(1, len(memo.citations) + 1))
     assert set(numbers) == {c.n for c in memo.citations}

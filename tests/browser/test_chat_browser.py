@@ -159,6 +159,37 @@ def test_question_gets_a_cited_answer_in_a_real_browser(server):
     # Speed is measured by benchmarks/ (printed above), not asserted: CI machines vary.
 
 
+def test_memo_tab_shows_the_options_side_by_side_with_cited_cells(server):
+    """The memo tab for a client decision: options table, sources, downloads; screenshot."""
+    from playwright.sync_api import expect, sync_playwright
+
+    url, _ = server
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1366, "height": 2600})
+            page.goto(url)
+            sidebar = page.get_by_test_id("stSidebar")
+            expect(sidebar.get_by_test_id("stSelectbox").first).to_be_visible(timeout=60_000)
+            sidebar.get_by_test_id("stSelectbox").first.click()
+            page.get_by_role("option", name="haulwise").click()
+            page.get_by_role("tab", name="Recommendation memo").click()
+            page.get_by_label("Topic").fill("Should we hire an SRE or invest in on-call first?")
+            page.get_by_role("button", name="Draft memo").click()
+            expect(page.get_by_role("button", name="Word (.docx)")).to_be_visible(timeout=60_000)
+            table = page.get_by_role("table").first
+            expect(table).to_contain_text("Benefits")
+            expect(table).to_contain_text("Hire an SRE")
+            expect(table).to_contain_text("[")
+            expect(page.get_by_role("heading", name="Sources")).to_be_visible()
+            page.wait_for_timeout(500)
+            page.screenshot(path=str(ARTIFACTS / "browser-memo-options.png"), full_page=True)
+            assert "ledgerly" not in page.get_by_role("table").first.inner_text().lower()
+        finally:
+            browser.close()
+
+
 def test_upload_is_indexed_in_the_running_server(server):
     """Ingestion uses worker processes: check they start under `streamlit run` too."""
     from playwright.sync_api import expect, sync_playwright

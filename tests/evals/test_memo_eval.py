@@ -68,7 +68,7 @@ def test_a_memo_is_scored_per_section_against_its_gold_sources(tmp_path, corpus)
     assert entry["key_fact_recall"] == 1.0
     assert entry["source_recall"] == {"context": 1.0, "risks": 0.0}
     assert entry["points"] == 5, "two context sentences, two risks, one options cell"
-    assert entry["off_topic_points"] == ["Patch servers monthly ."]
+    assert entry["off_topic_points"] == ["Patch servers monthly."]
     assert entry["off_topic_share"] == pytest.approx(1 / 5)
     assert entry["cited_share"] == 1.0 and entry["open_questions"] == 1
 
