@@ -175,7 +175,9 @@ def test_memo_tab_shows_the_options_side_by_side_with_cited_cells(server):
             sidebar.get_by_test_id("stSelectbox").first.click()
             page.get_by_role("option", name="haulwise").click()
             page.get_by_role("tab", name="Recommendation memo").click()
-            page.get_by_label("Topic").fill("Should we hire an SRE or invest in on-call first?")
+            page.get_by_role("textbox", name="Topic").fill(
+                "Should we hire an SRE or invest in on-call first?"
+            )
             page.get_by_role("button", name="Draft memo").click()
             expect(page.get_by_role("button", name="Word (.docx)")).to_be_visible(timeout=60_000)
             table = page.get_by_role("table").first
