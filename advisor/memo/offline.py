@@ -12,7 +12,8 @@ from advisor.memo.model import OPEN_QUESTIONS, OPTION_COLUMNS, OPTIONS, Memo, Op
 from advisor.memo.topic import Queries
 from advisor.retrieval.lexical import tokenize
 
-MIN_PASSAGE = 0.2  # cosine of a passage to the topic or an option: below, it is off-topic...
+MIN_PASSAGE = 0.25  # cosine of a passage to the topic or an option: below, it is off-topic...
+MIN_OWN_PASSAGE = 0.2  # (the client's own documents are its situation: a lower floor for them)
 PASSAGE_WINDOW = 0.15  # ...and so is one this far below the best passage...
 READ_MARGIN = 0.1  # passages further below the bar are not even split into sentences
 MIN_RELEVANCE = 0.45  # ...unless the sentence itself is this close to the topic or an option
@@ -113,12 +114,12 @@ def _fits(evidence: Evidence, queries: Queries, embeddings):
     return q_topic, q_options, about, topic_fit, doc_fit
 
 
-def _bar(topic_fit: np.ndarray, members: set[int]) -> float:
+def _bar(topic_fit: np.ndarray, members: set[int], floor: float = MIN_PASSAGE) -> float:
     """What a passage of these must reach: relative to the best of them, since the small
     embedding model's cosines shift from topic to topic (and a client's own documents rarely
     match a question as closely as a playbook written about it)."""
     best = max((float(topic_fit[i]) for i in members), default=0.0)
-    return max(MIN_PASSAGE, best - PASSAGE_WINDOW)
+    return max(floor, best - PASSAGE_WINDOW)
 
 
 def worth_reading(evidence: Evidence, queries: Queries, embeddings) -> set[int]:
@@ -126,8 +127,9 @@ def worth_reading(evidence: Evidence, queries: Queries, embeddings) -> set[int]:
     reaches it. Only these are split and embedded, which bounds a memo's cost."""
     _, _, _, topic_fit, doc_fit = _fits(evidence, queries, embeddings)
     out: set[int] = set()
-    for members in evidence.parts.values():
-        bar = _bar(topic_fit, set(members))
+    for part, members in evidence.parts.items():
+        floor = MIN_OWN_PASSAGE if part == "situation" else MIN_PASSAGE
+        bar = _bar(topic_fit, set(members), floor)
         out |= {
             i
             for i in members
@@ -163,7 +165,7 @@ def assemble(
         is: a postmortem's contributing factors rarely repeat the words of the decision."""
         out = []
         members = {i for part in parts for i in evidence.parts.get(part, [])}
-        bar = _bar(topic_fit, members)
+        bar = _bar(topic_fit, members, MIN_OWN_PASSAGE if parts == ("situation",) else MIN_PASSAGE)
         for j, s in enumerate(evidence.sentences):
             if s.passage not in members:
                 continue
