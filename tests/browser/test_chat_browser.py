@@ -179,7 +179,7 @@ def test_memo_tab_shows_the_options_side_by_side_with_cited_cells(server):
                 "Should we hire an SRE or invest in on-call first?"
             )
             page.get_by_role("button", name="Draft memo").click()
-            expect(page.get_by_role("button", name="Word (.docx)")).to_be_visible(timeout=60_000)
+            expect(page.get_by_role("button", name="Word (.docx)")).to_be_visible(timeout=240_000)
             table = page.get_by_role("table").first
             expect(table).to_contain_text("Benefits")
             expect(table).to_contain_text("Hire an SRE")
