@@ -1,5 +1,6 @@
 """Typed settings from environment variables and an optional .env file."""
 
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -38,6 +39,22 @@ class Settings(BaseSettings):
         8,
         description="Texts per MiniLM forward pass. Small batches cost nothing in ingest "
         "throughput on CPU and cut answer latency (p95 415 -> 284 ms at 64 -> 8 on the dev set).",
+    )
+
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="How the packaged MiniLM runs: 'onnx' (ONNX Runtime, exported at install "
+        "time; no torch import, ~2 s faster start) or 'torch' (the reference implementation).",
+    )
+    onnx_dir: Path = Field(
+        Path(sys.prefix) / "share" / "cto-advisor" / "minilm-onnx",
+        description="Where `make install` (python -m advisor.core.onnx_export) puts MiniLM's "
+        "ONNX graphs: inside the environment, since they are derived from an installed package.",
+    )
+
+    onnx_variant: Literal["model.onnx", "model-opt.onnx", "model-int8.onnx"] = Field(
+        "model-opt.onnx",
+        description="Which exported graph runs (benchmarks/embedding_bench.py compares them).",
     )
 
     openai_api_key: SecretStr | None = Field(
