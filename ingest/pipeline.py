@@ -19,6 +19,7 @@ from advisor.core.store import Store
 from ingest.files import Target, check_size, discover, sniff
 from ingest.manifest import PENDING, Manifest, Row
 from ingest.report import FileResult, IngestReport
+from ingest.shared import ChromaManifest, IngestLease
 from ingest.worker import ParseOutcome, init_worker, parse_and_chunk
 
 # Chunks embedded together: big enough for efficient batches, small enough to commit often.
@@ -129,8 +130,7 @@ class _Run:
 
     def check_store(self) -> None:
         """Forget the manifest if it describes another store, or a store that was emptied."""
-        store = self.store
-        identity = f"{store.location()}#{self.settings.collection}#{store.embedding_model}"
+        identity = self.store.identity()
         rows = self.manifest.rows()
         indexed = any(r.status == "indexed" and r.chunks for r in rows.values())
         if self.manifest.get_meta("store") != identity or (indexed and self.store.count() == 0):
@@ -458,5 +458,10 @@ def ingest_paths(
     scope = scope_for(client)
     if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    if settings.chroma_host:
+        # Shared by every process on every machine: see ingest/shared.py for why and how.
+        shared = ChromaManifest(store.client, settings.manifest_collection)
+        with shared, IngestLease(shared):
+            return _Run(settings, store, shared, embeddings, progress, on_file).run(paths, scope)
     with Manifest(settings.manifest_path) as manifest:
         return _Run(settings, store, manifest, embeddings, progress, on_file).run(paths, scope)

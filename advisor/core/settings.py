@@ -133,6 +133,11 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def manifest_collection(self) -> str:
+        """With a Chroma server, the manifest is this collection beside the chunks'."""
+        return f"{self.collection}-manifest"
+
+    @property
     def manifest_path(self) -> Path:
         return self.data_dir / "manifest.sqlite"
 

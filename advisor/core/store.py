@@ -194,6 +194,13 @@ class Store:
                 row["pages"] = max(pages[key])
         return sorted(docs.values(), key=lambda r: (r["scope"], str(r["source"])))
 
+    def identity(self) -> str:
+        """What a manifest must describe. On a server, the collection's own id: machines may
+        name the server differently, and a collection deleted and re-created gets a new id."""
+        if self.settings.chroma_host:
+            return f"chroma-collection:{self.collection.id}#{self.embedding_model}"
+        return f"{self.location()}#{self.settings.collection}#{self.embedding_model}"
+
     def location(self) -> str:
         if self.settings.chroma_host:
             return f"http://{self.settings.chroma_host}:{self.settings.chroma_port}"
@@ -231,8 +238,11 @@ def delete_collection(settings: Settings) -> str:
         return where
     try:
         client = chroma_client(settings)
-        if settings.collection in [c.name for c in client.list_collections()]:
-            client.delete_collection(settings.collection)
+        existing = {c.name for c in client.list_collections()}
+        # On a server the manifest (and the ingest lease) live in a collection of their own.
+        for name in (settings.collection, settings.manifest_collection):
+            if name in existing:
+                client.delete_collection(name)
     except StoreError:
         raise
     except Exception as exc:  # chromadb raises plain connection/value errors
