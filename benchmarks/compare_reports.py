@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 
@@ -24,8 +25,8 @@ def _scores(report: dict) -> dict[str, dict[str, float]]:
 
 def main() -> None:
     ref_path, new_path = sys.argv[1:3]
-    ref = _scores(json.load(open(ref_path)))
-    new = _scores(json.load(open(new_path)))
+    ref = _scores(json.loads(Path(ref_path).read_text()))
+    new = _scores(json.loads(Path(new_path).read_text()))
     ids = sorted(set(ref) & set(new))
     metrics = sorted({m for i in ids for m in ref[i]})
     rng = np.random.default_rng(0)
