@@ -88,6 +88,9 @@ BENCH_FLAGS ?=
 bench: install
 	$(BIN)/python benchmarks/ingest_bench.py $(BENCH_FLAGS)
 	$(BIN)/python benchmarks/answer_bench.py $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/embedding_bench.py $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/startup_bench.py $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/retrieval_bench.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) data/.advisor reports artifacts .pytest_cache .ruff_cache

@@ -39,8 +39,11 @@ DOC_CHUNKS = 20
 SIGMA = 0.5
 
 
-def _load_source(source: Path | None, tmp: Path) -> tuple[list[str], list[dict], np.ndarray]:
-    """(texts, metadatas, vectors) of every chunk of an indexed corpus."""
+def _load_source(
+    source: Path | None, corpus: Path, tmp: Path
+) -> tuple[list[str], list[dict], np.ndarray]:
+    """(texts, metadatas, vectors) of every chunk of an indexed corpus (`corpus` is ingested
+    first unless `source` is a data dir that already holds one)."""
     from advisor.core.principal import Principal
     from advisor.core.settings import Settings
     from advisor.core.store import chroma_client
@@ -48,8 +51,8 @@ def _load_source(source: Path | None, tmp: Path) -> tuple[list[str], list[dict],
 
     if source is None:
         source = tmp / "source"
-        print("ingesting the dev corpus for the base chunks ...", file=sys.stderr)
-        Advisor(Settings(data_dir=source)).ingest(Principal.local(), [SHARED / "dev"])
+        print(f"ingesting {corpus} for the base chunks ...", file=sys.stderr)
+        Advisor(Settings(data_dir=source)).ingest(Principal.local(), [corpus])
     settings = Settings(data_dir=source)
     col = chroma_client(settings).get_collection(settings.collection)
     res = col.get(include=["documents", "metadatas", "embeddings"])
@@ -152,13 +155,19 @@ def main() -> None:
     parser.add_argument("--sizes", default="10000,100000,300000")
     parser.add_argument("--modes", default="embedded,server")
     parser.add_argument("--source", type=Path, help="data dir of an indexed corpus to copy from")
+    parser.add_argument("--corpus", type=Path, default=SHARED / "dev")
     parser.add_argument("--questions", type=Path, default=SHARED / "dev-questions.jsonl")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="build the stores here and keep them")
-    parser.add_argument("--short", action="store_true", help="10k chunks, embedded, 1 round")
+    parser.add_argument(
+        "--short", action="store_true", help="10k chunks from data/playbooks, embedded, 1 round"
+    )
     args = parser.parse_args()
     if args.short:
         args.sizes, args.modes, args.rounds = "10000", "embedded", 1
+        args.corpus = ROOT / "data" / "playbooks"
+        if not args.questions.exists():
+            args.questions = ROOT / "evals" / "datasets" / "sample.jsonl"
 
     from advisor.core.runtime import configure_offline
 
@@ -171,7 +180,7 @@ def main() -> None:
     questions = [q for q in questions if q][:40]
     with ExitStack() as stack:
         tmp = args.keep or Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="rb-")))
-        texts, metas, vectors = _load_source(args.source, tmp)
+        texts, metas, vectors = _load_source(args.source, args.corpus, tmp)
         print(
             f"base: {len(texts)} real chunks; {len(questions)} questions x {args.rounds} rounds; "
             f"copies: vector + N(0, {SIGMA}/sqrt(384)) noise, words shuffled; "
