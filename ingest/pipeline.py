@@ -300,6 +300,7 @@ class _Run:
         batch: list[_Ready] = []
         for item, outcome in self._parsed(work, model, budget):
             self.report.parsed += 1
+            self.report.stage_seconds["parse+chunk"] += outcome.seconds
             if outcome.error or not outcome.drafts:
                 reason = outcome.error or "no text found (scanned or image-only?)"
                 status = "failed" if outcome.error else "skipped"
@@ -379,7 +380,10 @@ class _Run:
         """Embed a batch, then replace those documents in the store between pending and done."""
         chunks = [c for r in batch for c in r.chunks]
         # Embed before touching anything: a failing embedding endpoint leaves the index as it was.
+        t0 = time.perf_counter()
         vectors = self.embedder.embed([c.context_text() for c in chunks])
+        t1 = time.perf_counter()
+        self.report.stage_seconds["embed"] += t1 - t0
         rows = [
             Row(
                 str(r.work.target.root),
@@ -400,6 +404,7 @@ class _Run:
         self.changed = True
         self.store.delete_docs([r.doc_id for r in rows])
         self.store.upsert(chunks, vectors)
+        self.report.stage_seconds["write"] += time.perf_counter() - t1
         for row, ready in zip(rows, batch, strict=True):
             row.status = "indexed"
             row.reason = "; ".join(ready.outcome.notes)
