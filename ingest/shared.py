@@ -58,8 +58,15 @@ class ChromaManifest:
     # -- reads --------------------------------------------------------------------------------
 
     def _rows(self, where: dict) -> list[Row]:
-        res = self.collection.get(where=where, include=["metadatas"])
-        return [Row(**{k: m[k] for k in _ROW_FIELDS if k in m}) for m in res["metadatas"]]
+        metas: list = []
+        while True:  # a page at a time: one get of many records fails inside Chroma
+            res = self.collection.get(
+                where=where, include=["metadatas"], limit=self._step, offset=len(metas)
+            )
+            metas += res["metadatas"]
+            if len(res["ids"]) < self._step:
+                break
+        return [Row(**{k: m[k] for k in _ROW_FIELDS if k in m}) for m in metas]
 
     def rows(self) -> dict[tuple[str, str], Row]:
         return {r.key: r for r in self._rows({"kind": "file"})}

@@ -50,3 +50,14 @@ def test_index_built_with_another_model_is_refused_with_the_fix(tmp_path):
     message = str(raised.value)
     assert "ADVISOR_EMBEDDING_MODEL=all-MiniLM-L6-v2" in message
     assert "cto-advisor reset --yes" in message
+
+
+def test_whole_index_reads_go_a_page_at_a_time_with_the_same_result(two_clients_index, monkeypatch):
+    # One `get` of 100k chunks fails inside Chroma ("too many SQL variables").
+    settings = Settings(data_dir=two_clients_index)
+    whole = Store(settings, "all-MiniLM-L6-v2", 384)
+    expected = (whole.source_stats(), sorted(p.id for p in whole.chunks_in(["playbook", "acme"])))
+    monkeypatch.setattr(Store, "PAGE", 2)
+    paged = Store(settings, "all-MiniLM-L6-v2", 384)
+    got = (paged.source_stats(), sorted(p.id for p in paged.chunks_in(["playbook", "acme"])))
+    assert got == expected and len(expected[1]) > 2
