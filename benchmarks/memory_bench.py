@@ -47,18 +47,16 @@ def main() -> None:
     print(
         f"{f'open the index ({chunks} chunks)':<44}{_rss_mb():>8.0f}{time.perf_counter() - t0:>9.1f}"
     )
+    clients = advisor.clients(me)
     asked = 0
-    for upto in (1, 5, args.clients):
+    for upto in (1, 5, min(args.clients, len(clients))):
         t0 = time.perf_counter()
         while asked < upto:
-            advisor.ask(
-                me, "How should we staff on-call for a small team?", client=f"client-{asked:02d}"
-            )
+            question = "How should we staff on-call for a small team?"
+            advisor.ask(me, question, client=clients[asked])
             asked += 1
-        print(
-            f"{f'asked as {upto} client(s)':<44}{_rss_mb():>8.0f}{time.perf_counter() - t0:>9.1f}",
-            flush=True,
-        )
+        step = f"asked as {upto} client(s)"
+        print(f"{step:<44}{_rss_mb():>8.0f}{time.perf_counter() - t0:>9.1f}", flush=True)
 
 
 if __name__ == "__main__":
