@@ -144,3 +144,34 @@ def test_two_ingests_of_one_folder_at_once_never_duplicate_or_orphan_chunks(
     ingest_twice_at_once()
     _assert_exactly_the_current_files(settings, docs)
     assert sum(len(c) for c in _chunks_by_doc(settings).values()) != first_count
+
+
+@pytest.mark.slow
+def test_an_eval_on_a_server_indexes_into_its_own_collection_there(
+    tmp_path, chroma_server, embeddings, monkeypatch
+):
+    from typer.testing import CliRunner
+
+    import interfaces.cli.eval_cmd  # noqa: F401  (registers the command)
+    import interfaces.cli.ingest_cmd  # noqa: F401  (more than one: `eval` is a subcommand)
+    from interfaces.cli.base import app
+    from tests.evals.tiny_corpus import write_corpus, write_dataset
+
+    settings = _server_settings(chroma_server, tmp_path / "data")
+    team = Advisor(settings, embeddings=embeddings)
+    team.ingest(LOCAL, [_write_docs(tmp_path / "team-docs", paragraphs=1)])
+    before = chroma_client(settings).get_collection(settings.collection).count()
+    for name, value in (("DATA_DIR", tmp_path / "data"), ("CHROMA_HOST", "127.0.0.1")):
+        monkeypatch.setenv(f"ADVISOR_{name}", str(value))
+    monkeypatch.setenv("ADVISOR_CHROMA_PORT", str(chroma_server))
+    corpus = write_corpus(tmp_path / "eval-corpus")
+    dataset = write_dataset(tmp_path / "tiny.jsonl")
+    out = tmp_path / "out"
+    result = CliRunner().invoke(
+        app, ["eval", "--corpus", str(corpus), "--dataset", str(dataset), "--out", str(out)]
+    )
+    assert (out / "report.json").exists(), result.output
+    names = {c.name for c in chroma_client(settings).list_collections()}
+    assert any(n.startswith("eval-") for n in names), names
+    assert chroma_client(settings).get_collection(settings.collection).count() == before
+    assert not list((tmp_path / "data").glob("evals/*/chroma")), "no embedded store on a server"
