@@ -54,6 +54,7 @@ def _phase_ours(corpus: Path, data_dir: Path, workers: int | None) -> dict:
         "counts": report.counts,
         "seconds": seconds,
         "process_seconds": time.perf_counter() - started,
+        "stages": report.stage_seconds,
     }
 
 
@@ -110,15 +111,18 @@ def _run_phase(args: list[str]) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _copy_corpus(src: Path, dest: Path, short: bool) -> Path:
+def _copy_corpus(src: Path, dest: Path, short: bool, copies: int = 1) -> Path:
     files = sorted(p for p in src.rglob("*") if p.is_file() and not p.name.startswith("."))
     if short:
         # A spread of small files, so the short run stays well under CI's time budget.
         files = sorted(files, key=lambda p: p.stat().st_size)[: SHORT_FILES * 2 : 2]
-    for path in files:
-        target = dest / path.relative_to(src)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(path, target)
+    for copy in range(copies):
+        # Copies are real files in their own folders: parsed, chunked and embedded again.
+        base = dest / f"copy{copy}" if copies > 1 else dest
+        for path in files:
+            target = base / path.relative_to(src)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(path, target)
     return dest
 
 
@@ -135,6 +139,7 @@ def main() -> None:
     parser.add_argument("--short", action="store_true", help=f"only {SHORT_FILES} small files")
     parser.add_argument("--workers", type=int, default=None, help="override parse_workers")
     parser.add_argument("--skip-naive", action="store_true")
+    parser.add_argument("--copies", type=int, default=1, help="ingest N copies of the corpus")
     parser.add_argument("--phase", choices=["ours", "naive"], help=argparse.SUPPRESS)
     parser.add_argument("--data-dir", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -152,7 +157,7 @@ def main() -> None:
         raise SystemExit(f"corpus not found: {args.corpus} (pass --corpus DIR)")
     with tempfile.TemporaryDirectory(prefix="ingest-bench-") as tmp:
         tmp_path = Path(tmp)
-        corpus = _copy_corpus(args.corpus, tmp_path / "corpus", args.short)
+        corpus = _copy_corpus(args.corpus, tmp_path / "corpus", args.short, args.copies)
         data_dir = tmp_path / "data"
         ours = ["--phase", "ours", "--corpus", str(corpus), "--data-dir", str(data_dir)]
         if args.workers is not None:
@@ -182,6 +187,20 @@ def main() -> None:
     print(
         "seconds: the ingest call (cold includes loading MiniLM); process s: the whole phase "
         "after interpreter start; written: chunks embedded in that phase."
+    )
+    print(f"\n{'where the time went':<34}{'parse+chunk':>12}{'embed':>8}{'write':>8}{'other':>8}")
+    for name, r in rows:
+        stages = r.get("stages")
+        if stages and r["written"]:
+            other = r["seconds"] - stages["embed"] - stages["write"]
+            print(
+                f"{name:<34}{stages['parse+chunk']:>12.1f}{stages['embed']:>8.1f}"
+                f"{stages['write']:>8.1f}{other:>8.1f}"
+            )
+    print(
+        "parse+chunk is summed over parser processes; embed includes waiting for the model to "
+        "load; other = wall time not spent embedding or writing (parsing the embedder waited "
+        "for, discovery, hashing)."
     )
 
 

@@ -95,5 +95,9 @@ def content_fingerprint(corpus: Path) -> str:
 
 
 def with_data_dir(settings: Settings, data_dir: Path) -> Settings:
-    """A copy of `settings` using another data dir, always with the embedded store."""
-    return settings.model_copy(update={"data_dir": data_dir, "chroma_host": None})
+    """A copy of `settings` using another data dir. With a Chroma server, the eval indexes into a
+    collection of its own there (named for that dir), never into the team's collection."""
+    update: dict = {"data_dir": data_dir}
+    if settings.chroma_host:
+        update["collection"] = f"eval-{data_dir.name}"
+    return settings.model_copy(update=update)

@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from advisor.core.errors import IngestError
-from advisor.core.nlp import load_spacy
+from advisor.core.nlp import import_spacy, load_spacy
 from ingest.files import read_text
 
 LANGUAGES = ["eng"]
@@ -46,6 +46,7 @@ class ParsedDoc:
 
 def patch_spacy() -> None:
     """Point unstructured's spaCy loader at the installed model, so it never downloads one."""
+    import_spacy()  # before unstructured imports spaCy itself: ours keeps torch out (~2 s)
     import unstructured.nlp.tokenize as tokenize
 
     if getattr(tokenize._get_nlp, "_advisor_patched", False):

@@ -19,6 +19,7 @@ from ingest.lock import exclusive
 from ingest.manifest import PENDING, Manifest, Row
 from ingest.report import FileResult, IngestReport
 from ingest.sandbox import ParsePool
+from ingest.shared import ChromaManifest, IngestLease
 from ingest.worker import ParseOutcome
 
 # Chunks embedded together: big enough for efficient batches, small enough to commit often.
@@ -127,8 +128,7 @@ class _Run:
 
     def check_store(self) -> None:
         """Forget the manifest if it describes another store, or a store that was emptied."""
-        store = self.store
-        identity = f"{store.location()}#{self.settings.collection}#{store.embedding_model}"
+        identity = self.store.identity()
         rows = self.manifest.rows()
         indexed = any(r.status == "indexed" and r.chunks for r in rows.values())
         if self.manifest.get_meta("store") != identity or (indexed and self.store.count() == 0):
@@ -322,6 +322,7 @@ class _Run:
         batch: list[_Ready] = []
         for item, outcome in self._parsed(work, model, budget):
             self.report.parsed += 1
+            self.report.stage_seconds["parse+chunk"] += outcome.seconds
             if outcome.error or not outcome.drafts:
                 reason = outcome.error or "no text found (scanned or image-only?)"
                 status = "failed" if outcome.error else "skipped"
@@ -392,7 +393,10 @@ class _Run:
         """Embed a batch, then replace those documents in the store between pending and done."""
         chunks = [c for r in batch for c in r.chunks]
         # Embed before touching anything: a failing embedding endpoint leaves the index as it was.
+        t0 = time.perf_counter()
         vectors = self.embedder.embed([c.context_text() for c in chunks])
+        t1 = time.perf_counter()
+        self.report.stage_seconds["embed"] += t1 - t0
         rows = [
             Row(
                 str(r.work.target.root),
@@ -413,6 +417,7 @@ class _Run:
         self.changed = True
         self.store.delete_docs([r.doc_id for r in rows])
         self.store.upsert(chunks, vectors)
+        self.report.stage_seconds["write"] += time.perf_counter() - t1
         for row, ready in zip(rows, batch, strict=True):
             row.status = "indexed"
             row.reason = "; ".join(ready.outcome.notes)
@@ -476,6 +481,11 @@ def ingest_paths(
         if progress is not None:
             progress(0, 0, f"waiting for another ingest ({holder}) to finish")
 
+    if settings.chroma_host:
+        # Shared by every process on every machine: see ingest/shared.py for why and how.
+        shared = ChromaManifest(store.client, settings.manifest_collection)
+        with shared, IngestLease(shared):
+            return _Run(settings, store, shared, embeddings, progress, on_file).run(paths, scope)
     with (
         exclusive(settings.data_dir, settings.ingest_lock_wait, waiting),
         Manifest(settings.manifest_path) as manifest,

@@ -33,6 +33,11 @@ class IngestReport:
     parsed: int = 0  # files handed to a parser this run
     embedded: int = 0  # chunks embedded this run
     recovered: int = 0  # half-written files from an interrupted run that were cleaned up
+    # Where the time went (seconds; parse+chunk is summed over parser processes, so it can
+    # exceed the run's wall time when parsing ran in parallel).
+    stage_seconds: dict[str, float] = field(
+        default_factory=lambda: {"parse+chunk": 0.0, "embed": 0.0, "write": 0.0}
+    )
 
     def add(self, result: FileResult) -> None:
         self.files.append(result)
@@ -70,5 +75,6 @@ class IngestReport:
             "embedded": self.embedded,
             "recovered": self.recovered,
             "seconds": round(self.seconds, 3),
+            "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
             "files": [asdict(f) for f in self.files],
         }

@@ -67,3 +67,12 @@ def shared_corpora() -> Path:
     if not SHARED.exists():
         pytest.skip(f"shared corpora not found at {SHARED}")
     return SHARED
+
+
+@pytest.fixture
+def chroma_server(tmp_path):
+    """A real Chroma server (`chroma run`) on a free loopback port, for this test only."""
+    from tests.chroma_server import running_chroma
+
+    with running_chroma(tmp_path / "chroma-server") as port:
+        yield port

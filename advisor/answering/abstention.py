@@ -9,6 +9,7 @@ similar the closest passage about data stores or compliance sounds.
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Mapping
 from functools import cache
@@ -30,8 +31,69 @@ def _tagger():
     return load_spacy(["parser", "ner", "lemmatizer", "senter"])
 
 
+# Closed-class words (question words, pronouns, modals, quantifiers) a tagger never calls a noun.
+_NEVER_NOUNS = frozenset(
+    [
+        "how",
+        "many",
+        "much",
+        "what",
+        "which",
+        "who",
+        "whom",
+        "whose",
+        "why",
+        "when",
+        "where",
+        "should",
+        "would",
+        "could",
+        "do",
+        "does",
+        "did",
+        "were",
+        "shall",
+        "might",
+        "we",
+        "our",
+        "us",
+        "my",
+        "me",
+        "you",
+        "your",
+        "here",
+        "there",
+        "some",
+        "any",
+        "every",
+        "each",
+        "few",
+        "more",
+        "most",
+        "less",
+    ]
+)
+
+
+_NEVER_NOUN_STEMS = frozenset(t for w in _NEVER_NOUNS for t in tokenize(w))
+
+
+def _every_word_known(question: str, lexicon: Mapping[str, int]) -> bool:
+    """Whether every term of the question, and every alphanumeric piece of it, is in some
+    visible document (or can never be a noun): then no noun can be missing, and spaCy (about
+    0.6 s to load, the largest part of a one-shot `ask`) need not run. spaCy's tokens are pieces
+    of the question, so their stems come from these sets, short of a split inside a run of
+    letters ("10am")."""
+    pieces = [w for w in re.findall(r"[a-z0-9]+", question.lower()) if w not in _NEVER_NOUNS]
+    terms = [t for p in pieces for t in tokenize(p)]
+    terms += [t for t in tokenize(question) if t not in _NEVER_NOUN_STEMS]
+    return all(t in lexicon for t in terms)
+
+
 def missing_key_terms(question: str, lexicon: Mapping[str, int]) -> list[str]:
     """Nouns and names of the question whose stems occur in no visible document."""
+    if _every_word_known(question, lexicon):
+        return []
     with _LOCK:
         doc = _tagger()(question)
     missing = []

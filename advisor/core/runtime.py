@@ -1,6 +1,10 @@
 """Process-wide settings that keep the product offline and quiet (no telemetry, no downloads)."""
 
 import os
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 _OFFLINE_DEFAULTS = {
     # Models come from installed packages only; a hub lookup must fail instead of downloading.
@@ -26,3 +30,27 @@ def configure_offline() -> None:
     if not os.environ.get("LANGSMITH_API_KEY") and not os.environ.get("LANGCHAIN_API_KEY"):
         os.environ["LANGCHAIN_TRACING_V2"] = "false"
         os.environ["LANGSMITH_TRACING"] = "false"
+
+
+_IMPORT_LOCK = threading.Lock()
+
+
+@contextmanager
+def imports_hidden(*names: str) -> Iterator[None]:
+    """Make `import NAME` raise ImportError inside the block, for modules not yet imported.
+
+    For libraries that import a heavy optional dependency whenever it is installed and cope
+    when it is not (thinc imports torch, bm25s imports numba). A None entry in sys.modules makes
+    the import fail; it is removed afterwards, so the module stays importable for whoever really
+    needs it later.
+    """
+    with _IMPORT_LOCK:
+        hidden = [n for n in names if n not in sys.modules]
+        for name in hidden:
+            sys.modules[name] = None  # type: ignore[assignment]
+        try:
+            yield
+        finally:
+            for name in hidden:
+                if name in sys.modules and sys.modules[name] is None:
+                    del sys.modules[name]

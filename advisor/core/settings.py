@@ -2,6 +2,7 @@
 
 import os
 import re
+import sys
 from pathlib import Path
 from typing import Literal
 
@@ -40,6 +41,22 @@ class Settings(BaseSettings):
         8,
         description="Texts per MiniLM forward pass. Small batches cost nothing in ingest "
         "throughput on CPU and cut answer latency (p95 415 -> 284 ms at 64 -> 8 on the dev set).",
+    )
+
+    embedding_runtime: Literal["onnx", "torch"] = Field(
+        "onnx",
+        description="How the packaged MiniLM runs: 'onnx' (ONNX Runtime, exported at install "
+        "time; no torch import, ~2 s faster start) or 'torch' (the reference implementation).",
+    )
+    onnx_dir: Path = Field(
+        Path(sys.prefix) / "share" / "cto-advisor" / "minilm-onnx",
+        description="Where `make install` (python -m advisor.core.onnx_export) puts MiniLM's "
+        "ONNX graphs: inside the environment, since they are derived from an installed package.",
+    )
+
+    onnx_variant: Literal["model.onnx", "model-opt.onnx", "model-int8.onnx"] = Field(
+        "model-opt.onnx",
+        description="Which exported graph runs (benchmarks/embedding_bench.py compares them).",
     )
 
     openai_api_key: SecretStr | None = Field(
@@ -155,6 +172,11 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def manifest_collection(self) -> str:
+        """With a Chroma server, the manifest is this collection beside the chunks'."""
+        return f"{self.collection}-manifest"
 
     @property
     def manifest_path(self) -> Path:

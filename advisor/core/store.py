@@ -42,6 +42,8 @@ def scope_filter(scopes: Sequence[str]) -> dict[str, Any]:
 class Store:
     """All reads and writes of indexed chunks go through here."""
 
+    PAGE = 10_000  # records per `get` when reading a whole scope or the whole index
+
     def __init__(self, settings: Settings, embedding_model: str, dimension: int) -> None:
         self.settings = settings
         self.embedding_model = embedding_model
@@ -175,9 +177,24 @@ class Store:
             out.append(Passage.from_store(id_, text, meta, score=sim, dense_score=sim))
         return out
 
+    def _get_all(self, include: list[str], where: dict[str, Any] | None = None) -> dict:
+        """`collection.get` over any number of records, a page at a time: one call for 100k
+        chunks fails inside Chroma ("too many SQL variables")."""
+        out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
+        page = max(1, min(self.client.get_max_batch_size(), self.PAGE))
+        offset = 0
+        collection = self._live()
+        while True:
+            res = collection.get(where=where, include=include, limit=page, offset=offset)
+            for key in out:
+                out[key].extend(res[key])
+            if len(res["ids"]) < page:
+                return out
+            offset += page
+
     def chunks_in(self, scopes: Sequence[str]) -> list[Passage]:
         """Every chunk of these scopes (for the lexical index)."""
-        res = self._live().get(where=scope_filter(scopes), include=["documents", "metadatas"])
+        res = self._get_all(["documents", "metadatas"], where=scope_filter(scopes))
         return [
             Passage.from_store(i, t, m)
             for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
@@ -196,7 +213,7 @@ class Store:
 
     def source_stats(self) -> list[dict[str, Any]]:
         """One row per indexed document: source, scope, chunk count, page count."""
-        res = self._live().get(include=["metadatas"])
+        res = self._get_all(["metadatas"])
         docs: dict[str, dict[str, Any]] = {}
         pages: dict[str, set[int]] = defaultdict(set)
         for meta in res["metadatas"]:
@@ -220,6 +237,13 @@ class Store:
             if pages[key]:
                 row["pages"] = max(pages[key])
         return sorted(docs.values(), key=lambda r: (r["scope"], str(r["source"])))
+
+    def identity(self) -> str:
+        """What a manifest must describe. On a server, the collection's own id: machines may
+        name the server differently, and a collection deleted and re-created gets a new id."""
+        if self.settings.chroma_host:
+            return f"chroma-collection:{self.collection.id}#{self.embedding_model}"
+        return f"{self.location()}#{self.settings.collection}#{self.embedding_model}"
 
     def location(self) -> str:
         if self.settings.chroma_host:
@@ -258,8 +282,11 @@ def delete_collection(settings: Settings) -> str:
         return where
     try:
         client = chroma_client(settings)
-        if settings.collection in [c.name for c in client.list_collections()]:
-            client.delete_collection(settings.collection)
+        existing = {c.name for c in client.list_collections()}
+        # On a server the manifest (and the ingest lease) live in a collection of their own.
+        for name in (settings.collection, settings.manifest_collection):
+            if name in existing:
+                client.delete_collection(name)
     except StoreError:
         raise
     except Exception as exc:  # chromadb raises plain connection/value errors

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from advisor.core.models import Passage
+from advisor.core.runtime import imports_hidden
 
 # A word is letters and digits of any script, joined by "." "+" "#" (node.js, python3.11, 3.11.4),
 # and may end in "++" or "#" (c++, c#, f#).
@@ -29,9 +30,15 @@ def _stemmer():
 
 @cache
 def _stopwords() -> frozenset[str]:
-    from bm25s.stopwords import STOPWORDS_EN
+    return frozenset(_bm25s().stopwords.STOPWORDS_EN)
 
-    return frozenset(STOPWORDS_EN)
+
+def _bm25s():
+    """bm25s without numba: it imports numba (about 0.4 s) whenever installed, for a backend
+    we do not use (the default numpy one scores a query over 100k chunks in milliseconds)."""
+    with imports_hidden("numba"):
+        import bm25s
+    return bm25s
 
 
 def tokenize(text: str) -> list[str]:
@@ -53,7 +60,7 @@ class LexicalIndex:
 
     @classmethod
     def build(cls, passages: list[Passage]) -> LexicalIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         corpus = [tokenize(p.context_text()) for p in passages]
         bm25 = bm25s.BM25(k1=1.2, b=0.75)
@@ -90,7 +97,7 @@ class LexicalIndex:
 
     @classmethod
     def load(cls, path: Path) -> LexicalIndex:
-        import bm25s
+        bm25s = _bm25s()
 
         data = json.loads((path / "ids.json").read_text())
         if data.get("tokenizer") != TOKENIZER_VERSION:

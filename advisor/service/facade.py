@@ -294,6 +294,7 @@ class Advisor:
         self.__dict__.pop("store", None)
         self.__dict__.pop("retriever", None)
         self.__dict__.pop("answerer", None)
+        self.__dict__.pop("_clients_cache", None)
         self.audit.record("delete", principal, what="the whole index", where=where)
         return where
 
@@ -328,7 +329,16 @@ class Advisor:
         return {"chunks": chunks, "files": files, "uploads": uploaded, "feedback": feedback}
 
     def _all_clients(self) -> list[str]:
-        return sorted({r["scope"] for r in self.store.source_stats()} - {PLAYBOOK_SCOPE})
+        # Every question checks its client against this list, and reading every chunk's
+        # metadata takes seconds at 100k chunks: recompute only when an ingest has bumped the
+        # store's generation (in any process, on a shared server).
+        generation = self.store.generation
+        cached = self.__dict__.get("_clients_cache")
+        if cached is None or cached[0] != generation:
+            stats = self.store.source_stats()
+            cached = (generation, sorted({r["scope"] for r in stats} - {PLAYBOOK_SCOPE}))
+            self.__dict__["_clients_cache"] = cached
+        return list(cached[1])
 
     def clients(self, principal: Principal) -> list[str]:
         """Client names with documents in the index that this principal may see."""

@@ -3,13 +3,6 @@ refusal when the index was built with another embedding model."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import pytest
 
 from advisor.core.errors import EmbeddingMismatchError, StoreError
@@ -18,51 +11,9 @@ from advisor.core.settings import Settings
 from advisor.core.store import Store
 from advisor.service.facade import Advisor
 from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT, index_corpus, write_corpus
+from tests.chroma_server import free_port
 
 LOCAL = Principal.local()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture
-def chroma_server(tmp_path):
-    """A real Chroma server (`chroma run`, installed with chromadb) on loopback."""
-    chroma = Path(sys.executable).with_name("chroma")
-    if not chroma.exists():
-        chroma = Path(shutil.which("chroma") or "")
-    assert chroma.exists(), "the `chroma` command comes with chromadb"
-    port = free_port()
-    proc = subprocess.Popen(
-        [
-            str(chroma),
-            "run",
-            "--path",
-            str(tmp_path / "server"),
-            "--port",
-            str(port),
-            "--host",
-            "127.0.0.1",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
-            break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail("chroma run did not start within 60 s")
-    yield port
-    proc.terminate()
-    proc.wait(timeout=30)
 
 
 def test_server_mode_indexes_and_answers_with_scoping(tmp_path, chroma_server, embeddings):
@@ -99,3 +50,14 @@ def test_index_built_with_another_model_is_refused_with_the_fix(tmp_path):
     message = str(raised.value)
     assert "ADVISOR_EMBEDDING_MODEL=all-MiniLM-L6-v2" in message
     assert "cto-advisor reset --yes" in message
+
+
+def test_whole_index_reads_go_a_page_at_a_time_with_the_same_result(two_clients_index, monkeypatch):
+    # One `get` of 100k chunks fails inside Chroma ("too many SQL variables").
+    settings = Settings(data_dir=two_clients_index)
+    whole = Store(settings, "all-MiniLM-L6-v2", 384)
+    expected = (whole.source_stats(), sorted(p.id for p in whole.chunks_in(["playbook", "acme"])))
+    monkeypatch.setattr(Store, "PAGE", 2)
+    paged = Store(settings, "all-MiniLM-L6-v2", 384)
+    got = (paged.source_stats(), sorted(p.id for p in paged.chunks_in(["playbook", "acme"])))
+    assert got == expected and len(expected[1]) > 2

@@ -72,7 +72,9 @@ def test_with_data_dir_moves_every_derived_path(tmp_path):
     assert base.chroma_path == tmp_path / "a" / "chroma"  # cached on the original
     moved = with_data_dir(base, tmp_path / "b")
     assert moved.chroma_path == tmp_path / "b" / "chroma"
-    assert moved.chroma_host is None
+    # On a team's Chroma server the eval stays there, in a collection of its own.
+    assert moved.chroma_host == "example.org"
+    assert moved.collection == "eval-b" != base.collection
 
 
 def test_eval_dir_changes_when_a_client_folder_is_renamed_or_removed(tmp_path):

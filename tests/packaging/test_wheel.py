@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from advisor.core.prompts import load_prompt
+from advisor.core.settings import Settings
 from tests.evals.tiny_corpus import ITEMS, write_corpus, write_dataset
 from tests.fakes.openai_server import FakeOpenAI
 
@@ -106,6 +107,9 @@ def venv(wheel, tmp_path_factory) -> Path:
 def _env(tmp: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "OPENAI_BASE_URL")}
     env |= {"ADVISOR_DATA_DIR": str(tmp / "advisor-data"), "HF_HUB_OFFLINE": "1"}
+    # MiniLM's ONNX export is made at install time (`python -m advisor.core.onnx_export`, run by
+    # `make install`); like the dependencies, the fresh venv borrows this venv's.
+    env["ADVISOR_ONNX_DIR"] = str(Settings().onnx_dir)
     return env | extra
 
 
