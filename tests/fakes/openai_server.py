@@ -7,6 +7,7 @@ back exactly what it received.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import time
@@ -65,7 +66,11 @@ class FakeOpenAI:
                         return
                     self._json(int(value), {"error": {"message": "scripted", "type": "server"}})
                     return
-                text = fake.reply(body)
+                try:
+                    text = fake.reply(body)
+                except LookupError as exc:  # a scripted reply that has nothing for this request
+                    self._json(500, {"error": {"message": str(exc), "type": "server"}})
+                    return
                 if body.get("stream"):
                     self._stream(body, text)
                 else:
@@ -126,3 +131,57 @@ def _chunk(body: dict, delta: dict, finish: str | None) -> dict:
 def messages_text(request: dict) -> str:
     """Everything the model was sent, as one string."""
     return "\n".join(str(m.get("content", "")) for m in request.get("messages", []))
+
+
+# -- replay: recorded replies served from a file, as a process for `make eval` ------------------
+
+
+class Replay:
+    """Recorded replies: JSONL lines `{"when": ["text", ...], "reply": "..."}`.
+
+    A request gets the reply of the first line whose every `when` text occurs in what it was sent;
+    an unmatched request gets HTTP 500 (the product then shows its own error path), so a change in
+    the prompts is visible instead of silently answered.
+    """
+
+    def __init__(self, records: list[dict]) -> None:
+        self.records = records
+        self.unmatched: list[str] = []
+
+    @classmethod
+    def load(cls, path: str) -> Replay:
+        with open(path, encoding="utf-8") as handle:
+            return cls([json.loads(line) for line in handle if line.strip()])
+
+    def __call__(self, request: dict) -> str:
+        text = messages_text(request)
+        for record in self.records:
+            if all(when in text for when in record["when"]):
+                return record["reply"]
+        self.unmatched.append(text[-200:])
+        raise LookupError("no recorded reply matches this request")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.fakes.openai_server --replay FILE --port 0`: prints `PORT=<n>`, serves."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--replay", required=True, help="JSONL of recorded replies")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args(argv)
+    server = FakeOpenAI(Replay.load(args.replay))
+    if args.port:
+        server._server.server_close()
+        server._server = ThreadingHTTPServer(("127.0.0.1", args.port), server._handler())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with server:
+        print(f"PORT={server._server.server_address[1]}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+
+
+if __name__ == "__main__":
+    main()
