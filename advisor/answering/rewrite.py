@@ -34,8 +34,20 @@ _LOCK = threading.Lock()
 
 @cache
 def _parser():
-    """spaCy's small English pipeline with its tagger and parser (for noun chunks)."""
-    return load_spacy(["lemmatizer"])
+    """spaCy's small English pipeline with its tagger and parser (for noun chunks).
+
+    Hyphenated words ("on-call", "follow-the-sun") stay one token: split, the small model parses
+    "the on-call rotation" as a preposition and loses the phrase.
+    """
+    from spacy.lang.char_classes import ALPHA, HYPHENS
+    from spacy.util import compile_infix_regex
+
+    nlp = load_spacy(["lemmatizer"])
+    # spaCy's documented way to keep hyphenated words whole: drop the letter-hyphen-letter rule.
+    hyphen_rule = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
+    infixes = [rule for rule in nlp.Defaults.infixes if rule != hyphen_rule]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return nlp
 
 
 def _parse(text: str):
