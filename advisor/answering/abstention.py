@@ -24,6 +24,7 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 from advisor.core.models import Passage
 from advisor.retrieval.hybrid import Retrieval
@@ -62,6 +63,7 @@ class Evidence:
 
 # A sentence ends at . ! ? or ; before the next sentence (a trailing "(...)" stays attached: the
 # offline rewrite appends the conversation's topic that way).
+_WORD = re.compile(r"[a-z0-9]+(?:[.+#][a-z0-9]+)*")  # the lexical index's word pattern
 _SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[^\s(])")
 
 
@@ -76,9 +78,24 @@ def idf(df: int, n: int) -> float:
     return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
 
+@cache
+def _stop_words() -> frozenset[str]:
+    """spaCy's English stop words: function words say nothing about coverage, and a small corpus
+    that happens not to contain "how" or "many" must not count them as unknown terms."""
+    from spacy.lang.en.stop_words import STOP_WORDS
+
+    return frozenset(STOP_WORDS)
+
+
+def content_terms(text: str) -> list[str]:
+    """The question's content terms, stemmed like the lexical index's (stop words dropped)."""
+    stop = _stop_words()
+    return tokenize(" ".join(w for w in _WORD.findall(text.lower()) if w not in stop))
+
+
 def term_weights(question: str, lexicon: Mapping[str, int], n: int) -> dict[str, float]:
-    """Each distinct question term (stemmed, stop words dropped) with its IDF weight."""
-    return {t: idf(lexicon.get(t, 0), max(n, 1)) for t in dict.fromkeys(tokenize(question))}
+    """Each distinct content term of the question with its IDF weight."""
+    return {t: idf(lexicon.get(t, 0), max(n, 1)) for t in dict.fromkeys(content_terms(question))}
 
 
 def missing_share(weights: Mapping[str, float], lexicon: Mapping[str, int]) -> float:

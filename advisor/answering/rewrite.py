@@ -44,7 +44,7 @@ def _parser():
 
     nlp = load_spacy(["lemmatizer"])
     # spaCy's documented way to keep hyphenated words whole: drop the letter-hyphen-letter rule.
-    hyphen_rule = r"(?<=[{a}0-9])(?:{h})(?=[{a}])".format(a=ALPHA, h=HYPHENS)
+    hyphen_rule = rf"(?<=[{ALPHA}0-9])(?:{HYPHENS})(?=[{ALPHA}])"
     infixes = [rule for rule in nlp.Defaults.infixes if rule != hyphen_rule]
     nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
     return nlp
