@@ -11,7 +11,7 @@ export DO_NOT_TRACK := 1
 export UNSTRUCTURED_DISABLE_NOTICE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run app index status test test-fast lint format eval eval-naive bench browser clean
+.PHONY: install run app index status test test-fast lint format eval eval-llm-replay eval-naive bench browser clean
 
 install: $(STAMP)
 
@@ -71,19 +71,37 @@ test-fast: install
 EVAL_OUT ?= reports
 SHARED ?= ../shared/corpora
 
-## Offline evals with the checked-in thresholds (evals/thresholds.toml): exit 1 on a regression.
+## Evals with the checked-in gates (evals/thresholds.toml, evals/baselines/): exit 1 when a metric
+## drops beyond noise or breaks a hard bound. Offline on sample and dev, then LLM mode on recorded
+## replies (citation validity and faithfulness where they can fail).
 eval: install
 	$(BIN)/cto-advisor eval --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample
 	$(BIN)/cto-advisor eval --task assessment --corpus data --dataset evals/datasets/assessment.yaml --out $(EVAL_OUT)/assessment
 	-$(BIN)/cto-advisor eval --task memo --corpus data --dataset evals/datasets/memos.jsonl --out $(EVAL_OUT)/memos
 	@if [ -d $(SHARED)/dev ]; then \
-		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev; \
+		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev && \
+		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset evals/datasets/dev-extra.jsonl --out $(EVAL_OUT)/dev-extra; \
 	else echo "skipping the dev eval: $(SHARED)/dev not found"; fi
+	$(MAKE) eval-llm-replay
+
+REPLAY ?= evals/replays/llm-replay.jsonl
+
+## LLM mode against the loopback OpenAI-protocol server replaying recorded model replies.
+eval-llm-replay: install
+	@mkdir -p $(EVAL_OUT)/llm-replay
+	@$(BIN)/python -m tests.fakes.openai_server --replay $(REPLAY) --port 0 > $(EVAL_OUT)/llm-replay/server.port & pid=$$!; \
+	trap "kill $$pid" EXIT; \
+	for i in $$(seq 100); do grep -q '^PORT=' $(EVAL_OUT)/llm-replay/server.port && break; sleep 0.1; done; \
+	port=$$(sed -n 's/^PORT=//p' $(EVAL_OUT)/llm-replay/server.port); \
+	test -n "$$port" || { echo "the replay server did not start"; exit 1; }; \
+	OPENAI_BASE_URL=http://127.0.0.1:$$port/v1 OPENAI_API_KEY=replay ADVISOR_MODE=auto \
+		$(BIN)/cto-advisor eval --corpus data --dataset evals/datasets/llm-replay.jsonl --out $(EVAL_OUT)/llm-replay
 
 ## The naive LangChain recipe on the same corpora and questions, for comparison.
 eval-naive: install
 	$(BIN)/cto-advisor eval --system naive --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample-naive
 	$(BIN)/cto-advisor eval --system naive --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev-naive
+	$(BIN)/cto-advisor eval --system naive --corpus $(SHARED)/dev --dataset evals/datasets/dev-extra.jsonl --out $(EVAL_OUT)/dev-extra-naive
 
 BENCH_FLAGS ?=
 bench: install

@@ -7,11 +7,13 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from advisor.answering.answer import RETRIEVE_K
 from advisor.core.settings import Settings
 from evals.dataset import EvalItem
 from evals.judge import FaithfulnessJudge
 from evals.runner import Observation, run_items
 from evals.scoring import aggregate, by_category, cited_passages, score_observation
+from evals.stats import compare, confidence_intervals
 from evals.systems import OurSystem, System
 
 SYSTEMS = ("ours", "naive")
@@ -22,7 +24,8 @@ def make_system(name: str, settings: Settings, corpus: Path, k: int, embeddings=
     if name == "naive":
         from evals.naive import NaiveSystem
 
-        return NaiveSystem(settings, corpus, embeddings=embeddings, depth=max(k, 10))
+        # The same number of ranked slots as ours, so both fill the same document depth.
+        return NaiveSystem(settings, corpus, embeddings=embeddings, depth=max(k, RETRIEVE_K))
     return OurSystem(settings, corpus, embeddings=embeddings)
 
 
@@ -73,7 +76,20 @@ def evaluate(
         "answerable": sum(1 for e in entries if e["answerable"]),
         "run_seconds": round(time.time() - started, 1),
         "judge_calls": judge.calls if judge else 0,
+        # Document depth actually filled: compare systems only when these match closely.
+        "mean_documents_ranked": round(
+            sum(len(e["retrieved"]) for e in entries) / max(1, len(entries)), 2
+        ),
     }
-    return build_report(
+    report = build_report(
         metrics, by_category(entries, k, system.cites, judged), entries, config, support, notes
     )
+    report["ci"] = confidence_intervals(entries, list(metrics))
+    return report
+
+
+def compare_with(report: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
+    """Paired differences of `report` against a baseline report, stored on `report`."""
+    comparison = compare(report["items"], baseline.get("items", []), list(report["metrics"]))
+    report["comparison"] = comparison
+    return comparison

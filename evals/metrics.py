@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 
@@ -85,10 +86,33 @@ def normalize(text: str) -> str:
     return " ".join(text.split())
 
 
+# A word is a run of letters/digits; currency, percent and the symbols of names like C++ and C#
+# are words of their own. Other punctuation (.,;:!?'"()/- ...) only separates words.
+_WORD = re.compile(r"[^\W_]+|[%$€£¥+#&@]")
+
+
+def words(text: str) -> list[str]:
+    """The normalised words of `text` (see `normalize`), punctuation and spacing dropped."""
+    return _WORD.findall(normalize(text))
+
+
+def contains_phrase(haystack_words: Sequence[str], phrase: str) -> bool:
+    """True when the phrase's words occur consecutively, whole words only.
+
+    "Java" is not found in "JavaScript", "15,000" is found in "$15,000", "follow-the-sun" in
+    "follow the sun".
+    """
+    needle = words(phrase)
+    if not needle:
+        return False
+    joined = f" {' '.join(haystack_words)} "
+    return f" {' '.join(needle)} " in joined
+
+
 def phrases_found(answer: str, phrases: Iterable[str]) -> list[str]:
-    """The phrases that occur in the answer, compared after `normalize`."""
-    haystack = normalize(strip_markers(answer))
-    return [p for p in phrases if normalize(p) and normalize(p) in haystack]
+    """The phrases that occur in the answer as whole words, compared after `normalize`."""
+    haystack = words(strip_markers(answer))
+    return [p for p in phrases if contains_phrase(haystack, p)]
 
 
 def fact_recall(answer: str, must_include: Sequence[str]) -> float | None:
@@ -101,6 +125,22 @@ def fact_recall(answer: str, must_include: Sequence[str]) -> float | None:
 def citation_markers(answer: str) -> list[int]:
     """Every `[n]` marker number in order of appearance; `[1, 2]` counts as two markers."""
     return marker_numbers(answer)
+
+
+# Anything that looks like an attempt at a marker: a short bracketed group with a digit in it
+# ("[1,]", "[^2]", "[ 3 ]", "[source 4]", "[1-3]"). Those the citation grammar does not accept
+# are malformed: a reader cannot follow them, so they count against validity.
+_MARKER_LIKE = re.compile(r"\[[^\[\]\n]{0,14}\d[^\[\]\n]{0,14}\]")
+
+
+_YEAR = re.compile(r"\[\d{4}\]")
+
+
+def malformed_markers(answer: str) -> list[str]:
+    """Marker-like bracketed groups that the `[n]` grammar does not parse, in order."""
+    found = [m.group(0) for m in _MARKER_LIKE.finditer(answer)]
+    # A bracketed year ("[2026]") is text, not a marker attempt.
+    return [g for g in found if not marker_numbers(g) and not _YEAR.fullmatch(g)]
 
 
 def citation_validity(markers: Sequence[int], valid: Iterable[int]) -> float | None:

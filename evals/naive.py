@@ -1,8 +1,12 @@
 """The naive LangChain recipe, as a baseline over the same corpus and questions.
 
-Every file is read as plain UTF-8 text (binary formats become noise, as in the recipe), split with
+Every file's text is extracted the ordinary way, with unstructured's `partition` (the "fast"
+strategy, the same extractor LangChain's unstructured loaders call) joined to plain text, so PDF,
+DOCX and PPTX are read as well as Markdown; split with
 `RecursiveCharacterTextSplitter(chunk_size=1000, chunk_overlap=200)`, embedded with our MiniLM into
-a LangChain `Chroma` store, and searched densely. Its "answer" is the top 3 chunks joined together:
+a LangChain `Chroma` store, and searched densely. Its ranked list keeps at most as many chunks per
+document as ours does (`MAX_PER_DOC`) over the same number of slots, so document-level recall and
+nDCG compare the two at the same document depth. Its "answer" is the top 3 chunks joined together:
 it never abstains and never cites, so citation metrics are not defined for it. It ignores the
 conversation history. Client documents are scoped by a metadata filter exactly like ours.
 """
@@ -17,13 +21,34 @@ from advisor.core.models import Answer, Passage
 from advisor.core.principal import scopes_for
 from advisor.core.settings import Settings
 from advisor.core.store import chroma_client, scope_filter
+from advisor.retrieval.hybrid import MAX_PER_DOC
 from evals.corpus import content_fingerprint, corpus_files, eval_data_dir
 
 CHUNK_SIZE = 1000
 CHUNK_OVERLAP = 200
 ANSWER_CHUNKS = 3
+CANDIDATE_FACTOR = 4  # chunks fetched per ranked slot before the per-document cap
 COLLECTION = "naive"
+RECIPE = "partition-fast"  # part of the cache key: a change of extraction means a rebuild
 _DONE = "complete"
+
+
+def extract_text(path: Path) -> str:
+    """A file's text as unstructured's `partition` extracts it, elements joined by blank lines.
+
+    A file unstructured cannot read is taken as UTF-8 text (what a recipe falls back to).
+    """
+    from ingest.parse import patch_spacy, skip_narrative_classifier
+
+    patch_spacy()  # unstructured would download a spaCy model; use the installed one
+    skip_narrative_classifier()  # speed only: element classes are not used, the text is the same
+    from unstructured.partition.auto import partition
+
+    try:
+        elements = partition(filename=str(path), strategy="fast", languages=["eng"])
+    except Exception:  # noqa: BLE001 (any extractor failure falls back to raw text)
+        return path.read_text(encoding="utf-8", errors="ignore")
+    return "\n\n".join(str(el) for el in elements if str(el).strip())
 
 
 def load_documents(corpus: Path):
@@ -33,11 +58,26 @@ def load_documents(corpus: Path):
     root = str(corpus.resolve())
     return [
         Document(
-            page_content=(corpus / rel).read_text(encoding="utf-8", errors="ignore"),
+            page_content=extract_text(corpus / rel),
             metadata={"source": rel, "root": root, "scope": scope},
         )
         for rel, scope in corpus_files(corpus)
     ]
+
+
+def cap_per_document(docs, slots: int, per_doc: int = MAX_PER_DOC):
+    """Rank order, at most `per_doc` chunks of one document, then filled from the rest (as ours)."""
+    chosen, held_back, counts = [], [], {}
+    for doc in docs:
+        source = doc.metadata["source"]
+        if counts.get(source, 0) < per_doc:
+            chosen.append(doc)
+            counts[source] = counts.get(source, 0) + 1
+        else:
+            held_back.append(doc)
+        if len(chosen) == slots:
+            return chosen
+    return chosen + held_back[: slots - len(chosen)]
 
 
 def split_documents(documents):
@@ -67,7 +107,9 @@ class NaiveSystem:
     report_notes = [
         f"naive system: its answer is the top {ANSWER_CHUNKS} chunks verbatim (up to "
         f"{ANSWER_CHUNKS * CHUNK_SIZE} characters), which flatters fact_recall and "
-        "must_not_include; it never abstains and ignores conversation history"
+        "must_not_include; it never abstains and ignores conversation history",
+        f"naive system: text extracted with unstructured's partition; at most {MAX_PER_DOC} "
+        "chunks per document in its ranked list, like ours",
     ]
 
     def __init__(self, settings: Settings, corpus: Path, embeddings=None, depth: int = 10) -> None:
@@ -81,7 +123,9 @@ class NaiveSystem:
         self.depth = depth
         # Keyed by content too: the recipe has no manifest, so any change means a rebuild.
         self.index_dir = (
-            eval_data_dir(settings, self.corpus) / "naive" / content_fingerprint(self.corpus)
+            eval_data_dir(settings, self.corpus)
+            / "naive"
+            / f"{RECIPE}-{content_fingerprint(self.corpus)}"
         )
         self.store = None
 
@@ -121,9 +165,10 @@ class NaiveSystem:
         """The top chunks for the last question alone, joined as the answer."""
         if self.store is None:
             self.prepare()
-        docs = self.store.similarity_search(
-            question, k=self.depth, filter=scope_filter(scopes_for(client))
+        candidates = self.store.similarity_search(
+            question, k=self.depth * CANDIDATE_FACTOR, filter=scope_filter(scopes_for(client))
         )
+        docs = cap_per_document(candidates, self.depth)
         passages = [
             Passage(
                 id=str(doc.id or i),

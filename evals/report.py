@@ -44,7 +44,9 @@ def load_baseline(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text("utf-8"))
     except (OSError, json.JSONDecodeError) as exc:
-        raise ReportError(f"cannot read the baseline report {path}: {exc}") from exc
+        raise ReportError(
+            f"cannot read the baseline report {path}: {exc} (write one with --save-baseline {path})"
+        ) from exc
     if not isinstance(data, dict) or not isinstance(data.get("metrics"), dict):
         raise ReportError(f"{path} is not an eval report: it has no 'metrics' object")
     return data
@@ -79,13 +81,68 @@ def delta(name: str, value: Any, base: Any) -> tuple[str, str]:
     return text, "better" if improved else "worse"
 
 
+BASELINE_ITEM_KEYS = (
+    "id",
+    "category",
+    "answerable",
+    "abstained",
+    "scores",
+    "must_not_include",
+    "must_not_include_found",
+    "scope_leaks",
+    "latency_ms",
+)
+
+
+def slim_report(report: dict[str, Any]) -> dict[str, Any]:
+    """What a checked-in baseline needs: metrics, intervals and per-item scores (no answers)."""
+    keep = ("dataset_name", "system", "mode", "k", "embedding_model", "chunk_tokens", "created_at")
+    return {
+        "metrics": report["metrics"],
+        "ci": report.get("ci", {}),
+        "support": report.get("support", {}),
+        "config": {key: report["config"].get(key) for key in keep},
+        "items": [{key: e.get(key) for key in BASELINE_ITEM_KEYS} for e in report["items"]],
+    }
+
+
+def fmt_ci(name: str, interval: Any) -> str:
+    """A 95% interval for display, "" when there is none."""
+    if not isinstance(interval, list | tuple) or len(interval) != 2:
+        return ""
+    return f"[{fmt(name, interval[0])}, {fmt(name, interval[1])}]"
+
+
+def _verdict(row: dict[str, Any] | None) -> tuple[str, str]:
+    """(p-value text, verdict text) of one paired comparison row."""
+    if not row or row.get("p_value") is None:
+        return "", (row or {}).get("verdict", "")
+    verdict = row["verdict"]
+    label = {"same": "within noise"}.get(verdict, f"{verdict} (beyond noise)")
+    return f"{row['p_value']:.3f}", label
+
+
 def metric_rows(report: dict[str, Any], baseline: dict[str, Any] | None) -> list[list[str]]:
-    """[metric, value, baseline, delta, direction] for each reported metric."""
+    """[metric, value, 95% CI, baseline, delta, direction, p, verdict] for each metric."""
     base = (baseline or {}).get("metrics", {})
+    intervals = report.get("ci", {})
+    comparison = report.get("comparison", {})
     rows = []
     for name, value in report["metrics"].items():
         change, direction = delta(name, value, base.get(name))
-        rows.append([name, fmt(name, value), fmt(name, base.get(name)), change, direction])
+        p, verdict = _verdict(comparison.get(name))
+        rows.append(
+            [
+                name,
+                fmt(name, value),
+                fmt_ci(name, intervals.get(name)),
+                fmt(name, base.get(name)),
+                change,
+                direction,
+                p,
+                verdict,
+            ]
+        )
     return rows
 
 
@@ -126,14 +183,23 @@ def render_markdown(report: dict[str, Any], baseline: dict[str, Any] | None = No
         "",
     ]
     rows = metric_rows(report, baseline)
+    parts.append(
+        "95% CI: percentile bootstrap over questions (2000 resamples); a count's interval is that "
+        "of the count over resampled question sets."
+    )
     if baseline is not None:
-        parts.append(
-            f"Baseline: `{baseline.get('config', {}).get('out', 'baseline report')}` "
-            f"({baseline.get('config', {}).get('system', '?')})."
-        )
-        parts += ["", _md_table(["metric", "value", "baseline", "delta", ""], rows)]
+        base_config = baseline.get("config", {})
+        parts += [
+            "",
+            f"Baseline: `{base_config.get('out') or base_config.get('created_at', 'report')}` "
+            f"({base_config.get('system', '?')}, {base_config.get('mode', '?')}). Paired over "
+            "shared question ids; p from a sign-flip permutation test of the mean difference; "
+            "'beyond noise' means p < 0.05.",
+        ]
+        header = ["metric", "value", "95% CI", "baseline", "delta", "", "p", "verdict"]
+        parts += ["", _md_table(header, rows)]
     else:
-        parts.append(_md_table(["metric", "value"], [r[:2] for r in rows]))
+        parts += ["", _md_table(["metric", "value", "95% CI"], [r[:3] for r in rows])]
 
     columns = [
         *retrieval_names(k),
@@ -201,13 +267,16 @@ def metrics_table(report: dict[str, Any], baseline: dict[str, Any] | None = None
     )
     table.add_column("metric")
     table.add_column("value", justify="right")
+    table.add_column("95% CI", justify="right")
     if baseline is not None:
         table.add_column("baseline", justify="right")
         table.add_column("delta", justify="right")
-    for name, value, base, change, direction in metric_rows(report, baseline):
+        table.add_column("verdict")
+    for name, value, interval, base, change, direction, _, verdict in metric_rows(report, baseline):
         if baseline is None:
-            table.add_row(name, value)
+            table.add_row(name, value, interval)
         else:
             style = {"better": "green", "worse": "red"}.get(direction, "")
-            table.add_row(name, value, base, f"[{style}]{change}[/]" if style else change)
+            shown = f"[{style}]{change}[/]" if style else change
+            table.add_row(name, value, interval, base, shown, verdict)
     return table

@@ -100,6 +100,7 @@ def score_observation(
     violations = m.phrases_found(answer.answer, item.must_not_include)
     found = set(m.phrases_found(answer.answer, item.must_include))
     markers = m.citation_markers(answer.answer)
+    malformed = m.malformed_markers(answer.answer) if cites else []
     notes = []
 
     scores: dict[str, float | None] = dict.fromkeys(retrieval_names(k))
@@ -114,11 +115,12 @@ def score_observation(
         scores[f"ndcg@{RANK_DEPTH}"] = m.ndcg_at_k(ranked, gold, RANK_DEPTH)
         scores["fact_recall"] = m.fact_recall(answer.answer, item.must_include)
         if cites:
-            # The answerer strips markers that cite nothing; they still count against validity.
-            invented = [0] * answer.invented_markers
-            scores["citation_validity"] = m.citation_validity(markers + invented, by_n)
+            # The answerer strips markers that cite nothing; they still count against validity,
+            # and so do malformed ones ("[1-3]", "[^2]") that a reader cannot follow.
+            invalid = [0] * (answer.invented_markers + len(malformed))
+            scores["citation_validity"] = m.citation_validity(markers + invalid, by_n)
             scores["citation_precision"] = m.citation_precision(cited, gold)
-            if not markers and not invented:
+            if not markers and not invalid:
                 notes.append("no [n] markers: citation metrics undefined for this item")
         if judged:
             scores["faithfulness"] = faithfulness
@@ -139,6 +141,7 @@ def score_observation(
         "gold_sources": list(item.gold_sources),
         "cited": cited,
         "invented_markers": answer.invented_markers,
+        "malformed_markers": malformed,
         "must_include": list(item.must_include),
         "must_include_missing": [p for p in item.must_include if p not in found],
         "must_not_include": list(item.must_not_include),

@@ -1,4 +1,10 @@
-"""Quality gates: `--fail-under METRIC=VALUE` and the per-dataset sections of thresholds.toml."""
+"""Quality gates: `--fail-under METRIC=VALUE` and the per-dataset sections of thresholds.toml.
+
+A dataset's section may hold hard floors and ceilings (`[<name>.min]`, `[<name>.max]`), the metrics
+that may be missing from a run (`optional = [...]`) and a checked-in baseline report
+(`baseline = "baselines/<name>.json"`, relative to the file) that a run must not fall below beyond
+noise. A gated metric that a run does not report fails unless it is declared optional.
+"""
 
 from __future__ import annotations
 
@@ -57,23 +63,61 @@ def parse_fail_under(specs: Iterable[str]) -> list[Threshold]:
     return out
 
 
-def load_thresholds(path: Path, dataset_name: str) -> list[Threshold]:
-    """The `[<dataset_name>.min]` and `[<dataset_name>.max]` bounds of a thresholds file."""
+@dataclass(frozen=True)
+class Gates:
+    """A dataset's section of a thresholds file."""
+
+    thresholds: list[Threshold]
+    optional: frozenset[str] = frozenset()
+    baseline: Path | None = None  # a checked-in report.json to test for significant drops
+    found: bool = True  # False when the file has no section for this dataset
+
+
+_SECTION_KEYS = {"min", "max", "optional", "baseline"}
+
+
+def load_gates(path: Path, dataset_name: str) -> Gates:
+    """The bounds, optional metrics and baseline of `[<dataset_name>]` in a thresholds file.
+
+    A missing or unreadable file is an error (it would otherwise mean "no gates").
+    """
     try:
         data = tomllib.loads(Path(path).read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ThresholdError(f"cannot read the thresholds file {path}: {exc}") from exc
-    section = data.get(dataset_name, {})
-    if not isinstance(section, dict):
-        raise ThresholdError(f"{path}: [{dataset_name}] must be a table with min/max tables")
+    if dataset_name not in data:
+        return Gates([], found=False)
+    section = data[dataset_name]
+    if not isinstance(section, dict) or set(section) - _SECTION_KEYS:
+        raise ThresholdError(
+            f'{path}: [{dataset_name}] may only hold baseline = "report.json", optional = '
+            f"[metric, ...] and [{dataset_name}.min] / [{dataset_name}.max] tables of "
+            "metric = number"
+        )
+    optional = section.get("optional", [])
+    if not isinstance(optional, list) or not all(isinstance(o, str) for o in optional):
+        raise ThresholdError(f"{path}: {dataset_name}.optional must be a list of metric names")
+    baseline = section.get("baseline")
+    if baseline is not None and not isinstance(baseline, str):
+        raise ThresholdError(f"{path}: {dataset_name}.baseline must be a path string")
+    return Gates(
+        load_thresholds(path, dataset_name, section),
+        frozenset(optional),
+        Path(path).parent / baseline if baseline else None,
+    )
+
+
+def load_thresholds(path: Path, dataset_name: str, section: dict | None = None) -> list[Threshold]:
+    """The `[<dataset_name>.min]` and `[<dataset_name>.max]` bounds of a thresholds file."""
+    if section is None:
+        gates = load_gates(path, dataset_name)
+        return gates.thresholds
     out = []
     for bound in ("min", "max"):
         entries = section.get(bound, {})
-        unknown = set(section) - {"min", "max"}
-        if unknown or not isinstance(entries, dict):
+        if not isinstance(entries, dict):
             raise ThresholdError(
-                f"{path}: [{dataset_name}] may only hold [{dataset_name}.min] and "
-                f"[{dataset_name}.max] tables of metric = number"
+                f"{path}: [{dataset_name}.{bound}] must be a table of metric = number"
             )
         for metric, value in entries.items():
             if not isinstance(value, int | float) or isinstance(value, bool):
@@ -91,14 +135,25 @@ def unknown_metrics(thresholds: Iterable[Threshold], known: Iterable[str]) -> li
 
 
 def check(
-    metrics: Mapping[str, float | None], thresholds: Iterable[Threshold]
+    metrics: Mapping[str, float | None],
+    thresholds: Iterable[Threshold],
+    optional: Iterable[str] = (),
 ) -> tuple[list[str], list[str]]:
-    """(failures, skipped) as printable lines; a missing or null metric is skipped, not failed."""
+    """(failures, skipped) as printable lines.
+
+    A gated metric that is missing or null fails (a gate that cannot fail is no gate), unless it
+    is declared optional, when it is skipped with a note.
+    """
     failures, skipped = [], []
+    optional_set = set(optional)
     for threshold in thresholds:
         actual = metrics.get(threshold.metric)
         if actual is None or (isinstance(actual, float) and math.isnan(actual)):
-            skipped.append(f"{threshold.metric}: not measured in this run ({threshold.origin})")
+            line = f"{threshold.metric}: not measured in this run ({threshold.origin})"
+            if threshold.metric in optional_set:
+                skipped.append(line + ", declared optional")
+            else:
+                failures.append(line + "; declare it optional if that is expected")
         elif threshold.fails(actual):
             failures.append(threshold.describe(actual))
     return failures, skipped

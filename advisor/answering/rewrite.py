@@ -1,22 +1,58 @@
-"""Follow-up questions become standalone queries: with the LLM when configured, else a heuristic."""
+"""Follow-up questions become standalone queries: with the LLM when configured, else offline.
+
+Offline, the conversation's topic is carried as its noun phrases and names: a follow-up ("How long
+should that take?") is asked together with the phrases of the turns it continues, back to the last
+self-contained question, so a three-turn chain keeps its topic and a switch of topic starts a new
+one. A question that carries its own topic is never rewritten.
+"""
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Sequence
+from functools import cache
 
 from advisor.core.errors import LLMError
+from advisor.core.nlp import load_spacy
 from advisor.core.prompts import fence, inert, load_prompt, new_boundary
 
-# Words that point back into the conversation ("how long should *that* take?").
-_ANAPHORA = re.compile(
-    r"\b(that|this|it|its|they|them|their|those|these|there|he|she|him|her|one|ones|same|such)\b",
-    re.IGNORECASE,
+# Pronouns and demonstratives that can point back into the conversation.
+_ANAPHORS = frozenset(
+    {"it", "its", "this", "that", "these", "those", "they", "them", "their", "one", "ones", "same"}
 )
+_SINGULAR = frozenset({"it", "its"})  # need a singular (or mass) noun as their antecedent
+# A turn that opens like this continues the conversation ("And ...", "What about ...").
 _CONNECTIVE = re.compile(
-    r"^\s*(and|but|so|also|then|ok|okay|what about|how about|what if|why|how come|any)\b",
+    r"^\s*(and|but|so|also|then|what about|how about|what if|same for|ok(ay)?,? (and|so))\b",
     re.IGNORECASE,
 )
+MAX_TOPIC_PHRASES = 8
+
+_LOCK = threading.Lock()
+
+
+@cache
+def _parser():
+    """spaCy's small English pipeline with its tagger and parser (for noun chunks).
+
+    Hyphenated words ("on-call", "follow-the-sun") stay one token: split, the small model parses
+    "the on-call rotation" as a preposition and loses the phrase.
+    """
+    nlp = load_spacy(["lemmatizer"])  # imports spaCy without torch first (advisor.core.nlp)
+    from spacy.lang.char_classes import ALPHA, HYPHENS
+    from spacy.util import compile_infix_regex
+
+    # spaCy's documented way to keep hyphenated words whole: drop the letter-hyphen-letter rule.
+    hyphen_rule = rf"(?<=[{ALPHA}0-9])(?:{HYPHENS})(?=[{ALPHA}])"
+    infixes = [rule for rule in nlp.Defaults.infixes if rule != hyphen_rule]
+    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return nlp
+
+
+def _parse(text: str):
+    with _LOCK:
+        return _parser()(text)
 
 
 def previous_questions(history: Sequence[dict[str, str]]) -> list[str]:
@@ -24,20 +60,92 @@ def previous_questions(history: Sequence[dict[str, str]]) -> list[str]:
     return [m["content"] for m in history if m.get("role") == "user" and m.get("content")]
 
 
-def looks_like_followup(question: str) -> bool:
-    """Short questions that lean on the conversation (pronouns, 'and ...', 'what about ...')."""
-    words = question.split()
-    if len(words) <= 4:
+def _anaphoric(chunk) -> bool:
+    return any(t.lower_ in _ANAPHORS for t in chunk)
+
+
+def _specific(chunk) -> bool:
+    """A noun phrase that names its own topic: a name, an entity or a compound noun."""
+    nouns = [t for t in chunk if t.pos_ in ("NOUN", "PROPN")]
+    return bool(
+        any(t.pos_ == "PROPN" for t in chunk) or chunk.ents or len(nouns) >= 2
+    ) and not _anaphoric(chunk)
+
+
+def _phrases(doc) -> list[str]:
+    """The noun phrases of a turn, without leading determiners and pronoun-only chunks."""
+    out = []
+    for chunk in doc.noun_chunks:
+        if chunk.root.pos_ == "PRON" or _anaphoric(chunk):
+            continue
+        words = [t for t in chunk if t.pos_ not in ("DET", "PRON") and not t.is_punct]
+        if words:
+            out.append(doc[words[0].i : words[-1].i + 1].text)
+    return out
+
+
+def _resolved_in_question(token, doc) -> bool:
+    """True when a noun phrase earlier in the same question can be what `token` refers to (and
+    is not the phrase that contains it, as in "the first step of it")."""
+    for chunk in doc.noun_chunks:
+        if chunk.end > token.i:
+            break
+        if chunk.root.pos_ == "PRON" or _anaphoric(chunk):
+            continue
+        if chunk.root in token.ancestors:
+            continue
+        if token.lower_ in _SINGULAR and chunk.root.tag_ in ("NNS", "NNPS"):
+            continue
         return True
-    return len(words) <= 14 and bool(_ANAPHORA.search(question) or _CONNECTIVE.search(question))
+    return False
+
+
+def _points_back(token) -> bool:
+    """A pronoun or demonstrative that may refer outside the question: not a relative "that"
+    ("a vendor that holds ...") and not a numeral "one" ("one week")."""
+    if token.lower_ not in _ANAPHORS or token.tag_ in ("WDT", "WP"):
+        return False
+    if token.lower_ == "one" and token.dep_ == "nummod":
+        return False
+    return token.pos_ in ("PRON", "DET", "NUM", "ADJ", "NOUN")
+
+
+def looks_like_followup(question: str) -> bool:
+    """True when the question leans on the conversation for its topic."""
+    doc = _parse(question)
+    chunks = list(doc.noun_chunks)
+    specific = [c for c in chunks if _specific(c)]
+    if len(specific) >= 2:
+        return False  # it names its own topic, whatever pronouns it also uses
+    if _CONNECTIVE.search(question):
+        return True
+    anaphors = [t for t in doc if _points_back(t)]
+    unresolved = [t for t in anaphors if not (specific and _resolved_in_question(t, doc))]
+    if unresolved:
+        return True
+    nouns = [t for t in doc if t.pos_ in ("NOUN", "PROPN")]
+    return not specific and len(nouns) <= 1
+
+
+def topic_phrases(history: Sequence[dict[str, str]]) -> list[str]:
+    """The noun phrases of the user's turns back to the last self-contained one, newest first."""
+    phrases: list[str] = []
+    for turn in reversed(previous_questions(history)):
+        phrases += _phrases(_parse(turn))
+        if not looks_like_followup(turn):
+            break
+    unique = list(dict.fromkeys(p for p in phrases if p.lower() not in {"we", "us"}))
+    return unique[:MAX_TOPIC_PHRASES]
 
 
 def standalone_offline(question: str, history: Sequence[dict[str, str]]) -> str:
-    """Prefix a follow-up with the question it follows, so retrieval sees the topic."""
-    earlier = previous_questions(history)
-    if not earlier or not looks_like_followup(question):
+    """A follow-up asked with the conversation's topic; any other question unchanged."""
+    if not previous_questions(history) or not looks_like_followup(question):
         return question
-    return f"{earlier[-1]} {question}"
+    topic = topic_phrases(history)
+    if not topic:
+        return question
+    return f"{question} ({', '.join(topic)})"
 
 
 def conversation_text(history: Sequence[dict[str, str]], turns: int = 3, limit: int = 600) -> str:

@@ -31,6 +31,9 @@ class Retrieval:
     passages: list[Passage]
     top_dense: float = 0.0  # best cosine similarity among the candidates
     lexicon: Mapping[str, int] = field(default_factory=dict)  # term -> document frequency
+    corpus_size: int = 0  # chunks the lexicon counts over (for IDF)
+    agreement: float = 0.0  # share of the top dense documents the lexical list also ranks high
+    dense_margin: float = 0.0  # best similarity minus the mean of the dense candidates'
 
 
 class HybridRetriever:
@@ -124,7 +127,12 @@ class HybridRetriever:
             query=query,
             passages=passages,
             top_dense=max((p.dense_score or 0.0 for p in dense), default=0.0),
+            dense_margin=_margin([p.dense_score or 0.0 for p in dense]),
             lexicon=lexical_index.doc_freq,
+            corpus_size=len(lexical_index),
+            agreement=_agreement(
+                [p.doc_id for p in dense], [by_id[cid].doc_id for cid, _ in lexical if cid in by_id]
+            ),
         )
 
     def with_neighbours(
@@ -159,6 +167,27 @@ class HybridRetriever:
     def retrieve(self, query: str, client: str | None = None, k: int = 10) -> list[Passage]:
         """Just the ranked passages."""
         return self.search(query, client=client, k=k).passages
+
+
+def _margin(scores: list[float]) -> float:
+    """How far the best candidate stands out from the rest: a question the documents answer has
+    a passage much closer than the others; an uncovered one meets a flat field."""
+    if len(scores) < 2:
+        return 0.0
+    return max(scores) - sum(scores) / len(scores)
+
+
+AGREEMENT_DEPTH = 5  # documents compared between the dense and the lexical list
+
+
+def _agreement(dense_docs: list[str], lexical_docs: list[str]) -> float:
+    """Share of the top dense documents that are also among the top lexical documents: two
+    independent retrievers that agree are better evidence than either alone."""
+    top_dense = list(dict.fromkeys(dense_docs))[:AGREEMENT_DEPTH]
+    top_lexical = set(list(dict.fromkeys(lexical_docs))[:AGREEMENT_DEPTH])
+    if not top_dense:
+        return 0.0
+    return sum(1 for d in top_dense if d in top_lexical) / len(top_dense)
 
 
 def _diversify(ranked: list[str], by_id: dict[str, Passage], k: int) -> list[str]:

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -64,6 +66,13 @@ def eval_command(
             "(default: the packaged evals/thresholds.toml).",
         ),
     ] = None,
+    save_baseline: Annotated[
+        Path | None,
+        typer.Option(
+            "--save-baseline",
+            help="Also write this run as a slim baseline report (to check in as the new bar).",
+        ),
+    ] = None,
 ) -> None:
     """Score retrieval, citations and abstention over a corpus and question set.
 
@@ -71,13 +80,16 @@ def eval_command(
     """
     # Evals are imported here so that other subcommands do not pay for them.
     from evals.dataset import load_dataset
-    from evals.evaluate import SYSTEMS, evaluate, make_judge, make_system
-    from evals.report import load_baseline, metrics_table, write_report
+    from evals.evaluate import SYSTEMS, compare_with, evaluate, make_judge, make_system
+    from evals.report import load_baseline, metrics_table, slim_report, write_report
     from evals.scoring import metric_names
+    from evals.stats import compare, significant_drops
     from evals.thresholds import (
         DEFAULT_PATH,
+        Gates,
+        ThresholdError,
         check,
-        load_thresholds,
+        load_gates,
         parse_fail_under,
         unknown_metrics,
     )
@@ -107,16 +119,37 @@ def eval_command(
                 f"--fail-under names unknown metric(s) {', '.join(unknown)}; "
                 f"known: {', '.join(known)}"
             )
-        file_gates, skipped = [], []
+        skipped: list[str] = []
         thresholds_path = thresholds or DEFAULT_PATH
+        gates_file = Gates([])
+        gate_base = None
         if system_name != "ours":
             skipped.append(f"thresholds file not applied to the {system_name} system")
-        elif thresholds is not None or DEFAULT_PATH.exists():
-            file_gates = load_thresholds(thresholds_path, dataset.stem)
-            for name in unknown_metrics(file_gates, known):
-                skipped.append(f"{name}: not reported by this run ({thresholds_path.name})")
-            file_gates = [g for g in file_gates if g.metric in known]
-        base = load_baseline(baseline) if baseline is not None else None
+        else:
+            gates_file = load_gates(thresholds_path, dataset.stem)
+            typos = [
+                name
+                for name in unknown_metrics(gates_file.thresholds, metric_names(k, judged=True))
+                if not re.fullmatch(r"(hit|recall)@\d+", name)  # another --k's metric
+            ]
+            if typos:
+                raise ThresholdError(
+                    f"{thresholds_path}: [{dataset.stem}] names unknown metric(s) "
+                    f"{', '.join(typos)}; known: {', '.join(metric_names(k, judged=True))}"
+                )
+            if not gates_file.found:
+                skipped.append(f"{thresholds_path.name} has no [{dataset.stem}] section")
+            first_baseline = (
+                gates_file.baseline is not None
+                and not gates_file.baseline.exists()
+                and save_baseline is not None
+                and save_baseline.resolve() == gates_file.baseline.resolve()
+            )
+            if first_baseline:
+                skipped.append(f"no baseline yet: this run becomes {save_baseline}")
+            elif gates_file.baseline is not None:
+                gate_base = load_baseline(gates_file.baseline)
+        base = load_baseline(baseline) if baseline is not None else gate_base
     except AdvisorError as exc:
         raise _fail_input(str(exc)) from exc
 
@@ -161,16 +194,38 @@ def eval_command(
             on_done=lambda obs: progress.update(task, advance=1, last=obs.item.id),
         )
 
+    if base is not None:
+        compare_with(report, base)
     json_path, md_path = write_report(report, out_dir, base)
     console.print(metrics_table(report, base))
     console.print(f"wrote {json_path} and {md_path}")
+    if save_baseline is not None:
+        import json
 
-    failures, not_measured = check(report["metrics"], [*gates, *file_gates])
+        save_baseline.parent.mkdir(parents=True, exist_ok=True)
+        save_baseline.write_text(json.dumps(slim_report(report), indent=1) + "\n", "utf-8")
+        console.print(f"wrote the baseline {save_baseline}")
+
+    failures, not_measured = check(
+        report["metrics"], [*gates, *gates_file.thresholds], gates_file.optional
+    )
+    if gate_base is not None:
+        same_kind = all(
+            gate_base["config"].get(key) == config[key] for key in ("system", "mode", "k")
+        )
+        if not same_kind:
+            failures.append(
+                f"the baseline {gates_file.baseline} was run with another system, mode or k: "
+                "re-run with --save-baseline"
+            )
+        else:
+            comparison = compare(report["items"], gate_base["items"], list(report["metrics"]))
+            failures += significant_drops(comparison)
     for line in skipped + not_measured:
-        err_console.print(f"[yellow]skipped:[/] {line}", highlight=False)
+        err_console.print(f"[yellow]skipped:[/] {escape(line)}", highlight=False)
     if failures:
         for line in failures:
-            err_console.print(f"[bold red]FAILED:[/] {line}", highlight=False)
+            err_console.print(f"[bold red]FAILED:[/] {escape(line)}", highlight=False)
         raise typer.Exit(GATE_FAILED)
 
 

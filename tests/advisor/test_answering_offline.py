@@ -84,7 +84,7 @@ def test_follow_up_borrows_the_topic_of_the_previous_question(advisor):
         {"role": "user", "content": "How should we organise the on-call rotation?"},
         {"role": "assistant", "content": "..."},
     ]
-    answer = advisor.ask(LOCAL, "And how many people should be on it?", history=history)
+    answer = advisor.ask(LOCAL, "And how many engineers should be on it?", history=history)
     assert "on-call rotation" in answer.standalone_question
     assert answer.citations[0].source == "on-call.md"
     assert "five" in answer.answer

@@ -81,7 +81,8 @@ def test_naive_run_writes_both_reports_and_exits_0(tmp_path, corpus, dataset, em
     assert again.exit_code == 0, again.output
     metrics = json.loads((tmp_path / "k3" / "report.json").read_text())["metrics"]
     assert "hit@3" in metrics and "hit@5" not in metrics
-    assert "| mrr@10 | 1.000 | 1.000 | +0.000 |" in (tmp_path / "k3" / "report.md").read_text()
+    md = (tmp_path / "k3" / "report.md").read_text()
+    assert "| mrr@10 | 1.000 | [1.000, 1.000] | 1.000 | +0.000 |  | 1.000 | within noise |" in md
 
 
 def test_failing_fail_under_exits_1_and_names_it(tmp_path, corpus, dataset, embeddings):
@@ -143,16 +144,33 @@ def test_ours_end_to_end_with_the_thresholds_file(tmp_path, ours_corpus, embeddi
     dataset = write_dataset(tmp_path / "tiny.jsonl", ITEMS[2:])
     thresholds = tmp_path / "gates.toml"
     thresholds.write_text(
+        '[tiny]\noptional = ["recall@7"]\n'
         '[tiny.min]\n"hit@5" = 0.5\nfaithfulness = 0.9\n"recall@7" = 0.1\n'
         "[tiny.max]\nscope_leaks = 0\nmust_not_include_violations = -1\n"
         '[other.min]\n"hit@5" = 1.1\n'
     )
     out = tmp_path / "out"
-    result = run("--corpus", corpus, "--dataset", dataset, "--out", out, "--thresholds", thresholds)
+    saved = tmp_path / "baselines" / "tiny.json"
+    result = run(
+        "--corpus", corpus, "--dataset", dataset, "--out", out, "--thresholds", thresholds,
+        "--save-baseline", saved,
+    )  # fmt: skip
     assert result.exit_code == 1, result.output
     assert "must_not_include_violations = 0, required <= -1" in result.stderr
     assert "hit@5 =" not in result.stderr  # [other] does not apply to tiny.jsonl
-    assert "skipped:" in result.stderr and "recall@7" in result.stderr
+    assert "skipped:" in result.stderr and "recall@7" in result.stderr  # declared optional
+    assert "FAILED: faithfulness: not measured in this run" in result.stderr  # not optional
+
+    # Against its own saved run as the checked-in baseline: nothing moved, the gates pass.
+    thresholds.write_text('[tiny]\nbaseline = "baselines/tiny.json"\n')
+    again = run("--corpus", corpus, "--dataset", dataset, "--out", out, "--thresholds", thresholds)
+    assert again.exit_code == 0, again.output
+    assert "within noise" in (out / "report.md").read_text()
+    # A baseline of another mode cannot be compared: that is a failure, not a pass.
+    base = json.loads(saved.read_text())
+    saved.write_text(json.dumps({**base, "config": {**base["config"], "mode": "llm"}}))
+    other = run("--corpus", corpus, "--dataset", dataset, "--out", out, "--thresholds", thresholds)
+    assert other.exit_code == 1 and "another system, mode or k" in other.stderr
 
     report = json.loads((out / "report.json").read_text())
     metrics = report["metrics"]
@@ -199,3 +217,34 @@ def test_with_an_llm_faithfulness_is_judged_once_and_cached(
     assert "Start every new SaaS product on managed Postgres" in judged  # ... and its source
     assert len(judge_calls) == 1 and len(judge_calls_after) == 1  # the re-run used the cache
     assert report["config"]["judge_calls"] == 0
+
+
+@pytest.mark.slow
+def test_llm_mode_counts_invented_and_malformed_markers_against_validity(
+    tmp_path, ours_corpus, monkeypatch
+):
+    from tests.fakes.openai_server import FakeOpenAI, Replay
+
+    replay = Replay(
+        [
+            {"when": ["faithful to its sources"], "reply": '{"claims": []}'},
+            {"when": ["Question:"], "reply": "Use managed Postgres [1], see [9] and [1-2]."},
+        ]
+    )
+    dataset = write_dataset(tmp_path / "tiny.jsonl", ITEMS[:1])
+    thresholds = tmp_path / "gates.toml"
+    thresholds.write_text(
+        '[tiny]\noptional = ["faithfulness"]\n[tiny.min]\ncitation_validity = 0.9\n'
+    )
+    out = tmp_path / "out"
+    with FakeOpenAI(replay) as server:
+        monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
+        result = run(
+            "--corpus", ours_corpus, "--dataset", dataset, "--out", out, "--thresholds", thresholds
+        )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    item = json.loads((out / "report.json").read_text())["items"][0]
+    assert item["mode"] == "llm" and item["invented_markers"] == 1
+    assert item["malformed_markers"] == ["[1-2]"]
+    assert item["scores"]["citation_validity"] == pytest.approx(1 / 3)
+    assert "citation_validity = 0.3333, required >= 0.9" in result.stderr

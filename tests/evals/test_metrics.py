@@ -94,3 +94,27 @@ def test_mean_leaves_out_none_and_nan():
     assert m.mean([1.0, None, float("nan"), 0.0]) == 0.5
     assert m.mean([None]) is None
     assert m.rate([True, False, False, True]) == 0.5
+
+
+def test_fact_recall_matches_whole_words_only():
+    answer = "We default to JavaScript and TypeScript; Javaland is a conference."
+    assert m.fact_recall(answer, ["Java"]) == 0.0
+    assert m.fact_recall("Core languages: Java, Ruby and Python.", ["Java", "Ruby"]) == 1.0
+    assert m.fact_recall("Hire 25 engineers", ["5 engineers"]) == 0.0
+
+
+def test_fact_recall_ignores_punctuation_between_words_but_keeps_symbols():
+    answer = "Move once spend passes $15,000 per month (about 40%)."
+    assert m.fact_recall(answer, ["$15,000 per month", "15,000", "40%"]) == 1.0
+    assert m.fact_recall(answer, ["$40"]) == 0.0
+    assert m.fact_recall("Use a follow the sun rotation", ["follow-the-sun"]) == 1.0
+    assert m.fact_recall("We write C code.", ["C++"]) == 0.0
+
+
+def test_malformed_markers_are_found_and_valid_ones_are_not():
+    answer = (
+        "Ship small [1]. Roll back fast [1-3], see [^2] and [ 4 ] or [source 5]; in [2026] too."
+    )
+    # [1-3], [^2] and [ 4 ] are markers in the citation grammar; "[source 5]" is not, and counts.
+    assert m.malformed_markers(answer) == ["[source 5]"]
+    assert m.malformed_markers("Fine [1][2] and [3, 4] and [note].") == []

@@ -76,12 +76,27 @@ def test_markdown_deltas_against_a_baseline():
         metrics={"hit@5": 0.7, "ndcg@10": 0.6, "false_abstain_rate": 0.2, "latency_p95_ms": 100}
     )
     md = render_markdown(report(), base)
-    assert "| metric | value | baseline | delta |  |" in md
-    assert "| hit@5 | 0.800 | 0.700 | +0.100 | better |" in md
-    assert "| ndcg@10 | 0.500 | 0.600 | -0.100 | worse |" in md
-    assert "| false_abstain_rate | 0.100 | 0.200 | -0.100 | better |" in md  # lower is better
-    assert "| latency_p95_ms | 120 | 100 | +20 | worse |" in md
-    assert "| scope_leaks | 0 | n/a |  |  |" in md  # not in the baseline
+    assert "| metric | value | 95% CI | baseline | delta |  | p | verdict |" in md
+    assert "| hit@5 | 0.800 |  | 0.700 | +0.100 | better |" in md
+    assert "| ndcg@10 | 0.500 |  | 0.600 | -0.100 | worse |" in md
+    assert "| false_abstain_rate | 0.100 |  | 0.200 | -0.100 | better |" in md  # lower is better
+    assert "| latency_p95_ms | 120 |  | 100 | +20 | worse |" in md
+    assert "| scope_leaks | 0 |  | n/a |  |  |" in md  # not in the baseline
+
+
+def test_markdown_shows_intervals_and_which_changes_are_beyond_noise():
+    run = report()
+    run["ci"] = {"hit@5": [0.6, 0.95]}
+    run["comparison"] = {
+        "hit@5": {"p_value": 0.01, "verdict": "better"},
+        "ndcg@10": {"p_value": 0.4, "verdict": "same"},
+    }
+    md = render_markdown(run, report())
+    assert (
+        "| hit@5 | 0.800 | [0.600, 0.950] | 0.800 | +0.000 |  | 0.010 | better (beyond noise) |"
+        in md
+    )
+    assert "| 0.400 | within noise |" in md
 
 
 def test_worst_ten_items_with_retrieved_versus_gold():
@@ -104,8 +119,10 @@ def test_metrics_table_has_a_row_per_metric():
     assert [c.header for c in metrics_table(report(), report()).columns] == [
         "metric",
         "value",
+        "95% CI",
         "baseline",
         "delta",
+        "verdict",
     ]
 
 

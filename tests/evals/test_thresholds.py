@@ -8,6 +8,7 @@ from evals.thresholds import (
     Threshold,
     ThresholdError,
     check,
+    load_gates,
     load_thresholds,
     parse_fail_under,
     unknown_metrics,
@@ -59,17 +60,45 @@ def test_check_min_max_and_unmeasured():
         Threshold("mrr@10", "min", 0.5, "f"),
     ]
     metrics = {"hit@5": 0.85, "latency_p95_ms": 650.0, "mrr@10": 0.5, "faithfulness": None}
-    failures, skipped = check(metrics, gates)
+    failures, skipped = check(metrics, gates, optional=["faithfulness"])
     assert failures == [
         "hit@5 = 0.85, required >= 0.9 (f)",
         "latency_p95_ms = 650, required <= 500 (f)",
     ]
-    assert skipped == ["faithfulness: not measured in this run (f)"]
+    assert skipped == ["faithfulness: not measured in this run (f), declared optional"]
+
+
+def test_a_gated_metric_the_run_does_not_report_fails_unless_optional():
+    gates = [
+        Threshold("faithfulness", "min", 0.5, "f"),
+        Threshold("citation_validity", "min", 1, "f"),
+    ]
+    failures, skipped = check({"citation_validity": None}, gates)
+    assert len(failures) == 2 and skipped == []
+    assert "faithfulness: not measured in this run (f); declare it optional" in failures[0]
+
+
+def test_a_missing_thresholds_file_is_an_error_not_no_gates(tmp_path):
+    with pytest.raises(ThresholdError, match="cannot read the thresholds file"):
+        load_gates(tmp_path / "absent.toml", "sample")
+
+
+def test_a_section_declares_optional_metrics_and_its_baseline_next_to_the_file(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(
+        '[sample]\nbaseline = "baselines/sample.json"\noptional = ["faithfulness"]\n'
+        '[sample.min]\n"hit@5" = 0.9\n'
+    )
+    gates = load_gates(path, "sample")
+    assert gates.baseline == tmp_path / "baselines" / "sample.json"
+    assert gates.optional == {"faithfulness"} and len(gates.thresholds) == 1
+    assert not load_gates(path, "other").found
 
 
 def test_the_checked_in_file_names_only_real_metrics():
     known = metric_names(5, judged=True)
     for dataset in ("sample", "dev-questions"):
-        gates = load_thresholds(DEFAULT_PATH, dataset)
-        assert gates, dataset
-        assert unknown_metrics(gates, known) == []
+        gates = load_gates(DEFAULT_PATH, dataset)
+        assert gates.thresholds, dataset
+        assert unknown_metrics(gates.thresholds, known) == []
+        assert gates.baseline is not None and gates.baseline.is_file(), dataset

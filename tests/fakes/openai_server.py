@@ -7,6 +7,7 @@ back exactly what it received.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import threading
@@ -76,7 +77,11 @@ class FakeOpenAI:
                 if kind == "malformed":
                     self._malformed(bool(body.get("stream")))
                     return
-                text = fake.reply(body)
+                try:
+                    text = fake.reply(body)
+                except LookupError as exc:  # a scripted reply that has nothing for this request
+                    self._json(500, {"error": {"message": str(exc), "type": "server"}})
+                    return
                 if body.get("stream"):
                     cut = {"cut": int(value), "stall": len(text) // 2}.get(kind)
                     self._stream(body, text, cut, stall=float(value) if kind == "stall" else 0)
@@ -174,3 +179,57 @@ def fenced_block(text: str, label: str) -> str:
     )
     assert match, f"the {label} fence is never closed"
     return match.group(1)
+
+
+# -- replay: recorded replies served from a file, as a process for `make eval` ------------------
+
+
+class Replay:
+    """Recorded replies: JSONL lines `{"when": ["text", ...], "reply": "..."}`.
+
+    A request gets the reply of the first line whose every `when` text occurs in what it was sent;
+    an unmatched request gets HTTP 500 (the product then shows its own error path), so a change in
+    the prompts is visible instead of silently answered.
+    """
+
+    def __init__(self, records: list[dict]) -> None:
+        self.records = records
+        self.unmatched: list[str] = []
+
+    @classmethod
+    def load(cls, path: str) -> Replay:
+        with open(path, encoding="utf-8") as handle:
+            return cls([json.loads(line) for line in handle if line.strip()])
+
+    def __call__(self, request: dict) -> str:
+        text = messages_text(request)
+        for record in self.records:
+            if all(when in text for when in record["when"]):
+                return record["reply"]
+        self.unmatched.append(text[-200:])
+        raise LookupError("no recorded reply matches this request")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m tests.fakes.openai_server --replay FILE --port 0`: prints `PORT=<n>`, serves."""
+    import argparse
+    import signal
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--replay", required=True, help="JSONL of recorded replies")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args(argv)
+    server = FakeOpenAI(Replay.load(args.replay))
+    if args.port:
+        server._server.server_close()
+        server._server = ThreadingHTTPServer(("127.0.0.1", args.port), server._handler())
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    with server:
+        print(f"PORT={server._server.server_address[1]}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stop.wait()
+
+
+if __name__ == "__main__":
+    main()
