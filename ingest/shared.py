@@ -119,6 +119,20 @@ class ChromaManifest:
     def clear(self) -> None:
         self.collection.delete(where={"kind": "file"})
 
+    def invalidate(self) -> None:
+        """Make every file look changed, so the next run parses it again (rows stay)."""
+        rows = list(self.rows().values())
+        for row in rows:
+            row.sha256, row.mtime_ns = "", -1
+        self.put_many(rows)
+
+    def delete_scope(self, scope: str) -> list[str]:
+        """Forget every file of one scope; returns their doc ids."""
+        rows = self._rows({"$and": [{"kind": "file"}, {"scope": scope}]})
+        for row in rows:
+            self.delete(row.key)
+        return [r.doc_id for r in rows]
+
 
 class IngestLease:
     """One ingest at a time per collection, across processes and machines (a context manager).
