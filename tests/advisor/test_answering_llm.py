@@ -284,7 +284,9 @@ def test_malformed_json_in_the_rewrite_falls_back_to_the_offline_rewrite(indexed
             LOCAL, "And how many engineers?", history=history
         )
 
-    assert answer.standalone_question == "How should we set up on-call? And how many engineers?"
+    # The offline rewrite carries the topic over (see advisor/answering/rewrite.py).
+    assert "how many engineers" in answer.standalone_question.lower()
+    assert "on-call" in answer.standalone_question.lower()
     assert answer.mode == "llm" and answer.answer == "At least five engineers [1]."
 
 

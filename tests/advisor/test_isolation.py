@@ -115,6 +115,9 @@ class LeakingRetriever(HybridRetriever):
         found.passages = self.store.chunks_in(["globex"]) + found.passages
         return found
 
+    def search_within(self, query, scopes, client, k=10):
+        return self.store.chunks_in(["globex"]) + super().search_within(query, scopes, client, k)
+
 
 def leaking_advisor(settings: Settings, embeddings) -> Advisor:
     advisor = Advisor(settings, embeddings=embeddings)

@@ -93,7 +93,7 @@ def test_a_follow_up_question_cannot_carry_a_founder_into_another_client(advisor
 
 
 def test_a_founders_memo_cites_only_their_client_and_the_playbooks(advisor):
-    memo = advisor.memo(ANA, "Release process and deploy days")
+    memo = advisor.memo(ANA, "How should we run our on-call rotation?")
     assert memo.citations and scopes(memo.citations) <= {"acme", "playbook"}
     assert GLOBEX_FACT not in memo.to_markdown()
 

@@ -228,7 +228,7 @@ def test_llm_mode_counts_invented_and_malformed_markers_against_validity(
     replay = Replay(
         [
             {"when": ["faithful to its sources"], "reply": '{"claims": []}'},
-            {"when": ["Question:"], "reply": "Use managed Postgres [1], see [9] and [1-2]."},
+            {"when": ["Question:"], "reply": "Use managed Postgres [1], see [9] and [source 2]."},
         ]
     )
     dataset = write_dataset(tmp_path / "tiny.jsonl", ITEMS[:1])
@@ -245,6 +245,6 @@ def test_llm_mode_counts_invented_and_malformed_markers_against_validity(
     assert result.exit_code == 1, result.output
     item = json.loads((out / "report.json").read_text())["items"][0]
     assert item["mode"] == "llm" and item["invented_markers"] == 1
-    assert item["malformed_markers"] == ["[1-2]"]
+    assert item["malformed_markers"] == ["[source 2]"]
     assert item["scores"]["citation_validity"] == pytest.approx(1 / 3)
     assert "citation_validity = 0.3333, required >= 0.9" in result.stderr

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import pytest
 
@@ -34,6 +35,7 @@ def server(tmp_path):
         [sys.executable, "-m", "tests.fakes.openai_server", "--replay", str(replay), "--port", "0"],
         stdout=subprocess.PIPE,
         text=True,
+        cwd=Path(__file__).resolve().parents[2],  # `-m tests.fakes...` from the repository root
     )
     line = process.stdout.readline()
     assert line.startswith("PORT="), line
