@@ -95,21 +95,29 @@ def test_ten_sigkills_at_random_points_never_leave_store_and_manifest_disagreein
     docs.mkdir()
     settings = Settings(data_dir=tmp_path / "data")
     env = os.environ | {"ADVISOR_DATA_DIR": str(settings.data_dir)}
-    kills = round_ = 0
-    while kills < 10 and round_ < 20:
-        round_ += 1
+    command = [sys.executable, "-c", "from interfaces.cli import main; main()", "ingest", str(docs)]
+
+    def change_every_file(round_: int) -> None:
         for i in range(12):  # every round changes every file, so every run has work to do
             (docs / f"guide-{i:02d}.md").write_text(
                 f"# Guide {i}\n\n" + f"Round {round_} rule {i} for the team. " * 60
             )
+
+    # How long one whole run takes on this machine, so the kills land inside a run wherever
+    # they fall (a fixed range would miss on a fast machine and never reach the end on a slow one).
+    change_every_file(0)
+    started = time.monotonic()
+    subprocess.run(command, env=env, capture_output=True, check=True, timeout=600)
+    whole_run = time.monotonic() - started
+    kills = round_ = 0
+    while kills < 10 and round_ < 20:
+        round_ += 1
+        change_every_file(round_)
         proc = subprocess.Popen(
-            [sys.executable, "-c", "from interfaces.cli import main; main()", "ingest", str(docs)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         # Any point: start-up, discovery, parsing, embedding or the store write.
-        time.sleep(rng.uniform(0.5, 12.0))
+        time.sleep(rng.uniform(0.05, 0.9) * whole_run)
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=30)
         kills += proc.returncode == -signal.SIGKILL
