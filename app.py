@@ -403,6 +403,27 @@ def mode_panel(settings: Settings, principal: Principal) -> None:
         st.caption("`ADVISOR_MODE=offline` forces offline answers even when an LLM is set.")
 
 
+DOWNLOADS = {
+    "md": ("Markdown", "text/markdown"),
+    "docx": (
+        "Word (.docx)",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ),
+    "csv": ("CSV", "text/csv"),
+}
+
+
+def download_row(files: dict[str, bytes | str], slug: str, key: str) -> None:
+    """One download button per prepared file, serving exactly the bytes built with the draft."""
+    with st.container(horizontal=True):
+        for kind, data in files.items():
+            label, mime = DOWNLOADS[kind]
+            st.download_button(
+                label, data, f"{slug}.{kind}", mime, icon=":material/download:",
+                on_click="ignore", key=f"{key}-{kind}",
+            )  # fmt: skip
+
+
 # -- memo ----------------------------------------------------------------------------------------
 
 
@@ -445,16 +466,7 @@ def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> No
     memo, files = memos[scope_key(client)]
     if memo.warning:
         st.warning(memo.warning, icon=":material/warning:")
-    with st.container(horizontal=True):
-        st.download_button(
-            "Markdown", files["md"], f"{memo.slug()}.md", "text/markdown",
-            icon=":material/download:", on_click="ignore", key="memo-md",
-        )  # fmt: skip
-        st.download_button(
-            "Word (.docx)", files["docx"], f"{memo.slug()}.docx",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            icon=":material/download:", on_click="ignore", key="memo-docx",
-        )  # fmt: skip
+    download_row(files, memo.slug(), "memo")
     with st.container(border=True):
         st.markdown(memo.to_markdown(level=3))  # the preview sits under the page's own title
 
@@ -557,21 +569,7 @@ def assessment_panel(advisor: Advisor, principal: Principal, client: str | None)
         st.subheader("Conflicting sources", divider="red")
         for c in assessment.conflicts:
             st.markdown(f"- {escape_md(c.describe())}")
-    with st.container(horizontal=True):
-        slug = f"assessment-{client}"
-        st.download_button(
-            "Markdown", files["md"], f"{slug}.md", "text/markdown",
-            icon=":material/download:", on_click="ignore", key="assess-md",
-        )  # fmt: skip
-        st.download_button(
-            "Word (.docx)", files["docx"], f"{slug}.docx",
-            "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-            icon=":material/download:", on_click="ignore", key="assess-docx",
-        )  # fmt: skip
-        st.download_button(
-            "CSV", files["csv"], f"{slug}.csv", "text/csv",
-            icon=":material/download:", on_click="ignore", key="assess-csv",
-        )  # fmt: skip
+    download_row(files, f"assessment-{client}", "assess")
 
 
 # -- page ----------------------------------------------------------------------------------------

@@ -8,12 +8,7 @@ Screenshots go to artifacts/accounts-*.png.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.request
 
@@ -22,12 +17,11 @@ import pytest
 from advisor.core.settings import Settings
 from advisor.service.accounts import AccountStore
 from advisor.service.audit import AuditLog
+from tests.browser.streamlit_server import streamlit_app
 from tests.browser.test_chat_browser import (
     ARTIFACTS,
     CHROMIUM,
     CHROMIUM_ARGS,
-    ROOT,
-    _wait_healthy,
     sample_index,  # noqa: F401 - the fixture, indexed once for this module
 )
 
@@ -46,32 +40,9 @@ def shared_server(sample_index, tmp_path_factory):  # noqa: F811
     accounts = AccountStore(Settings(data_dir=sample_index))
     accounts.add_user("cto@example.com", "cto", None, CTO_PASSWORD)
     accounts.add_user("ana@ledgerly.com", "founder", "ledgerly", PASSWORD)
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
     cwd = tmp_path_factory.mktemp("accounts-cwd")
-    shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ADVISOR_"))}
-    env["ADVISOR_DATA_DIR"] = str(sample_index)
-    log = open(cwd / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, timeout=60)
+    with streamlit_app(sample_index, cwd, "accounts-streamlit.log") as url:
         yield url, sample_index
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copy(cwd / "streamlit.log", ARTIFACTS / "accounts-streamlit.log")
 
 
 def sign_in(page, url: str, email: str, password: str, query: str = "") -> None:

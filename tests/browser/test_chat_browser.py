@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -17,6 +11,7 @@ import pytest
 from advisor.core.principal import Principal
 from advisor.core.settings import Settings
 from advisor.service.facade import Advisor
+from tests.browser.streamlit_server import streamlit_app
 
 LOCAL = Principal.local()
 
@@ -53,48 +48,10 @@ def sample_index(tmp_path_factory, embeddings) -> Path:
 @pytest.fixture(scope="module")
 def server(sample_index, tmp_path_factory):
     """`streamlit run app.py` on a free loopback port; yields (url, monotonic launch time)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    # Run from a clean folder holding only our Streamlit config, so no developer .env leaks in.
-    cwd = tmp_path_factory.mktemp("browser-cwd")
-    shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ADVISOR_"))}
-    env["ADVISOR_DATA_DIR"] = str(sample_index)
-    log = open(cwd / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
     started = time.monotonic()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
-         "--server.port", str(port), "--server.address", "127.0.0.1"],
-        cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_healthy(url, proc, timeout=60)
+    cwd = tmp_path_factory.mktemp("browser-cwd")
+    with streamlit_app(sample_index, cwd, "browser-streamlit.log") as url:
         yield url, started
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        ARTIFACTS.mkdir(exist_ok=True)
-        shutil.copy(cwd / "streamlit.log", ARTIFACTS / "browser-streamlit.log")
-
-
-def _wait_healthy(url: str, proc: subprocess.Popen, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"streamlit exited with {proc.returncode}; see the log artifact")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
-                if response.read().strip() == b"ok":
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"streamlit did not become healthy within {timeout}s")
 
 
 def test_question_gets_a_cited_answer_in_a_real_browser(server):
