@@ -78,7 +78,9 @@ def test_a_second_ingest_waits_for_the_first_or_refuses_with_the_fix(tmp_path, e
         upload = patient.upload(
             LOCAL, [("mid-run.md", b"# Mid-run\n\nUploaded during a CLI run.\n")], client="acme"
         )
-        assert proc.poll() is not None, "the upload did not wait for the CLI ingest"
+        # It waited: the CLI no longer holds the lock (it may still be printing its summary).
+        holder = (data_dir / LOCK_NAME).read_text().strip()
+        assert holder != f"pid {proc.pid}", "the upload did not wait for the CLI ingest"
     finally:
         proc.wait(timeout=600)
     assert proc.returncode == 0, proc.stderr.read()
