@@ -61,7 +61,12 @@ def ask_events(answer_id: str, stream: AnswerStream, client: str | None) -> Iter
         return
     citations = [c.model_dump(mode="json") for c in answer.citations]
     yield sse("citations", {"citations": citations})
-    done = s.AskResponse(
+    yield sse("done", _ask_response(answer_id, answer, client).model_dump(mode="json"))
+
+
+def _ask_response(answer_id: str, answer, client: str | None) -> s.AskResponse:
+    """The JSON body of an answer, for /v1/ask and the stream's closing `done` event."""
+    return s.AskResponse(
         id=answer_id,
         answer=answer.answer,
         abstained=answer.abstained,
@@ -71,7 +76,6 @@ def ask_events(answer_id: str, stream: AnswerStream, client: str | None) -> Iter
         conflicts=answer.conflicts,
         stale=answer.stale,
     )
-    yield sse("done", done.model_dump(mode="json"))
 
 
 def _client(st: State, principal: Principal, client: str | None) -> str | None:
@@ -119,16 +123,7 @@ async def ask(body: s.AskRequest, principal: Caller, st: Shared):
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
     answer = await run(st, stream.result)
-    return s.AskResponse(
-        id=answer_id,
-        answer=answer.answer,
-        abstained=answer.abstained,
-        mode=answer.mode,
-        client=client,
-        citations=answer.citations,
-        conflicts=answer.conflicts,
-        stale=answer.stale,
-    )
+    return _ask_response(answer_id, answer, client)
 
 
 @router.post(
