@@ -171,40 +171,25 @@ class Assessment(BaseModel):
         if self.warning:
             doc.add_paragraph(f"Warning: {self.warning}")
         doc.add_heading("Coverage by area", level=1)
-        table = doc.add_table(rows=1, cols=6)
-        table.style = "Light Grid Accent 1"
-        for cell, text in zip(
-            table.rows[0].cells,
+        _docx_table(
+            doc,
             ["Area", "Evidenced", "Partial", "Missing", "Contradicted", "Coverage"],
-            strict=True,
-        ):
-            cell.text = text
-        for row in self.coverage():
-            cells = table.add_row().cells
-            values = [
-                row["area"],
-                row["evidenced"],
-                row["partial"],
-                row["missing"],
-                row["contradicted"],
-                f"{row['coverage']:.0%}",
-            ]
-            for cell, value in zip(cells, values, strict=True):
-                cell.text = str(value)
+            [
+                [row["area"], row["evidenced"], row["partial"], row["missing"],
+                 row["contradicted"], f"{row['coverage']:.0%}"]
+                for row in self.coverage()
+            ],
+        )  # fmt: skip
         doc.add_heading("Verdicts", level=1)
-        table = doc.add_table(rows=1, cols=5)
-        table.style = "Light Grid Accent 1"
-        for cell, text in zip(
-            table.rows[0].cells, ["Area", "Practice", "Verdict", "Reason", "Sources"], strict=True
-        ):
-            cell.text = text
-        for v in self.verdicts:
-            cells = table.add_row().cells
-            refs = ([f"[{v.playbook}]"] if v.playbook else []) + [f"[{m}]" for m in v.evidence]
-            for cell, value in zip(
-                cells, [v.area, v.practice, v.verdict, v.reason, " ".join(refs)], strict=True
-            ):
-                cell.text = value
+        _docx_table(
+            doc,
+            ["Area", "Practice", "Verdict", "Reason", "Sources"],
+            [
+                [v.area, v.practice, v.verdict, v.reason,
+                 " ".join(([f"[{v.playbook}]"] if v.playbook else []) + [f"[{m}]" for m in v.evidence])]
+                for v in self.verdicts
+            ],
+        )  # fmt: skip
         if self.conflicts:
             doc.add_heading("Conflicting sources", level=1)
             for c in self.conflicts:
@@ -215,6 +200,17 @@ class Assessment(BaseModel):
         buf = io.BytesIO()
         doc.save(buf)
         return buf.getvalue()
+
+
+def _docx_table(doc, header: list[str], rows: list[list]) -> None:
+    """A Word table: a header row, then one row per item (values shown as text)."""
+    table = doc.add_table(rows=1, cols=len(header))
+    table.style = "Light Grid Accent 1"
+    for cell, text in zip(table.rows[0].cells, header, strict=True):
+        cell.text = text
+    for values in rows:
+        for cell, value in zip(table.add_row().cells, values, strict=True):
+            cell.text = str(value)
 
 
 def _source_line(c: Citation) -> str:
