@@ -241,24 +241,29 @@ class Advisor:
         """Parse, chunk, embed and store files or folders; returns the run's report."""
         from ingest.pipeline import ingest_paths
 
-        scope = client_name(client) if client else PLAYBOOK_SCOPE
-        if not principal.may_write_scope(scope):
-            raise AccessError(f"{principal.user} may not add documents to {scope!r}")
+        client = self._writable(principal, client)
         # The model is loaded only if some file actually needs embedding.
         report = ingest_paths(
             paths,
-            client=client_name(client) if client else None,
+            client=client,
             settings=self.settings,
             embeddings=self._embeddings or (lambda: self.embeddings),
             store=self.store,
             **options,
         )
-        files = getattr(report, "files", [])
         self.audit.record(
-            "ingest", principal, client=client_name(client) if client else None,
-            files=[f"{getattr(f, 'status', '?')}:{Path(str(getattr(f, 'path', ''))).name}" for f in files],
+            "ingest", principal, client=client,
+            files=[f"{f.status}:{Path(f.path).name}" for f in report.files],
         )  # fmt: skip
         return report
+
+    def _writable(self, principal: Principal, client: str | None) -> str | None:
+        """The canonical client to write into (None: the playbooks), if this principal may."""
+        client = client_name(client) if client else None
+        scope = client or PLAYBOOK_SCOPE
+        if not principal.may_write_scope(scope):
+            raise AccessError(f"{principal.user} may not add documents to {scope!r}")
+        return client
 
     def upload(
         self,
@@ -270,14 +275,10 @@ class Advisor:
         """Save uploaded (name, bytes) pairs into a scope the principal may write, and ingest them."""
         from advisor.service.uploads import ingest_uploads
 
-        scope = client_name(client) if client else PLAYBOOK_SCOPE
-        if not principal.may_write_scope(scope):
-            raise AccessError(f"{principal.user} may not add documents to {scope!r}")
-        results = ingest_uploads(
-            self, principal, files, client_name(client) if client else None, on_file
-        )
+        client = self._writable(principal, client)
+        results = ingest_uploads(self, principal, files, client, on_file)
         self.audit.record(
-            "upload", principal, client=client_name(client) if client else None,
+            "upload", principal, client=client,
             files=[f"{r.status}:{r.name}" for r in results],
         )  # fmt: skip
         return results
