@@ -200,6 +200,14 @@ class Store:
             for i, t, m in zip(res["ids"], res["documents"], res["metadatas"], strict=True)
         ]
 
+    def vectors_in(self, scope: str) -> tuple[list[str], Any]:
+        """(ids, float32 matrix of their embeddings) of every chunk of one scope."""
+        import numpy as np
+
+        res = self._get_all(["embeddings"], where={"scope": scope})
+        matrix = np.asarray(res["embeddings"], dtype=np.float32)
+        return list(res["ids"]), matrix.reshape(len(res["ids"]), self.dimension)
+
     def get(self, ids: Sequence[str]) -> list[Passage]:
         """Chunks by id, in the order asked."""
         if not ids:

@@ -1,5 +1,5 @@
-"""Hybrid retrieval: dense (Chroma) + BM25, fused by weighted reciprocal rank, diversified,
-and always restricted to the scopes a question may see."""
+"""Hybrid retrieval: dense (exact in memory, or Chroma's HNSW) + BM25, fused by weighted
+reciprocal rank, diversified, and always restricted to the scopes a question may see."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from advisor.core.models import Passage
 from advisor.core.principal import scopes_for, visible
 from advisor.core.settings import Settings
 from advisor.core.store import Store
+from advisor.retrieval.dense import DenseIndex
 from advisor.retrieval.lexical import LexicalIndex
 
 CANDIDATES = 40  # per retriever, before fusion
@@ -44,6 +45,7 @@ class HybridRetriever:
         self.embeddings = embeddings
         self.settings = settings
         self._lexical: dict[tuple[str, ...], tuple[tuple[str, int], LexicalIndex]] = {}
+        self.dense_index = DenseIndex(store)
         self._lock = threading.Lock()
 
     def lexical(self, scopes: list[str]) -> LexicalIndex:
@@ -100,15 +102,9 @@ class HybridRetriever:
         return dict(zip(res["ids"], res["embeddings"], strict=True))
 
     def _search(self, query: str, scopes: list[str], k: int) -> Retrieval:
-        dense = self.store.dense_search(self.embeddings.embed_query(query), scopes, CANDIDATES)
         lexical_index = self.lexical(scopes)
         lexical = lexical_index.search(query, CANDIDATES)
-
-        by_id: dict[str, Passage] = {p.id: p for p in dense}
-        missing = [cid for cid, _ in lexical if cid not in by_id]
-        # Lexical hits are fetched by id, which says nothing about scope: check it again.
-        for p in visible(self.store.get(missing), scopes, "lexical hits"):
-            by_id[p.id] = p
+        dense, by_id = self._dense(query, scopes, [cid for cid, _ in lexical])
 
         fused: dict[str, float] = {}
         for rank, p in enumerate(dense):
@@ -134,6 +130,31 @@ class HybridRetriever:
                 [p.doc_id for p in dense], [by_id[cid].doc_id for cid, _ in lexical if cid in by_id]
             ),
         )
+
+    def _dense(
+        self, query: str, scopes: list[str], also: list[str]
+    ) -> tuple[list[Passage], dict[str, Passage]]:
+        """The dense candidates (best first, with their similarity), and every passage of
+        those and of `also` (the lexical hits) by id, read from the store in one call."""
+        embedding = self.embeddings.embed_query(query)
+        if self.settings.dense_search == "hnsw":
+            dense = self.store.dense_search(embedding, scopes, CANDIDATES)
+            fetched = self.store.get([cid for cid in also if cid not in {p.id for p in dense}])
+        else:
+            hits = dict(self.dense_index.search(embedding, scopes, CANDIDATES))
+            fetched = self.store.get(list(dict.fromkeys([*hits, *also])))
+            for p in fetched:
+                if p.id in hits:
+                    p.score = p.dense_score = hits[p.id]
+            dense = sorted((p for p in fetched if p.id in hits), key=lambda p: -hits[p.id])
+            fetched = [p for p in fetched if p.id not in hits]
+        # Chunks fetched by id say nothing about their scope, and an in-memory index may be a
+        # moment behind the store: check every one again.
+        dense = visible(dense, scopes, "dense hits")
+        by_id = {p.id: p for p in dense}
+        for p in visible(fetched, scopes, "lexical hits"):
+            by_id.setdefault(p.id, p)
+        return dense, by_id
 
     def with_neighbours(
         self, passages: list[Passage], around: int
