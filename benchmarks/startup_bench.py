@@ -42,9 +42,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--corpus", type=Path, default=ROOT / "data" / "playbooks")
+    parser.add_argument("--runtimes", default="onnx,torch")
     parser.add_argument("--short", action="store_true", help="2 runs, ONNX only")
     args = parser.parse_args()
-    runtimes = ["onnx"] if args.short else ["onnx", "torch"]
+    runtimes = ["onnx"] if args.short else args.runtimes.split(",")
     runs = 2 if args.short else args.runs
     cli = str(Path(sys.executable).with_name("cto-advisor"))
     print(f"load average before: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores (shared)")

@@ -362,7 +362,8 @@ class _Run:
             (w, (str(w.target.path), w.kind, model, budget, settings.chunk_max_chars))
             for w in queue
         ]
-        with ParsePool(workers, settings.parse_timeout, settings.parse_memory_mb) as pool:
+        kinds = {w.kind for w in work}
+        with ParsePool(workers, settings.parse_timeout, settings.parse_memory_mb, kinds) as pool:
             yield from pool.run(jobs)
 
     def _chunks(self, item: _Work, outcome: ParseOutcome) -> list[Chunk]:

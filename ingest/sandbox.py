@@ -23,17 +23,9 @@ from typing import Any
 from ingest.worker import ParseOutcome
 
 # Imported once in the forkserver: every worker forked from it starts with them loaded.
-_PRELOAD = [
-    "ingest.worker",
-    "unstructured.partition.text",
-    "unstructured.partition.md",
-    "unstructured.partition.html",
-    "unstructured.partition.pdf",
-    "unstructured.partition.docx",
-    "unstructured.partition.pptx",
-    "unstructured.partition.xlsx",
-    "unstructured.partition.csv",
-]
+_PRELOAD = ["ingest.preload"]
+# Heavier parsers, loaded (torch hidden) by a worker before its memory cap, in runs that need them.
+KIND_MODULES = {"pdf": "unstructured.partition.pdf", "xlsx": "unstructured.partition.xlsx"}
 _CONTEXT: Any = None
 _CONTEXT_LOCK = threading.Lock()
 
@@ -46,6 +38,20 @@ def _context():
             ctx.set_forkserver_preload(_PRELOAD)
             _CONTEXT = ctx
         return _CONTEXT
+
+
+def warm_up() -> None:
+    """Start the forkserver (and its parser imports, about 1 s of CPU) in the background, so
+    it overlaps with the caller's own start-up instead of following it. Idempotent."""
+    threading.Thread(target=_ensure_forkserver, daemon=True, name="parse-warm-up").start()
+
+
+def _ensure_forkserver() -> None:
+    from multiprocessing import forkserver
+
+    _context()
+    with _CONTEXT_LOCK, _main_hidden():
+        forkserver.ensure_running()
 
 
 @contextlib.contextmanager
@@ -84,13 +90,20 @@ def _watch_parent(parent: int) -> None:
             os._exit(0)
 
 
-def _serve(conn: Connection, memory_mb: int) -> None:
-    """A worker's life: cap memory, then parse jobs until told to stop."""
+def _serve(conn: Connection, memory_mb: int, kinds: tuple[str, ...] = ()) -> None:
+    """A worker's life: load the parsers of this run's kinds, cap memory, then parse jobs
+    until told to stop."""
+    import importlib
     import resource
 
+    from advisor.core.runtime import imports_hidden
     from ingest.worker import init_worker, parse_and_chunk
 
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
+    with imports_hidden("torch"):
+        for kind in kinds:
+            if kind in KIND_MODULES:
+                importlib.import_module(KIND_MODULES[kind])
     # The cap is on growth beyond what the preloaded parsers already map.
     limit = _vm_size() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
@@ -138,7 +151,10 @@ class _Slot:
 class ParsePool:
     """`workers` sandboxed parser processes; `run(jobs)` yields (key, outcome) as each ends."""
 
-    def __init__(self, workers: int, timeout: float, memory_mb: int) -> None:
+    def __init__(
+        self, workers: int, timeout: float, memory_mb: int, kinds: Iterable[str] = ()
+    ) -> None:
+        self.kinds = tuple(sorted(set(kinds)))
         self.workers = max(1, workers)
         self.timeout = timeout
         self.memory_mb = memory_mb
@@ -153,7 +169,7 @@ class ParsePool:
     def _spawn(self) -> _Slot:
         ctx = _context()
         parent, child = ctx.Pipe()
-        process = ctx.Process(target=_serve, args=(child, self.memory_mb), daemon=True)
+        process = ctx.Process(target=_serve, args=(child, self.memory_mb, self.kinds), daemon=True)
         with _CONTEXT_LOCK, _main_hidden():
             process.start()
         child.close()

@@ -240,8 +240,10 @@ class Advisor:
     def ingest(self, principal: Principal, paths, client: str | None = None, **options: Any):
         """Parse, chunk, embed and store files or folders; returns the run's report."""
         from ingest.pipeline import ingest_paths
+        from ingest.sandbox import warm_up
 
         client = self._writable(principal, client)
+        warm_up()  # the parsers load on the other core while the store opens and files hash
         # The model is loaded only if some file actually needs embedding.
         report = ingest_paths(
             paths,

@@ -49,3 +49,31 @@ def test_a_parse_over_the_memory_limit_fails_alone(tmp_path):
 
     assert "memory limit" in outcomes["bomb"].error
     assert outcomes["good"].error is None and outcomes["good"].drafts
+
+
+def test_parser_processes_start_without_torch_and_load_pdf_parsing_only_when_asked():
+    """The forkserver's preload (ingest/preload.py) and a worker's per-kind parsers keep torch
+    out: about 1.2 s of CPU per ingest that no parser uses (PDFs parse without it)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, ingest.preload\n"
+        "assert 'torch' not in sys.modules, 'preload imported torch'\n"
+        "assert 'unstructured.partition.pdf' not in sys.modules\n"
+        "from advisor.core.runtime import imports_hidden\n"
+        "from ingest.sandbox import KIND_MODULES\n"
+        "import importlib\n"
+        "with imports_hidden('torch'):\n"
+        "    importlib.import_module(KIND_MODULES['pdf'])\n"
+        "assert 'torch' not in sys.modules, 'the PDF parser imported torch'\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+
+
+def test_a_pool_for_pdfs_parses_a_real_pdf(shared_corpora):
+    pdf = next((shared_corpora / "formats").glob("*.pdf"))
+    with ParsePool(1, timeout=120, memory_mb=1024, kinds=["pdf"]) as pool:
+        [(_, outcome)] = list(pool.run([("pdf", _job(pdf, "pdf"))]))
+    assert outcome.error is None and outcome.drafts
