@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from advisor.core.settings import PLAYBOOK_SCOPE
 from advisor.memo.evidence import INTENTS, Evidence, Sentence
 from advisor.memo.model import OPEN_QUESTIONS, OPTION_COLUMNS, OPTIONS, Memo, OptionRow
 from advisor.memo.topic import Queries
@@ -15,6 +16,13 @@ from advisor.retrieval.lexical import tokenize
 MIN_PASSAGE = 0.25  # cosine of a passage to the topic or an option: below, it is off-topic...
 MIN_OWN_PASSAGE = 0.2  # (the client's own documents are its situation: a lower floor for them)
 PASSAGE_WINDOW = 0.15  # ...and so is one this far below the best passage...
+# A playbook document this far below the best-matching playbook is about another subject, however
+# well one sentence shares the topic's words: "the hiring market test" of the stack playbook in a
+# memo on hiring an SRE, the Ruby tooling guide in one on choosing a backend language. The best
+# playbooks for a decision are one or two documents; their fit to the topic is measured on the
+# stored passage vectors, so a sentence cannot talk its way past this bar. (A client's own
+# documents are exempt: they are its situation, and rarely match a question as closely.)
+DOCUMENT_WINDOW = 0.1
 READ_MARGIN = 0.1  # passages further below the bar are not even split into sentences
 MIN_RELEVANCE = 0.45  # ...unless the sentence itself is this close to the topic or an option
 SENTENCE_WEIGHT = 0.5
@@ -114,6 +122,16 @@ def _fits(evidence: Evidence, queries: Queries, embeddings):
     return q_topic, q_options, about, topic_fit, doc_fit
 
 
+def focused_documents(evidence: Evidence, doc_fit: dict[str, float]) -> set[str]:
+    """The documents a memo may quote: every client document, and the playbooks within
+    `DOCUMENT_WINDOW` of the best-matching playbook."""
+    playbook = {p.doc_id: doc_fit[p.doc_id] for p in evidence.passages if p.scope == PLAYBOOK_SCOPE}
+    best = max(playbook.values(), default=0.0)
+    return {p.doc_id for p in evidence.passages} - {
+        doc for doc, fit in playbook.items() if fit < best - DOCUMENT_WINDOW
+    }
+
+
 def _bar(topic_fit: np.ndarray, members: set[int], floor: float = MIN_PASSAGE) -> float:
     """What a passage of these must reach: relative to the best of them, since the small
     embedding model's cosines shift from topic to topic (and a client's own documents rarely
@@ -126,6 +144,7 @@ def worth_reading(evidence: Evidence, queries: Queries, embeddings) -> set[int]:
     """The passages whose sentences can reach the memo: near the bar, or in a document that
     reaches it. Only these are split and embedded, which bounds a memo's cost."""
     _, _, _, topic_fit, doc_fit = _fits(evidence, queries, embeddings)
+    focused = focused_documents(evidence, doc_fit)
     out: set[int] = set()
     for part, members in evidence.parts.items():
         floor = MIN_OWN_PASSAGE if part == "situation" else MIN_PASSAGE
@@ -133,7 +152,8 @@ def worth_reading(evidence: Evidence, queries: Queries, embeddings) -> set[int]:
         out |= {
             i
             for i in members
-            if topic_fit[i] >= bar - READ_MARGIN or doc_fit[evidence.passages[i].doc_id] >= bar
+            if evidence.passages[i].doc_id in focused
+            and (topic_fit[i] >= bar - READ_MARGIN or doc_fit[evidence.passages[i].doc_id] >= bar)
         }
     return out
 
@@ -148,6 +168,7 @@ def assemble(
 ) -> Memo:
     """Sections from the evidence gathered for them; empty where nothing relevant was found."""
     q_topic, q_options, about, topic_fit, doc_fit = _fits(evidence, queries, embeddings)
+    focused = focused_documents(evidence, doc_fit)
     intent = {name: _query(embeddings, text) for name, text in INTENTS.items()}
     terms = [set(tokenize(t)) for t in [queries.topic, *queries.options]]
     words = [set(tokenize(s.text)) for s in evidence.sentences]
@@ -167,7 +188,7 @@ def assemble(
         members = {i for part in parts for i in evidence.parts.get(part, [])}
         bar = _bar(topic_fit, members, MIN_OWN_PASSAGE if parts == ("situation",) else MIN_PASSAGE)
         for j, s in enumerate(evidence.sentences):
-            if s.passage not in members:
+            if s.passage not in members or evidence.passages[s.passage].doc_id not in focused:
                 continue
             # A table row reads as a fact only when it is an action item with a date.
             if s.row and not (kind == "actions" and _DATED.search(s.text)):
