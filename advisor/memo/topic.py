@@ -34,6 +34,11 @@ _LEAVE = re.compile(
 )
 _DETERMINER = re.compile(r"^(?:a|an|the|more|another|our|their|its|some|one|two|three)\b", re.I)
 _TAIL = re.compile(r"\s+(?:for|given|during)\s+\S+\s+\S.*$", re.I)
+# "host on our own hardware or in the public cloud", "page on every alert or only on problems":
+# an option that starts with a preposition (or an adverb before one) borrows the first's verb.
+_PREPOSITION = r"(?:in|on|at|with|from|to|into|onto|by|via|over|through|off|inside|outside)"
+_VERBLESS = re.compile(rf"^(?:(?:only|just|always|never|still)\s+)?{_PREPOSITION}\b", re.I)
+_MODAL = re.compile(r"^(?:should|shall|do|does|can|could|would|will|must|may)\s", re.I)
 _MAX_OPTIONS = 4
 
 
@@ -50,11 +55,16 @@ def clean_topic(topic: str, user_turns: Sequence[str] = ()) -> str:
     return topic[:1].upper() + topic[1:]
 
 
-def _core(topic: str) -> str:
-    """The decision itself: no question mark, no lead-in like "Should Acme"."""
+def _core(topic: str, keep_subject: bool = False) -> str:
+    """The decision itself: no question mark, no lead-in like "Should Acme" (with
+    `keep_subject`, a subject that is not a name stays: "every major incident get ...")."""
     text = topic.strip().rstrip("?.! ").strip()
-    text = _LEAD_IN.sub("", text, count=1)
-    return text
+    stripped = _LEAD_IN.sub("", text, count=1)
+    if stripped != text:
+        return stripped
+    if keep_subject:
+        return _MODAL.sub("", text, count=1)
+    return _subject_lead_in(text)
 
 
 def _cap(text: str) -> str:
@@ -63,11 +73,38 @@ def _cap(text: str) -> str:
 
 
 def _share_verb(first: str, other: str) -> str:
-    """'hire an SRE or a platform engineer': the second option borrows the first one's verb."""
-    verb_first = len(first.split()) >= 2 and first[:1].islower()
-    if verb_first and (_DETERMINER.match(other) or other[:1].isupper()):
-        return f"{first.split()[0]} {other}"
+    """'hire an SRE or a platform engineer': the second option borrows the first one's verb;
+    'written in Python, Ruby or Go': a name borrows the frame before the first one's name."""
+    words = first.split()
+    verb_first = len(words) >= 2 and first[:1].islower()
+    if not verb_first:
+        return other
+    if _VERBLESS.match(other):
+        return f"{words[0]} {other}"
+    if _DETERMINER.match(other) or other[:1].isupper():
+        n = len(other.split())
+        if len(words) > n + 1 and re.fullmatch(_PREPOSITION, words[-n - 1], re.I):
+            return f"{' '.join(words[:-n])} {other}"
+        return f"{words[0]} {other}"
     return other
+
+
+def _subject_lead_in(text: str) -> str:
+    """'Should every major incident get a postmortem' -> 'get a postmortem': a question whose
+    subject is not a name or a pronoun loses its modal and subject (found by spaCy's parser)."""
+    if not _MODAL.match(text):
+        return text
+    from advisor.memo.nlp import parse
+
+    doc = parse(text)
+    root = next((t for t in doc if t.dep_ == "ROOT"), None)
+    subjects = [t for t in root.children if t.dep_ in ("nsubj", "nsubjpass")] if root else []
+    if not subjects or doc[0].head != root:
+        return text
+    end = max(t.i for t in subjects[0].subtree) + 1
+    if end >= len(doc) - 1:
+        return text
+    return doc[end:].text
 
 
 def find_options(topic: str) -> list[str]:
@@ -89,6 +126,8 @@ def find_options(topic: str) -> list[str]:
         first_parts = [p.strip() for p in re.split(r",\s+", parts[0]) if p.strip()]
         items = [*first_parts, *parts[1:]][:_MAX_OPTIONS]
         out = [items[0]] + [_share_verb(items[0], p) for p in items[1:]]
+        if all(o.lower().startswith("be ") for o in out):  # "be written in Go": "Written in Go"
+            out = [o[3:] for o in out]
         # "Monolith or microservices for a seed-stage startup": the tail frames both options.
         tail = _TAIL.search(out[-1])
         if tail and len(out[0].split()) <= 3 and not _TAIL.search(out[0]):
@@ -125,7 +164,7 @@ _WHEN_WORDS = re.compile(r"\s+(?:first|now|next|later|yet|soon|today)$", re.I)
 def focus(text: str, client: str | None = None) -> str:
     """`text` as a search query: no lead-in, no client name (every client document shares it,
     so it would make everything look relevant), no trailing "first", shorthand spelled out."""
-    text = _core(text)
+    text = _core(text, keep_subject=True)
     if client:
         text = re.sub(rf"\b{re.escape(client)}(?:'s)?\b", " ", text, flags=re.I)
     text = _WHEN_WORDS.sub("", " ".join(text.split()))

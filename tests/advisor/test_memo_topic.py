@@ -22,12 +22,26 @@ from advisor.memo.topic import clean_topic, find_options, focus
          ["Use Postgres", "Use MongoDB", "Use DynamoDB"]),
         ("Do we need to hire a VP of Engineering?",
          ["Hire a VP of Engineering", "Do not hire a VP of Engineering yet"]),
+        ("Should we host on our own servers or in the public cloud?",
+         ["Host on our own servers", "Host in the public cloud"]),
+        ("Should we alert on every error or only on user-facing failures?",
+         ["Alert on every error", "Alert only on user-facing failures"]),
+        ("Should the new API be written in Kotlin, Elixir or Rust?",
+         ["Written in Kotlin", "Written in Elixir", "Written in Rust"]),
+        ("Should every deploy need a second reviewer?",
+         ["Need a second reviewer", "Do not need a second reviewer yet"]),
         ("How should we run on-call for a small team?", []),
         ("Code review practice for a small team", []),
     ],
 )  # fmt: skip
 def test_options_are_read_from_the_way_a_choice_is_phrased(topic, options):
     assert find_options(topic) == options
+
+
+def test_search_text_keeps_a_subject_that_is_not_a_name():
+    assert focus("Should every deploy need a second reviewer?") == (
+        "every deploy need a second reviewer"
+    )
 
 
 def test_search_text_drops_the_client_name_and_spells_out_shorthand():
