@@ -141,6 +141,15 @@ _DANGLING = re.compile(
 )
 _FILE_NAME = re.compile(r"\b[\w-]+\.(?:md|pdf|docx?|pptx?|html?|csv|txt|py|json|ya?ml)\b")
 _TIMESTAMP = re.compile(r"^\W*(?:\d{1,2} \w+,? )?\d{1,2}[:.]\d{2}\b")
+# A sentence that only sends the reader elsewhere ("The how to manage alerts page has further
+# information on ...", "Help us make this section better ...") states nothing a memo can cite.
+_POINTER = re.compile(
+    r"^(?:for (?:more|further) (?:information|details)|see\b|refer to\b"
+    r"|(?:you can )?(?:find|read) (?:more|further)\b|more (?:information|details) (?:is|are|can be)"
+    r"|help us\b)"
+    r"|\b(?:has|have|contains?|gives?) (?:further|more) (?:information|details)\b",
+    re.I,
+)
 
 
 def candidate_sentences(text: str) -> list[tuple[str, bool]]:
@@ -172,6 +181,8 @@ def _sentences(text: str) -> list[str]:
         if s.endswith((":", "...")) or len(s.split()) < 6 or s.count(":") >= 3:
             continue
         if len(_FILE_NAME.findall(s)) >= 3:  # a list of files, not a point
+            continue
+        if _POINTER.search(s):
             continue
         out.append(s if s[-1] in ".!?" else s + ".")
     return out

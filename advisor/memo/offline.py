@@ -233,6 +233,7 @@ def assemble(
     )
 
     rows = []
+    in_rows: set[str] = set()  # a sentence that fits two options says nothing about either one
     for i, option in enumerate(options):
         row = OptionRow(option=option)
         used: list[np.ndarray] = []
@@ -244,7 +245,7 @@ def assemble(
                 fit = about[s.passage, 1:]
                 if len(fit) > 1 and max(np.delete(fit, i)) > fit[i] + RIVAL_MARGIN:
                     continue
-                if any(float(s.vector @ u) > DUPLICATE for u in used):
+                if s.text in in_rows or any(float(s.vector @ u) > DUPLICATE for u in used):
                     continue
                 j = evidence.sentences.index(s)
                 score += SENTENCE_WEIGHT * sentence_relevance(j, [q_options[i]], [terms[i + 1]])
@@ -252,6 +253,7 @@ def assemble(
                     best = (score, s)
             if best is not None:
                 used.append(best[1].vector)
+                in_rows.add(best[1].text)
                 setattr(row, column, cite(best[1].text, best[1].passage + 1))
         rows.append(row)
 
