@@ -1,0 +1,35 @@
+"""What an offline memo may quote: documents about the topic, claims rather than pointers."""
+
+from __future__ import annotations
+
+from advisor.core.models import Passage
+from advisor.memo.evidence import Evidence, candidate_sentences
+from advisor.memo.offline import DOCUMENT_WINDOW, focused_documents
+
+
+def passage(doc: str, scope: str = "playbook") -> Passage:
+    return Passage(id=f"{doc}#0", text="text", source=f"{doc}.md", scope=scope, doc_id=doc)
+
+
+def test_a_playbook_far_below_the_best_matching_one_is_not_quoted():
+    evidence = Evidence(passages=[passage("on-call"), passage("hiring"), passage("stack")])
+    fit = {"on-call": 0.6, "hiring": 0.6 - DOCUMENT_WINDOW / 2, "stack": 0.6 - 2 * DOCUMENT_WINDOW}
+    assert focused_documents(evidence, fit) == {"on-call", "hiring"}
+
+
+def test_the_clients_own_documents_are_its_situation_however_loosely_they_match():
+    evidence = Evidence(passages=[passage("playbook"), passage("roster", scope="acme")])
+    assert focused_documents(evidence, {"playbook": 0.7, "roster": 0.2}) == {"playbook", "roster"}
+
+
+def test_sentences_that_only_send_the_reader_elsewhere_are_not_claims():
+    text = (
+        "The incident page has further information on when to page an engineer. "
+        "Help us make this section better by opening an issue in the tracker. "
+        "Page a human only when the problem needs action within the hour. "
+        "A hosted flag service is cheaper than building one (see the build vs buy playbook)."
+    )
+    assert [s for s, _ in candidate_sentences(text)] == [
+        "Page a human only when the problem needs action within the hour.",
+        "A hosted flag service is cheaper than building one (see the build vs buy playbook).",
+    ]
