@@ -143,6 +143,9 @@ _FILE_NAME = re.compile(r"\b[\w-]+\.(?:md|pdf|docx?|pptx?|html?|csv|txt|py|json|
 _TIMESTAMP = re.compile(r"^\W*(?:\d{1,2} \w+,? )?\d{1,2}[:.]\d{2}\b")
 # A sentence that only sends the reader elsewhere ("The how to manage alerts page has further
 # information on ...", "Help us make this section better ...") states nothing a memo can cite.
+_REFERENCES = re.compile(
+    r"^\s*(?:further reading|references|see also|resources|useful links|reading list)\s*$", re.I
+)
 _POINTER = re.compile(
     r"^(?:for (?:more|further) (?:information|details)|see\b|refer to\b"
     r"|(?:you can )?(?:find|read) (?:more|further)\b|more (?:information|details) (?:is|are|can be)"
@@ -184,6 +187,8 @@ def _sentences(text: str) -> list[str]:
             continue
         if _POINTER.search(s):
             continue
+        if s[:1].islower():  # the tail of a bulleted list ("gather data about alerts ..."), no claim
+            continue
         out.append(s if s[-1] in ".!?" else s + ".")
     return out
 
@@ -208,6 +213,8 @@ def embed_sentences(evidence: Evidence, embeddings, only: set[int] | None = None
     for i, p in enumerate(evidence.passages):
         if only is not None and i not in only:
             continue
+        if _REFERENCES.search(p.section.rsplit(">", 1)[-1]):
+            continue  # a reading list names sources; it makes no claim a memo can cite
         for s, row in candidate_sentences(p.text):
             owner.setdefault(s, i)  # a sentence quoted twice belongs to the first passage
             if row:
