@@ -77,10 +77,11 @@ SHARED ?= ../shared/corpora
 eval: install
 	$(BIN)/cto-advisor eval --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample
 	$(BIN)/cto-advisor eval --task assessment --corpus data --dataset evals/datasets/assessment.yaml --out $(EVAL_OUT)/assessment
-	-$(BIN)/cto-advisor eval --task memo --corpus data --dataset evals/datasets/memos.jsonl --out $(EVAL_OUT)/memos
+	$(BIN)/cto-advisor eval --task memo --corpus data --dataset evals/datasets/memos.jsonl --out $(EVAL_OUT)/memos
 	@if [ -d $(SHARED)/dev ]; then \
 		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev && \
-		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset evals/datasets/dev-extra.jsonl --out $(EVAL_OUT)/dev-extra; \
+		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset evals/datasets/dev-extra.jsonl --out $(EVAL_OUT)/dev-extra && \
+		$(BIN)/cto-advisor eval --task memo --corpus $(SHARED)/dev --dataset evals/datasets/memos-dev.jsonl --out $(EVAL_OUT)/memos-dev; \
 	else echo "skipping the dev eval: $(SHARED)/dev not found"; fi
 	$(MAKE) eval-llm-replay
 

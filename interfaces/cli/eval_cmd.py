@@ -98,7 +98,7 @@ def eval_command(
         _assessment(corpus, dataset, out, thresholds)
         return
     if task == "memo":
-        _memo_task(corpus, dataset, out)
+        _memo_task(corpus, dataset, out, thresholds, save_baseline)
         return
     if task != "answers":
         raise _fail_input(f"--task must be answers, assessment or memo, not {task!r}")
@@ -261,25 +261,52 @@ def _assessment(corpus: Path, dataset: Path, out: Path | None, thresholds: Path 
         raise typer.Exit(GATE_FAILED)
 
 
-def _memo_task(corpus: Path, dataset: Path, out: Path | None) -> None:
-    """`--task memo`: draft a memo per topic, score it, exit 1 when a target is missed."""
-    from evals.memo_eval import evaluate_memos
+def _memo_task(
+    corpus: Path, dataset: Path, out: Path | None, thresholds: Path | None, save: Path | None
+) -> None:
+    """`--task memo`: draft a memo per topic, score it, gate on [<dataset>.*] and its baseline."""
+    import json
+
+    from evals import memo_eval
+    from evals.report import load_baseline
+    from evals.thresholds import DEFAULT_PATH, check, load_gates
 
     if not corpus.is_dir():
         raise _fail_input(f"corpus folder {corpus} does not exist: give --corpus DIR")
     try:
+        gates = load_gates(thresholds or DEFAULT_PATH, dataset.stem)
+        first = save is not None and gates.baseline is not None and not gates.baseline.exists()
+        base = load_baseline(gates.baseline) if gates.baseline and not first else None
         with err_console.status(f"indexing {corpus} and drafting memos"):
-            metrics, _, missed, paths = evaluate_memos(
+            report, paths = memo_eval.evaluate_memos(
                 settings_from_cli(), corpus, dataset, out or Path("reports") / dataset.stem
             )
     except AdvisorError as exc:
         raise _fail_input(str(exc)) from exc
-    table = Table("memo metric", "value")
+    metrics, ci = report["metrics"], report["ci"]
+    table = Table("memo metric", "value", "95% CI")
     for name, value in metrics.items():
-        table.add_row(name, f"{value:.3f}")
+        interval = ci.get(name)
+        table.add_row(
+            name, f"{value:.3f}", f"{interval[0]:.3f}-{interval[1]:.3f}" if interval else ""
+        )
     console.print(table)
     console.print(f"wrote {paths[0]} and {paths[1]}")
-    for line in missed:
-        err_console.print(f"[bold red]FAILED:[/] {line}", highlight=False)
-    if missed:
+    if save is not None:
+        save.parent.mkdir(parents=True, exist_ok=True)
+        slim = memo_eval.slim(metrics, report["items"], report["config"])
+        save.write_text(json.dumps(slim, indent=1) + "\n", "utf-8")
+        console.print(f"wrote the baseline {save}")
+    failures, not_measured = check(metrics, gates.thresholds, gates.optional)
+    if base is not None:
+        failures += memo_eval.regressions(report["items"], base.get("items", []))
+    if not gates.found:
+        not_measured.append(f"the thresholds file has no [{dataset.stem}] section")
+    for line in report["missed_targets"]:
+        err_console.print(f"[yellow]target missed:[/] {escape(line)}", highlight=False)
+    for line in not_measured:
+        err_console.print(f"[yellow]skipped:[/] {escape(line)}", highlight=False)
+    if failures:
+        for line in failures:
+            err_console.print(f"[bold red]FAILED:[/] {escape(line)}", highlight=False)
         raise typer.Exit(GATE_FAILED)

@@ -9,7 +9,15 @@ import pytest
 from advisor.core.errors import AdvisorError
 from advisor.core.models import Citation
 from advisor.memo.model import Memo, OptionRow
-from evals.memo_eval import aggregate, load_memo_dataset, memo_points, missed_targets, score_memo
+from evals.memo_eval import (
+    aggregate,
+    intervals,
+    load_memo_dataset,
+    memo_points,
+    missed_targets,
+    regressions,
+    score_memo,
+)
 
 
 def item_line(**overrides) -> dict:
@@ -109,3 +117,27 @@ def test_the_checked_in_memo_sets_are_valid_and_big_enough(shared_corpora):
     assert len(sample) + len(dev) >= 15
     assert {i.client for i in sample} >= {"haulwise", "ledgerly", None}
     assert len({i.topic for i in sample + dev}) == len(sample) + len(dev)
+
+
+def topic(i: int, facts: float, off: float, points: int = 10) -> dict:
+    return {"id": f"m{i}", "key_fact_recall": facts, "off_topic_share": off,
+            "cited_share": 1.0, "points": points}  # fmt: skip
+
+
+def test_a_run_worse_than_its_baseline_beyond_noise_fails_and_noise_does_not():
+    base = [topic(i, facts=0.8, off=0.05) for i in range(12)]
+    worse = [topic(i, facts=0.3, off=0.4) for i in range(12)]
+    failures = regressions(worse, base)
+    assert [line.split()[0] for line in failures] == ["key_fact_recall", "off_topic_share"]
+    noisy = [topic(i, facts=0.8 + (0.1 if i % 2 else -0.1), off=0.05) for i in range(12)]
+    assert regressions(noisy, base) == []
+    assert regressions([topic(i, facts=1.0, off=0.0) for i in range(12)], base) == []
+
+
+def test_intervals_resample_topics_and_pool_shares_over_points():
+    entries = [topic(0, 1.0, 0.0, points=30), topic(1, 0.0, 1.0, points=10)]
+    ci = intervals(entries + [topic(2, 0.5, 0.0, points=10)])
+    low, high = ci["off_topic_share"]
+    assert 0.0 <= low < 10 / 50 < high <= 1.0
+    assert intervals(entries[:1]) == {"key_fact_recall": None, "off_topic_share": None,
+                                      "cited_share": None}  # fmt: skip
