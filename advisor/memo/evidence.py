@@ -143,6 +143,11 @@ _FILE_NAME = re.compile(r"\b[\w-]+\.(?:md|pdf|docx?|pptx?|html?|csv|txt|py|json|
 _TIMESTAMP = re.compile(r"^\W*(?:\d{1,2} \w+,? )?\d{1,2}[:.]\d{2}\b")
 # A sentence that only sends the reader elsewhere ("The how to manage alerts page has further
 # information on ...", "Help us make this section better ...") states nothing a memo can cite.
+# A sentence that opens by pointing back ("This would be ...", "These can include ...").
+_ANAPHOR = re.compile(
+    r"^(?:this|these|those|that|such|they|otherwise|if (?:so|not|it is none|none))\b", re.I
+)
+_JOINED_MAX_WORDS = 60
 _REFERENCES = re.compile(
     r"^\s*(?:further reading|references|see also|resources|useful links|reading list)\s*$", re.I
 )
@@ -176,20 +181,30 @@ def candidate_sentences(text: str) -> list[tuple[str, bool]]:
 
 
 def _sentences(text: str) -> list[str]:
-    out = []
+    out: list[str] = []
+    previous = ""  # the sentence before, when it was kept
     for s in split_sentences(text):
         # "Use contractors when the work is well scoped and not core:" is advice on its own.
         if s.endswith(":") and len(s.split()) >= 8 and not _DANGLING.search(s):
             s = s[:-1] + "."
         if s.endswith((":", "...")) or len(s.split()) < 6 or s.count(":") >= 3:
+            previous = ""
             continue
-        if len(_FILE_NAME.findall(s)) >= 3:  # a list of files, not a point
+        if len(_FILE_NAME.findall(s)) >= 3 or _POINTER.search(s):
+            previous = ""
+            continue  # a list of files, or a pointer elsewhere: not a point
+        if s[:1].islower():  # the tail of a bulleted list ("gather data about alerts ...")
+            previous = ""
             continue
-        if _POINTER.search(s):
+        s = s if s[-1] in ".!?" else s + "."
+        # "If it is none of those things, ..." means nothing without the sentence it refers to:
+        # the two are quoted as one point.
+        joined = f"{previous} {s}"
+        if previous and _ANAPHOR.match(s) and len(joined.split()) <= _JOINED_MAX_WORDS:
+            out[-1] = previous = joined
             continue
-        if s[:1].islower():  # the tail of a bulleted list ("gather data about alerts ..."), no claim
-            continue
-        out.append(s if s[-1] in ".!?" else s + ".")
+        out.append(s)
+        previous = s
     return out
 
 

@@ -33,3 +33,16 @@ def test_sentences_that_only_send_the_reader_elsewhere_are_not_claims():
         "Page a human only when the problem needs action within the hour.",
         "A hosted flag service is cheaper than building one (see the build vs buy playbook).",
     ]
+
+
+def test_a_sentence_that_points_back_is_quoted_with_the_one_it_points_to():
+    text = (
+        "Every schema change ships in its own deploy, ahead of the code that needs it. "
+        "This keeps a rollback from ever meeting a column it does not know. "
+        "Migrations run with a statement timeout of fifteen minutes at most."
+    )
+    assert [s for s, _ in candidate_sentences(text)] == [
+        "Every schema change ships in its own deploy, ahead of the code that needs it. "
+        "This keeps a rollback from ever meeting a column it does not know.",
+        "Migrations run with a statement timeout of fifteen minutes at most.",
+    ]
