@@ -158,7 +158,8 @@ _EXPANSIONS = {
     "pr": "pull request",
     "prs": "pull requests",
 }
-_WHEN_WORDS = re.compile(r"\s+(?:first|now|next|later|yet|soon|today)$", re.I)
+# "... first", "... now": timing, not subject matter (but "right now" is urgency: it stays).
+_WHEN_WORDS = re.compile(r"(?<!right)\s+(?:first|now|next|later|yet|soon|today)$", re.I)
 
 
 def focus(text: str, client: str | None = None) -> str:

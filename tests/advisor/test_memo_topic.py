@@ -44,6 +44,13 @@ def test_search_text_keeps_a_subject_that_is_not_a_name():
     )
 
 
+def test_search_text_drops_timing_but_keeps_urgency():
+    assert focus("Should we migrate the billing database now?") == "migrate the billing database"
+    assert focus("Should we fix alerts that need a human right now?") == (
+        "fix alerts that need a human right now"
+    )
+
+
 def test_search_text_drops_the_client_name_and_spells_out_shorthand():
     assert focus("Should Haulwise hire an SRE or invest in on-call first?", "haulwise") == (
         "hire an SRE site reliability engineer or invest in on-call"
