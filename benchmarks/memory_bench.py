@@ -54,15 +54,34 @@ def _free_port() -> int:
 
 
 def _steps(clients: list[str], limit: int, ask: Callable[[str], None], rss: Callable[[], float]):
-    """Ask as 1, 5 and `limit` clients, printing RSS after each step."""
+    """Ask as 1, 5 and `limit` clients, printing RSS after each step and its peak so far
+    (sampled every 0.1 s while questions run)."""
+    import threading
+
+    peak = [rss()]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.wait(0.1):
+            with suppress(Exception):
+                peak[0] = max(peak[0], rss())
+
+    threading.Thread(target=sample, daemon=True).start()
     asked = 0
-    for upto in sorted({1, min(5, limit), min(limit, len(clients))}):
-        t0 = time.perf_counter()
-        while asked < upto:
-            ask(clients[asked])
-            asked += 1
-        step = f"asked as {upto} client(s)"
-        print(f"{step:<44}{rss():>8.0f}{time.perf_counter() - t0:>9.1f}", flush=True)
+    try:
+        for upto in sorted({1, min(5, limit), min(limit, len(clients))}):
+            t0 = time.perf_counter()
+            while asked < upto:
+                ask(clients[asked])
+                asked += 1
+            now = rss()
+            peak[0] = max(peak[0], now)
+            step = f"asked as {upto} client(s)"
+            print(
+                f"{step:<44}{now:>8.0f}{time.perf_counter() - t0:>9.1f}{peak[0]:>9.0f}", flush=True
+            )
+    finally:
+        done.set()
 
 
 def _env(settings) -> dict[str, str]:
@@ -173,8 +192,8 @@ def run_app(settings, clients: list[str], limit: int) -> None:
             )
             page = browser.new_page(viewport={"width": 1366, "height": 900})
             page.goto(url)
-            page.get_by_label("Email").fill(EMAIL)
-            page.get_by_label("Password").fill(PASSWORD)
+            page.get_by_role("textbox", name="Email").fill(EMAIL)
+            page.get_by_role("textbox", name="Password").fill(PASSWORD)
             page.get_by_role("button", name="Sign in").click()
             box = page.get_by_test_id("stChatInputTextArea")
             expect(box).to_be_editable(timeout=120_000)
@@ -183,6 +202,7 @@ def run_app(settings, clients: list[str], limit: int) -> None:
             def ask(client: str) -> None:
                 sidebar = page.get_by_test_id("stSidebar")
                 sidebar.get_by_test_id("stSelectbox").first.click()
+                page.keyboard.type(client)  # the option list is virtualised: filter it
                 page.get_by_role("option", name=client, exact=True).click()
                 expect(page.get_by_text(f"Scope: {client} documents + playbooks")).to_be_visible(
                     timeout=120_000
@@ -216,7 +236,7 @@ def main() -> None:
     runs = {"service": run_service, "api": run_api, "app": run_app}
     for name in args.process.split(","):
         print(f"\n{name}: load average {os.getloadavg()[0]:.1f}; RSS after each step (MB)")
-        print(f"{'step':<44}{'RSS MB':>8}{'seconds':>9}")
+        print(f"{'step':<44}{'RSS MB':>8}{'seconds':>9}{'peak MB':>9}")
         runs[name](settings, clients, args.clients)
 
 

@@ -8,9 +8,11 @@ milliseconds; the forkserver holds no torch threads, which a fork of the app cou
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -36,8 +38,21 @@ def _context():
         if _CONTEXT is None:
             ctx = multiprocessing.get_context("forkserver")
             ctx.set_forkserver_preload(_PRELOAD)
+            atexit.register(_stop_forkserver)
             _CONTEXT = ctx
         return _CONTEXT
+
+
+def _stop_forkserver() -> None:
+    """At exit, stop the forkserver: one still importing its parsers (a run where nothing
+    needed parsing) would otherwise live on for a second, holding our stdout and stderr open,
+    so whoever reads them (a script, CI) would wait for it too."""
+    from multiprocessing import forkserver
+
+    pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
 
 
 def warm_up() -> None:
