@@ -67,11 +67,14 @@ class DenseIndex:
                 self._scopes[scope] = cached
             return cached
 
-    def search(self, embedding, scopes: list[str], n: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the `n` nearest chunks of these scopes, best first."""
+    def search(
+        self, embedding, scopes: list[str], n: int, version: tuple[str, int] | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the `n` nearest chunks of these scopes, best first,
+        as of the store's `version` (read now when not given)."""
         query = np.asarray(embedding, dtype=np.float32)
         query = query / max(float(np.linalg.norm(query)), 1e-12)
-        version = self.store.version
+        version = version or self.store.version
         hits: list[tuple[str, float]] = []
         for scope in dict.fromkeys(scopes):
             hits.extend(self.vectors(scope, version).top(query, n))

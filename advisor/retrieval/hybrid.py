@@ -48,7 +48,7 @@ class HybridRetriever:
         self.dense_index = DenseIndex(store)
         self._lock = threading.Lock()
 
-    def lexical(self, scopes: list[str]) -> LexicalIndex:
+    def lexical(self, scopes: list[str], version: tuple[str, int] | None = None) -> LexicalIndex:
         """The BM25 index of exactly these scopes, rebuilt only when the store changed.
 
         Keyed by the collection's identity as well as its generation: after `reset` (here or in
@@ -56,7 +56,7 @@ class HybridRetriever:
         out ids that now belong to another client's documents.
         """
         key = tuple(sorted(set(scopes)))
-        version = self.store.version  # read before building: a later change means a rebuild
+        version = version or self.store.version  # read before building: a change means a rebuild
         collection_id, generation = version
         with self._lock:
             cached = self._lexical.get(key)
@@ -102,9 +102,10 @@ class HybridRetriever:
         return dict(zip(res["ids"], res["embeddings"], strict=True))
 
     def _search(self, query: str, scopes: list[str], k: int) -> Retrieval:
-        lexical_index = self.lexical(scopes)
+        version = self.store.version  # one read per search (a round trip on a Chroma server)
+        lexical_index = self.lexical(scopes, version)
         lexical = lexical_index.search(query, CANDIDATES)
-        dense, by_id = self._dense(query, scopes, [cid for cid, _ in lexical])
+        dense, by_id = self._dense(query, scopes, [cid for cid, _ in lexical], version)
 
         fused: dict[str, float] = {}
         for rank, p in enumerate(dense):
@@ -132,7 +133,7 @@ class HybridRetriever:
         )
 
     def _dense(
-        self, query: str, scopes: list[str], also: list[str]
+        self, query: str, scopes: list[str], also: list[str], version: tuple[str, int]
     ) -> tuple[list[Passage], dict[str, Passage]]:
         """The dense candidates (best first, with their similarity), and every passage of
         those and of `also` (the lexical hits) by id, read from the store in one call."""
@@ -141,7 +142,7 @@ class HybridRetriever:
             dense = self.store.dense_search(embedding, scopes, CANDIDATES)
             fetched = self.store.get([cid for cid in also if cid not in {p.id for p in dense}])
         else:
-            hits = dict(self.dense_index.search(embedding, scopes, CANDIDATES))
+            hits = dict(self.dense_index.search(embedding, scopes, CANDIDATES, version))
             fetched = self.store.get(list(dict.fromkeys([*hits, *also])))
             for p in fetched:
                 if p.id in hits:
