@@ -197,7 +197,12 @@ def assemble(
             if need_cue and not cue:
                 continue
             found = float(topic_fit[s.passage])
-            gate = doc_fit[evidence.passages[s.passage].doc_id] if by_document else found
+            document = doc_fit[evidence.passages[s.passage].doc_id]
+            if kind == "guidance" and s.passage in evidence.openings:
+                # A playbook's opening states its advice: as a recommendation it is as much about
+                # the topic as the playbook's best passage.
+                found = max(found, document)
+            gate = document if by_document else found
             rel = sentence_relevance(j, [q_topic, *q_options], terms)
             if gate < bar and rel < MIN_RELEVANCE:
                 continue  # neither the passage nor the sentence bears on the topic
