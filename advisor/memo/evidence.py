@@ -22,6 +22,7 @@ from advisor.core.principal import scopes_for, visible
 from advisor.core.settings import PLAYBOOK_SCOPE
 
 PER_QUERY = 5  # passages per retrieval
+PER_PART = {"guidance": 10}
 WITH_NEIGHBOURS = ("risks", "actions")  # parts that also read the chunks around their best two
 NEIGHBOUR_WINDOWS = 2
 NEIGHBOUR_DISCOUNT = 0.05
@@ -120,7 +121,9 @@ def gather(
     for part, query, scopes in jobs:
         # The final scope gate: nothing of another client is quoted, sent to a model or cited.
         found = visible(
-            retriever.search_within(query, scopes, client, k=PER_QUERY), scopes_for(client), "memo"
+            retriever.search_within(query, scopes, client, k=PER_PART.get(part, PER_QUERY)),
+            scopes_for(client),
+            "memo",
         )
         scores = [p.dense_score if p.dense_score is not None else LEXICAL_ONLY for p in found]
         if part in WITH_NEIGHBOURS:
