@@ -22,9 +22,11 @@ from advisor.core.principal import scopes_for, visible
 from advisor.core.settings import PLAYBOOK_SCOPE
 
 PER_QUERY = 5  # passages per retrieval
+PER_PART = {"guidance": 10}
 WITH_NEIGHBOURS = ("risks", "actions")  # parts that also read the chunks around their best two
 NEIGHBOUR_WINDOWS = 2
 NEIGHBOUR_DISCOUNT = 0.05
+OPENINGS = 2  # best-matching playbooks whose opening chunk is read too (it states their advice)
 LEXICAL_ONLY = 0.2  # relevance of a passage only the keyword index found
 _CACHE_MAX = 20_000  # sentence vectors kept per embedding model (a memo embeds ~150)
 _VECTORS: dict[int, dict[str, np.ndarray]] = {}
@@ -57,6 +59,9 @@ class Evidence:
     # (part, passage index) -> cosine of the passage to the query that found it for that part
     relevance: dict[tuple[str, int], float] = field(default_factory=dict)
     sentences: list[Sentence] = field(default_factory=list)
+    # passages read as the opening of a document that matched well, not retrieved on their own:
+    # they are as much about the topic as the document they open
+    openings: set[int] = field(default_factory=set)
     vectors: np.ndarray | None = None  # stored embedding of each passage, row per passage
 
     def add(self, part: str, found: list[Passage], scores: list[float]) -> None:
@@ -116,7 +121,9 @@ def gather(
     for part, query, scopes in jobs:
         # The final scope gate: nothing of another client is quoted, sent to a model or cited.
         found = visible(
-            retriever.search_within(query, scopes, client, k=PER_QUERY), scopes_for(client), "memo"
+            retriever.search_within(query, scopes, client, k=PER_PART.get(part, PER_QUERY)),
+            scopes_for(client),
+            "memo",
         )
         scores = [p.dense_score if p.dense_score is not None else LEXICAL_ONLY for p in found]
         if part in WITH_NEIGHBOURS:
@@ -129,10 +136,34 @@ def gather(
             ]
             found = widened
         evidence.add(part, found, scores)
+    add_openings(retriever, evidence, client)
     stored = retriever.vectors(evidence.passages)
     if evidence.passages and len(stored) == len(evidence.passages):
         evidence.vectors = np.asarray([stored[p.id] for p in evidence.passages], dtype=np.float32)
     return evidence
+
+
+def add_openings(retriever, evidence: Evidence, client: str | None, n: int = OPENINGS) -> None:
+    """The opening chunk of the `n` playbooks that best match the guidance queries: a playbook's
+    first paragraph usually states its advice ("We focus on a small number of languages"), in
+    words that rarely repeat the question's."""
+    best: dict[str, tuple[float, Passage]] = {}
+    for i in evidence.parts.get("guidance", []):
+        p = evidence.passages[i]
+        score = evidence.relevance[("guidance", i)]
+        if p.doc_id and (p.doc_id not in best or score > best[p.doc_id][0]):
+            best[p.doc_id] = (score, p)
+    top = sorted(best.items(), key=lambda kv: -kv[1][0])[:n]
+    index = {p.id: i for i, p in enumerate(evidence.passages)}
+    wanted = [f"{doc}:0" for doc, _ in top]
+    # Same document, so same scope; the final scope gate all the same.
+    found = [evidence.passages[index[w]] for w in wanted if w in index]
+    fetch = [w for w in wanted if w not in index]
+    found += visible(retriever.store.get(fetch), scopes_for(client), "memo") if fetch else []
+    score_of = {doc: score for doc, (score, _) in top}
+    evidence.add("guidance", found, [score_of.get(p.doc_id, LEXICAL_ONLY) for p in found])
+    index = {p.id: i for i, p in enumerate(evidence.passages)}
+    evidence.openings |= {index[p.id] for p in found}
 
 
 # A timeline entry ("06:04: on-call acknowledges", "21 July, 23:10: ...") is narrative, not advice.
