@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from tests.chroma_server import free_port, stop_process  # noqa: E402  (after the path)
+
 QUESTION = "How should we staff on-call for a small team?"
 EMAIL, PASSWORD = "cto@bench.example", "bench-password-1234"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -45,12 +46,6 @@ def _rss_mb(pid: int | None = None) -> float:
         with suppress(psutil.NoSuchProcess):
             rss += child.memory_info().rss
     return rss / 2**20
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _steps(clients: list[str], limit: int, ask: Callable[[str], None], rss: Callable[[], float]):
@@ -69,7 +64,7 @@ def _steps(clients: list[str], limit: int, ask: Callable[[str], None], rss: Call
     threading.Thread(target=sample, daemon=True).start()
     asked = 0
     try:
-        for upto in sorted({1, min(5, limit), min(limit, len(clients))}):
+        for upto in sorted({min(n, limit, len(clients)) for n in (1, 5, limit)}):
             t0 = time.perf_counter()
             while asked < upto:
                 ask(clients[asked])
@@ -115,11 +110,7 @@ def _server(cmd: list[str], env: dict, ready: Callable[[], bool], cwd: Path) -> 
             time.sleep(0.3)
         yield proc.pid
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
 
 
 def _get_ok(url: str) -> bool:
@@ -149,7 +140,7 @@ def run_api(settings, clients: list[str], limit: int) -> None:
     import httpx
 
     token = _account(settings)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-c", "from interfaces.cli import main; main()", "serve",
            "--port", str(port)]  # fmt: skip
@@ -174,7 +165,7 @@ def run_app(settings, clients: list[str], limit: int) -> None:
     from playwright.sync_api import expect, sync_playwright
 
     _account(settings)
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     cmd = [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"), "--server.port",
            str(port), "--server.address", "127.0.0.1", "--server.headless", "true"]  # fmt: skip
@@ -199,7 +190,15 @@ def run_app(settings, clients: list[str], limit: int) -> None:
             expect(box).to_be_editable(timeout=120_000)
             print(f"{'signed in (index opened)':<44}{_rss_mb(pid):>8.0f}{0.0:>9.1f}")
 
-            def ask(client: str) -> None:
+            def ask(client: str | None) -> None:
+                if client:
+                    pick(client)
+                before = page.get_by_test_id("stFeedback").count()
+                page.get_by_test_id("stChatInputTextArea").fill(QUESTION)
+                page.get_by_test_id("stChatInputTextArea").press("Enter")
+                expect(page.get_by_test_id("stFeedback")).to_have_count(before + 1, timeout=300_000)
+
+            def pick(client: str) -> None:
                 sidebar = page.get_by_test_id("stSidebar")
                 sidebar.get_by_test_id("stSelectbox").first.click()
                 page.keyboard.type(client)  # the option list is virtualised: filter it
@@ -207,10 +206,6 @@ def run_app(settings, clients: list[str], limit: int) -> None:
                 expect(page.get_by_text(f"Scope: {client} documents + playbooks")).to_be_visible(
                     timeout=120_000
                 )
-                before = page.get_by_test_id("stFeedback").count()
-                page.get_by_test_id("stChatInputTextArea").fill(QUESTION)
-                page.get_by_test_id("stChatInputTextArea").press("Enter")
-                expect(page.get_by_test_id("stFeedback")).to_have_count(before + 1, timeout=300_000)
 
             _steps(clients, limit, ask, lambda: _rss_mb(pid))
             browser.close()
@@ -232,7 +227,7 @@ def main() -> None:
     from advisor.service.facade import Advisor
 
     settings = Settings(data_dir=args.data_dir, collection=args.collection, mode="offline")
-    clients = Advisor(settings).clients(Principal.local())
+    clients = Advisor(settings).clients(Principal.local()) or [None]  # None: playbooks only
     runs = {"service": run_service, "api": run_api, "app": run_app}
     for name in args.process.split(","):
         print(f"\n{name}: load average {os.getloadavg()[0]:.1f}; RSS after each step (MB)")

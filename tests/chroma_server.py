@@ -18,6 +18,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def stop_process(proc: subprocess.Popen, timeout: float = 15) -> None:
+    """Ask a server to stop; kill it if it has not within `timeout` seconds."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(timeout=timeout)
+
+
 @contextmanager
 def running_chroma(path: Path) -> Iterator[int]:
     """`chroma run --path PATH` on a free loopback port; yields the port."""
@@ -54,5 +64,4 @@ def running_chroma(path: Path) -> Iterator[int]:
     try:
         yield port
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        stop_process(proc, timeout=30)

@@ -5,13 +5,14 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
+
+from tests.chroma_server import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "artifacts"
@@ -21,9 +22,7 @@ ARTIFACTS = ROOT / "artifacts"
 def streamlit_app(data_dir: Path, cwd: Path, log_name: str) -> Iterator[str]:
     """The app over `data_dir`, started from `cwd` (holding only our Streamlit config, so no
     developer .env leaks in); yields its URL; its log is kept as artifacts/`log_name`."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ADVISOR_"))}
     env["ADVISOR_DATA_DIR"] = str(data_dir)
@@ -38,11 +37,7 @@ def streamlit_app(data_dir: Path, cwd: Path, log_name: str) -> Iterator[str]:
         wait_healthy(url, proc, timeout=60)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        stop_process(proc)
         log.close()
         ARTIFACTS.mkdir(exist_ok=True)
         shutil.copy(cwd / "streamlit.log", ARTIFACTS / log_name)
