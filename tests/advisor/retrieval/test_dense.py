@@ -104,3 +104,14 @@ def test_scope_vectors_return_at_most_what_they_hold():
     assert ScopeVectors([], np.zeros((0, 4), np.float32)).top(query, 3) == []
     sims = [s for _, s in vectors.top(query, 5)]
     assert sims == sorted(sims, reverse=True) and sims[0] == pytest.approx(1.0)
+
+
+def test_chromas_query_is_still_available_and_ranks_alike(two_clients_index, embeddings):
+    exact = Advisor(Settings(data_dir=two_clients_index), embeddings=embeddings)
+    hnsw = Advisor(Settings(data_dir=two_clients_index, dense_search="hnsw"), embeddings=embeddings)
+    question = "How many engineers are in the on-call rotation?"
+    a = exact.retriever.search(question, client="acme")
+    b = hnsw.retriever.search(question, client="acme")
+    assert [p.id for p in a.passages] == [p.id for p in b.passages]
+    assert a.top_dense == pytest.approx(b.top_dense, abs=1e-4)
+    assert hnsw.retriever.dense_index.nbytes == 0  # nothing held in memory in this mode
