@@ -414,10 +414,10 @@ class _Run:
             )
             for r in batch
         ]
+        existing = [r.chunks[0].doc_id for r in batch if self._row(r.work) is not None]
         self.manifest.put_many(rows)
         self.changed = True
-        self.store.delete_docs([r.doc_id for r in rows])
-        self.store.upsert(chunks, vectors)
+        self.store.replace_docs(chunks, vectors, existing)
         self.report.stage_seconds["write"] += time.perf_counter() - t1
         for row, ready in zip(rows, batch, strict=True):
             row.status = "indexed"

@@ -109,6 +109,27 @@ class Store:
                 embeddings=[list(e) for e in embeddings[start : start + step]],
             )
 
+    def replace_docs(
+        self,
+        chunks: Sequence[Chunk],
+        embeddings: Sequence[Sequence[float]],
+        existing: Iterable[str] = (),
+    ) -> None:
+        """Write new versions of documents, `existing` ones replaced in place.
+
+        A reader (the app, another process) never finds a replaced document missing, as it
+        would between deleting all its chunks and adding the new ones: first the old chunks past
+        the new count go (a reader still sees the old version, shorter), then the new chunks
+        overwrite the old ids (`doc_id:index`), one document in one write.
+        """
+        counts: dict[str, int] = defaultdict(int)
+        for chunk in chunks:
+            counts[chunk.doc_id] += 1
+        for doc_id in dict.fromkeys(existing):
+            tail = {"$and": [{"doc_id": doc_id}, {"chunk_index": {"$gte": counts[doc_id]}}]}
+            self.collection.delete(where=tail)
+        self.upsert(chunks, embeddings)
+
     def delete_docs(self, doc_ids: Iterable[str]) -> None:
         """Remove every chunk of these documents."""
         ids = list(doc_ids)
