@@ -247,10 +247,13 @@ def main() -> None:
     cold, alone = rows[0][1], rows[1][1]
     if cold["seconds"] and alone["seconds"]:
         ratio = (cold["written"] / cold["seconds"]) / (alone["written"] / alone["seconds"])
-        print(
-            f"cold ingest runs at {ratio:.0%} of the embedding-only throughput "
-            f"(target: at least 80%, i.e. within 25% of its time)"
+        target = (
+            "the target, at least 80% (within 25% of its time), is for the whole dev corpus: "
+            "on this short subset the parsers' start-up dominates"
+            if args.short
+            else "target: at least 80%, i.e. within 25% of its time"
         )
+        print(f"cold ingest runs at {ratio:.0%} of the embedding-only throughput ({target})")
     print(f"\n{'where the time went':<34}{'parse+chunk':>12}{'embed':>8}{'write':>8}{'other':>8}")
     for name, r in rows:
         stages = r.get("stages")
