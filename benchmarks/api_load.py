@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -24,7 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import psutil
 
 from advisor.core.principal import Principal
 from advisor.core.settings import Settings
@@ -32,6 +30,11 @@ from advisor.service.accounts import AccountStore
 from advisor.service.facade import Advisor
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.rss import peak_rss  # noqa: E402  (after the path)
+from tests.chroma_server import free_port, stop_process  # noqa: E402
+from tests.processes import CLI  # noqa: E402
+
 DATA = ROOT / "data"
 QUESTIONS = ROOT / "evals" / "datasets" / "sample.jsonl"
 PASSWORD = "bench-password-not-secret"
@@ -68,12 +71,6 @@ def make_tokens(data_dir: Path, clients: list[str], n: int) -> list[tuple[str, s
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=20)
@@ -99,86 +96,62 @@ def main() -> None:
         "PYTHONPATH": os.environ.get("PYTHONPATH", str(ROOT)),
     }
     server = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "from interfaces.cli import main; main()",
-            "serve",
-            "--port",
-            str(port),
-        ],
+        [*CLI, "serve", "--port", str(port)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
     )
     url = f"http://127.0.0.1:{port}"
-    peak_rss = [0]
-    sampling = threading.Event()
-
-    def sample() -> None:
-        proc = psutil.Process(server.pid)
-        while not sampling.is_set():
-            try:
-                rss = proc.memory_info().rss + sum(
-                    c.memory_info().rss for c in proc.children(recursive=True)
-                )
-            except psutil.NoSuchProcess:
-                return
-            peak_rss[0] = max(peak_rss[0], rss)
-            time.sleep(0.2)
-
-    threading.Thread(target=sample, daemon=True).start()
     try:
-        started = time.perf_counter()
-        while True:  # ready when /healthz answers (the model is loaded before it does)
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            if server.poll() is not None:
-                sys.exit(f"the server exited: {server.stderr.read()[-2000:]}")
-            time.sleep(0.2)
-        print(f"server up (model loaded) in {time.perf_counter() - started:.1f} s")
+        with peak_rss(server.pid, every=0.2) as peak:
+            started = time.perf_counter()
+            while True:  # ready when /healthz answers (the model is loaded before it does)
+                try:
+                    if httpx.get(url + "/healthz", timeout=1).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                if server.poll() is not None:
+                    sys.exit(f"the server exited: {server.stderr.read()[-2000:]}")
+                time.sleep(0.2)
+            print(f"server up (model loaded) in {time.perf_counter() - started:.1f} s")
 
-        latencies: list[float] = []
-        errors: dict[str, int] = {}
-        lock = threading.Lock()
-        deadline = time.perf_counter() + seconds
+            latencies: list[float] = []
+            errors: dict[str, int] = {}
+            lock = threading.Lock()
+            deadline = time.perf_counter() + seconds
 
-        def worker(i: int) -> None:
-            token, own = tokens[i]
-            mine = [(q, c) for q, c in questions if own is None or c in (None, own)]
-            n = i
-            with httpx.Client(base_url=url, timeout=120) as http:
-                while time.perf_counter() < deadline:
-                    question, client = mine[n % len(mine)]
-                    n += args.clients
-                    t = time.perf_counter()
-                    try:
-                        r = http.post(
-                            "/v1/ask",
-                            json={"question": question, "client": client},
-                            headers={"Authorization": f"Bearer {token}"},
-                        )
-                        ok, why = r.status_code == 200, str(r.status_code)
-                    except httpx.HTTPError as exc:
-                        ok, why = False, type(exc).__name__
-                    with lock:
-                        if ok:
-                            latencies.append((time.perf_counter() - t) * 1000)
-                        else:
-                            errors[why] = errors.get(why, 0) + 1
+            def worker(i: int) -> None:
+                token, own = tokens[i]
+                mine = [(q, c) for q, c in questions if own is None or c in (None, own)]
+                n = i
+                with httpx.Client(base_url=url, timeout=120) as http:
+                    while time.perf_counter() < deadline:
+                        question, client = mine[n % len(mine)]
+                        n += args.clients
+                        t = time.perf_counter()
+                        try:
+                            r = http.post(
+                                "/v1/ask",
+                                json={"question": question, "client": client},
+                                headers={"Authorization": f"Bearer {token}"},
+                            )
+                            ok, why = r.status_code == 200, str(r.status_code)
+                        except httpx.HTTPError as exc:
+                            ok, why = False, type(exc).__name__
+                        with lock:
+                            if ok:
+                                latencies.append((time.perf_counter() - t) * 1000)
+                            else:
+                                errors[why] = errors.get(why, 0) + 1
 
-        begin = time.perf_counter()
-        with ThreadPoolExecutor(args.clients) as pool:
-            list(pool.map(worker, range(args.clients)))
-        elapsed = time.perf_counter() - begin
+            begin = time.perf_counter()
+            with ThreadPoolExecutor(args.clients) as pool:
+                list(pool.map(worker, range(args.clients)))
+            elapsed = time.perf_counter() - begin
     finally:
-        sampling.set()
-        server.terminate()
-        server.wait(timeout=30)
+        stop_process(server, timeout=30)
 
     done = len(latencies)
     print(f"{args.clients} concurrent clients for {seconds:g} s against POST /v1/ask (offline)")
@@ -189,7 +162,7 @@ def main() -> None:
             f"latency ms: p50 {percentile(latencies, 0.5):.0f}  p95 {percentile(latencies, 0.95):.0f}"
             f"  max {max(latencies):.0f}"
         )
-    print(f"server peak RSS {peak_rss[0] / 1024 / 1024:.0f} MB (psutil, sampled every 0.2 s)")
+    print(f"server peak RSS {peak.mb:.0f} MB (psutil, sampled every 0.2 s)")
     print(f"target 0 errors: {'meets' if not errors else 'MISSES'}")
     if errors:
         sys.exit(1)

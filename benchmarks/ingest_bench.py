@@ -19,6 +19,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from benchmarks.rss import peak_rss  # noqa: E402  (after the path)
+
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "dev"
 SHORT_FILES = 24
 
@@ -125,10 +128,6 @@ def _run_phase(args: list[str]) -> dict:
     """Run one phase in a fresh interpreter and return its measurements, with the peak of its
     whole process tree's resident memory (parser processes are forked by a forkserver, so the
     phase's own rusage does not see them), sampled every 0.1 s."""
-    import threading
-
-    import psutil
-
     proc = subprocess.Popen(
         [sys.executable, __file__, *args],
         stdout=subprocess.PIPE,
@@ -136,28 +135,13 @@ def _run_phase(args: list[str]) -> dict:
         text=True,
         cwd=ROOT,
     )
-    peak = [0.0]
-    done = threading.Event()
-
-    def sample() -> None:
-        root = psutil.Process(proc.pid)
-        while not done.wait(0.1):
-            try:
-                tree = [root, *root.children(recursive=True)]
-                peak[0] = max(peak[0], sum(p.memory_info().rss for p in tree) / 2**20)
-            except psutil.Error:
-                pass
-
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
-    stdout, stderr = proc.communicate()
-    done.set()
-    sampler.join()
+    with peak_rss(proc.pid) as peak:
+        stdout, stderr = proc.communicate()
     if proc.returncode != 0:
         sys.stderr.write(stderr)
         raise SystemExit(f"phase {args} failed with exit code {proc.returncode}")
     result = json.loads(stdout.strip().splitlines()[-1])
-    result["peak_tree_mb"] = peak[0]
+    result["peak_tree_mb"] = peak.mb
     return result
 
 

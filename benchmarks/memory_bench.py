@@ -25,58 +25,36 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-from tests.chroma_server import free_port, stop_process  # noqa: E402  (after the path)
+from benchmarks.rss import peak_rss, tree_rss_mb  # noqa: E402  (after the path)
+from tests.chroma_server import free_port, stop_process  # noqa: E402
+from tests.processes import CLI  # noqa: E402
 
 QUESTION = "How should we staff on-call for a small team?"
 EMAIL, PASSWORD = "cto@bench.example", "bench-password-1234"
 CHROMIUM = Path("/usr/bin/chromium")
 
 
-def _rss_mb(pid: int | None = None) -> float:
-    import psutil
-
-    proc = psutil.Process(pid)
-    rss = proc.memory_info().rss
-    for child in proc.children(recursive=True):
-        with suppress(psutil.NoSuchProcess):
-            rss += child.memory_info().rss
-    return rss / 2**20
-
-
-def _steps(clients: list[str], limit: int, ask: Callable[[str], None], rss: Callable[[], float]):
+def _steps(clients: list[str], limit: int, ask: Callable[[str], None], pid: int | None = None):
     """Ask as 1, 5 and `limit` clients, printing RSS after each step and its peak so far
     (sampled every 0.1 s while questions run)."""
-    import threading
-
-    peak = [rss()]
-    done = threading.Event()
-
-    def sample() -> None:
-        while not done.wait(0.1):
-            with suppress(Exception):
-                peak[0] = max(peak[0], rss())
-
-    threading.Thread(target=sample, daemon=True).start()
     asked = 0
-    try:
+    with peak_rss(pid) as peak:
+        peak.now()
         for upto in sorted({min(n, limit, len(clients)) for n in (1, 5, limit)}):
             t0 = time.perf_counter()
             while asked < upto:
                 ask(clients[asked])
                 asked += 1
-            now = rss()
-            peak[0] = max(peak[0], now)
+            now = peak.now()
             step = f"asked as {upto} client(s)"
             print(
-                f"{step:<44}{now:>8.0f}{time.perf_counter() - t0:>9.1f}{peak[0]:>9.0f}", flush=True
+                f"{step:<44}{now:>8.0f}{time.perf_counter() - t0:>9.1f}{peak.mb:>9.0f}", flush=True
             )
-    finally:
-        done.set()
 
 
 def _env(settings) -> dict[str, str]:
@@ -131,9 +109,9 @@ def run_service(settings, clients: list[str], limit: int) -> None:
     advisor = Advisor(settings)
     count = advisor.store.count()
     print(
-        f"{f'open the index ({count} chunks)':<44}{_rss_mb():>8.0f}{time.perf_counter() - t0:>9.1f}"
+        f"{f'open the index ({count} chunks)':<44}{tree_rss_mb():>8.0f}{time.perf_counter() - t0:>9.1f}"
     )
-    _steps(clients, limit, lambda c: advisor.ask(me, QUESTION, client=c), _rss_mb)
+    _steps(clients, limit, lambda c: advisor.ask(me, QUESTION, client=c))
 
 
 def run_api(settings, clients: list[str], limit: int) -> None:
@@ -142,13 +120,12 @@ def run_api(settings, clients: list[str], limit: int) -> None:
     token = _account(settings)
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    cmd = [sys.executable, "-c", "from interfaces.cli import main; main()", "serve",
-           "--port", str(port)]  # fmt: skip
+    cmd = [*CLI, "serve", "--port", str(port)]  # fmt: skip
     with (
         tempfile.TemporaryDirectory() as cwd,
         _server(cmd, _env(settings), lambda: _get_ok(url + "/healthz"), Path(cwd)) as pid,
     ):
-        print(f"{'server started (model loaded)':<44}{_rss_mb(pid):>8.0f}{0.0:>9.1f}")
+        print(f"{'server started (model loaded)':<44}{tree_rss_mb(pid):>8.0f}{0.0:>9.1f}")
         headers = {"Authorization": f"Bearer {token}"}
 
         def ask(client: str) -> None:
@@ -156,7 +133,7 @@ def run_api(settings, clients: list[str], limit: int) -> None:
             r = httpx.post(url + "/v1/ask", json=body, headers=headers, timeout=300)
             r.raise_for_status()
 
-        _steps(clients, limit, ask, lambda: _rss_mb(pid))
+        _steps(clients, limit, ask, pid)
 
 
 def run_app(settings, clients: list[str], limit: int) -> None:
@@ -177,7 +154,7 @@ def run_app(settings, clients: list[str], limit: int) -> None:
             ) as pid,
             sync_playwright() as pw,
         ):
-            print(f"{'app started':<44}{_rss_mb(pid):>8.0f}{0.0:>9.1f}")
+            print(f"{'app started':<44}{tree_rss_mb(pid):>8.0f}{0.0:>9.1f}")
             browser = pw.chromium.launch(
                 executable_path=str(CHROMIUM), args=["--no-sandbox", "--disable-gpu"]
             )
@@ -188,7 +165,7 @@ def run_app(settings, clients: list[str], limit: int) -> None:
             page.get_by_role("button", name="Sign in").click()
             box = page.get_by_test_id("stChatInputTextArea")
             expect(box).to_be_editable(timeout=120_000)
-            print(f"{'signed in (index opened)':<44}{_rss_mb(pid):>8.0f}{0.0:>9.1f}")
+            print(f"{'signed in (index opened)':<44}{tree_rss_mb(pid):>8.0f}{0.0:>9.1f}")
 
             def ask(client: str | None) -> None:
                 if client:
@@ -207,7 +184,7 @@ def run_app(settings, clients: list[str], limit: int) -> None:
                     timeout=120_000
                 )
 
-            _steps(clients, limit, ask, lambda: _rss_mb(pid))
+            _steps(clients, limit, ask, pid)
             browser.close()
 
 

@@ -3,9 +3,6 @@ whether it runs through ONNX Runtime (the default) or torch (the reference)."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from functools import cache
 from pathlib import Path
 
@@ -15,6 +12,7 @@ import pytest
 from advisor.core.embeddings import OnnxMiniLM, TorchMiniLM, load_embeddings
 from advisor.core.errors import ConfigError
 from advisor.core.settings import Settings
+from tests.processes import run_python
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = [
@@ -85,15 +83,7 @@ def test_asking_never_imports_torch_or_transformers(two_clients_index):
         "assert answer.passages\n"
         "print(sorted(m for m in ('torch', 'transformers') if m in sys.modules))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert out.stdout.strip() == "[]"
+    assert run_python(code) == "[]"
 
 
 def test_spacy_loads_without_importing_torch():
@@ -106,12 +96,4 @@ def test_spacy_loads_without_importing_torch():
         "import torch\n"  # still importable afterwards, for whoever needs it
         "print(torch.tensor([1]).sum().item())\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-    )
-    assert out.stdout.strip() == "1"
+    assert run_python(code) == "1"

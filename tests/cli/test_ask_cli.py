@@ -5,17 +5,17 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 
 import pytest
 
 from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT
+from tests.processes import CLI
 
 
 def run_cli(*args: str, data_dir) -> subprocess.CompletedProcess:
     env = os.environ | {"ADVISOR_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-c", "from interfaces.cli import main; main()", *args],
+        [*CLI, *args],
         capture_output=True,
         text=True,
         env=env,

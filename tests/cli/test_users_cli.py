@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 
@@ -12,12 +11,13 @@ from advisor.core.errors import AccessError
 from advisor.core.settings import Settings
 from advisor.service.accounts import AccountStore
 from advisor.service.audit import AuditLog
+from tests.processes import CLI
 
 
 def run_cli(*args: str, data_dir, stdin: str | None = None) -> subprocess.CompletedProcess:
     env = os.environ | {"ADVISOR_DATA_DIR": str(data_dir)}
     return subprocess.run(
-        [sys.executable, "-c", "from interfaces.cli import main; main()", *args],
+        [*CLI, *args],
         input=stdin, capture_output=True, text=True, env=env, timeout=120,
     )  # fmt: skip
 

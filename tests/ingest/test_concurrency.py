@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,6 +16,7 @@ from advisor.core.settings import Settings
 from advisor.service.facade import Advisor
 from ingest.lock import LOCK_NAME
 from tests.ingest.test_pipeline import _assert_store_matches_manifest
+from tests.processes import CLI
 
 LOCAL = Principal.local()
 TOPICS = ["billing", "hiring", "incidents", "security", "roadmap", "vendors"]
@@ -37,7 +37,7 @@ def _corpus(root: Path, version: str, files: int = 24) -> None:
 def _cli_ingest(docs: Path, data_dir: Path, client: str | None = None) -> subprocess.Popen:
     args = ["ingest", str(docs)] + (["--client", client] if client else [])
     return subprocess.Popen(
-        [sys.executable, "-c", "from interfaces.cli import main; main()", *args],
+        [*CLI, *args],
         env=os.environ | {"ADVISOR_DATA_DIR": str(data_dir)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

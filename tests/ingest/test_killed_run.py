@@ -7,7 +7,6 @@ import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 
 import pytest
@@ -16,6 +15,7 @@ from advisor.core.principal import Principal
 from advisor.core.settings import Settings
 from advisor.service.facade import Advisor
 from tests.ingest.test_pipeline import _assert_store_matches_manifest
+from tests.processes import CLI
 
 LOCAL = Principal.local()
 
@@ -45,7 +45,7 @@ def test_sigkill_mid_ingest_then_rerun_leaves_a_consistent_index(tmp_path, embed
     settings = Settings(data_dir=tmp_path / "data")
 
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from interfaces.cli import main; main()", "ingest", str(docs)],
+        [*CLI, "ingest", str(docs)],
         env=os.environ | {"ADVISOR_DATA_DIR": str(settings.data_dir)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -95,7 +95,7 @@ def test_ten_sigkills_at_random_points_never_leave_store_and_manifest_disagreein
     docs.mkdir()
     settings = Settings(data_dir=tmp_path / "data")
     env = os.environ | {"ADVISOR_DATA_DIR": str(settings.data_dir)}
-    command = [sys.executable, "-c", "from interfaces.cli import main; main()", "ingest", str(docs)]
+    command = [*CLI, "ingest", str(docs)]
 
     def change_every_file(round_: int) -> None:
         for i in range(12):  # every round changes every file, so every run has work to do

@@ -11,6 +11,7 @@ import pytest
 from advisor.core.settings import DEFAULT_EMBEDDING_MODEL
 from ingest.sandbox import ParsePool
 from tests.ingest.hostile_corpus import _docx_bomb
+from tests.processes import run_python
 
 
 def _job(path, kind):
@@ -54,9 +55,6 @@ def test_a_parse_over_the_memory_limit_fails_alone(tmp_path):
 def test_parser_processes_start_without_torch_and_load_pdf_parsing_only_when_asked():
     """The forkserver's preload (ingest/preload.py) and a worker's per-kind parsers keep torch
     out: about 1.2 s of CPU per ingest that no parser uses (PDFs parse without it)."""
-    import subprocess
-    import sys
-
     code = (
         "import sys, ingest.preload\n"
         "assert 'torch' not in sys.modules, 'preload imported torch'\n"
@@ -68,8 +66,7 @@ def test_parser_processes_start_without_torch_and_load_pdf_parsing_only_when_ask
         "    importlib.import_module(KIND_MODULES['pdf'])\n"
         "assert 'torch' not in sys.modules, 'the PDF parser imported torch'\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    assert out.returncode == 0, out.stderr[-2000:]
+    run_python(code)
 
 
 def test_a_pool_for_pdfs_parses_a_real_pdf(shared_corpora):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -19,6 +18,7 @@ from advisor.core.store import chroma_client
 from advisor.service.facade import Advisor
 from ingest.pipeline import file_sha256
 from ingest.shared import ChromaManifest, IngestLease
+from tests.processes import CLI
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCAL = Principal.local()
@@ -128,7 +128,7 @@ def test_two_ingests_of_one_folder_at_once_never_duplicate_or_orphan_chunks(
                 "ADVISOR_CHROMA_PORT": str(chroma_server),
                 "ADVISOR_PARSE_WORKERS": "1",
             }
-            cli = [sys.executable, "-c", "from interfaces.cli import main; main()", "ingest"]
+            cli = [*CLI, "ingest"]
             cli.append(str(docs))
             procs.append(subprocess.Popen(cli, env=env, stdout=subprocess.PIPE, text=True))
         outputs = [p.communicate(timeout=600)[0] for p in procs]
