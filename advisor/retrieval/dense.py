@@ -21,9 +21,8 @@ class ScopeVectors:
     """One scope's chunk ids and their L2-normalised embeddings (float32)."""
 
     def __init__(self, ids: list[str], matrix: np.ndarray) -> None:
-        norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(ids) else None
         self.ids = ids
-        self.matrix = matrix / np.maximum(norms, 1e-12) if norms is not None else matrix
+        self.matrix = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
 
     def __len__(self) -> int:
         return len(self.ids)

@@ -140,15 +140,15 @@ class HybridRetriever:
         embedding = self.embeddings.embed_query(query)
         if self.settings.dense_search == "hnsw":
             dense = self.store.dense_search(embedding, scopes, CANDIDATES)
-            fetched = self.store.get([cid for cid in also if cid not in {p.id for p in dense}])
+            known = {p.id for p in dense}
+            fetched = self.store.get([cid for cid in also if cid not in known])
         else:
             hits = dict(self.dense_index.search(embedding, scopes, CANDIDATES, version))
-            fetched = self.store.get(list(dict.fromkeys([*hits, *also])))
-            for p in fetched:
-                if p.id in hits:
-                    p.score = p.dense_score = hits[p.id]
-            dense = sorted((p for p in fetched if p.id in hits), key=lambda p: -hits[p.id])
-            fetched = [p for p in fetched if p.id not in hits]
+            found = self.store.get([*hits, *(cid for cid in also if cid not in hits)])
+            dense = [p for p in found if p.id in hits]  # best first: `get` keeps the order asked
+            for p in dense:
+                p.score = p.dense_score = hits[p.id]
+            fetched = [p for p in found if p.id not in hits]
         # Chunks fetched by id say nothing about their scope, and an in-memory index may be a
         # moment behind the store: check every one again.
         dense = visible(dense, scopes, "dense hits")
