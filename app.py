@@ -9,6 +9,8 @@ import logging
 import mimetypes
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -328,7 +330,7 @@ def upload_panel(
             "Index files", type="primary", disabled=not files, icon=":material/add:", key="index"
         )
         if clicked:
-            try:
+            with errors_shown("Indexing"):
                 dest = None if target == PLAYBOOK_SCOPE else target
                 dest = client_name(name) if target == NEW_CLIENT else dest
                 st.session_state["upload_results"] = run_upload(advisor, principal, files, dest)
@@ -336,11 +338,6 @@ def upload_panel(
                 st.session_state["pending_client"] = dest or PLAYBOOKS_ONLY
                 index_status.clear()
                 st.rerun()
-            except AdvisorError as exc:
-                st.error(str(exc), icon=":material/error:")
-            except Exception as exc:  # a bug must not take the page down; the log has the trace
-                log.exception("upload failed")
-                st.error(f"Indexing failed ({type(exc).__name__}: {exc}); see the server log.")
         for r in st.session_state.get("upload_results", []):
             st.markdown(f"{STATUS_ICONS.get(r.status, '')} {escape_md(r.name)}: {r.status}")
             if r.reason:
@@ -427,6 +424,19 @@ def download_row(files: dict[str, bytes | str], slug: str, key: str) -> None:
 # -- memo ----------------------------------------------------------------------------------------
 
 
+@contextmanager
+def errors_shown(task: str) -> Iterator[None]:
+    """Show a domain error's message (it says what to fix); log a bug's trace and say so. Neither
+    takes the page down. `task` names the step in the message ("Drafting failed (...)")."""
+    try:
+        yield
+    except AdvisorError as exc:
+        st.error(str(exc), icon=":material/error:")
+    except Exception as exc:
+        log.exception("%s failed", task.lower())
+        st.error(f"{task} failed ({type(exc).__name__}: {exc}); see the server log.")
+
+
 def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> None:
     history = history_of(chat(client))
     st.markdown(
@@ -448,19 +458,13 @@ def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> No
     )
     memos = st.session_state.setdefault("memos", {})  # one per scope, like the chats
     if st.button("Draft memo", type="primary", icon=":material/edit_note:", key="draft-memo"):
-        with st.spinner("Drafting the memo…"):
-            try:
-                memo = advisor.memo(
-                    principal, topic, client=client, history=history if use_chat else []
-                )
-                # The exact bytes the download buttons serve, built once per draft.
-                files = {"md": memo.to_markdown(), "docx": memo.to_docx()}
-                memos[scope_key(client)] = (memo, files)
-            except AdvisorError as exc:
-                st.error(str(exc), icon=":material/error:")
-            except Exception as exc:  # a bug must not take the page down; the log has the trace
-                log.exception("drafting the memo failed")
-                st.error(f"Drafting failed ({type(exc).__name__}: {exc}); see the server log.")
+        with st.spinner("Drafting the memo…"), errors_shown("Drafting"):
+            memo = advisor.memo(
+                principal, topic, client=client, history=history if use_chat else []
+            )
+            # The exact bytes the download buttons serve, built once per draft.
+            files = {"md": memo.to_markdown(), "docx": memo.to_docx()}
+            memos[scope_key(client)] = (memo, files)
     if scope_key(client) not in memos:
         return
     memo, files = memos[scope_key(client)]
@@ -526,19 +530,16 @@ def assessment_panel(advisor: Advisor, principal: Principal, client: str | None)
     )
     results = st.session_state.setdefault("assessments", {})
     if st.button("Run assessment", type="primary", icon=":material/fact_check:", key="assess"):
-        with st.spinner("Reading the client's documents against the checklist…"):
-            try:
-                assessment = advisor.assess(principal, client)
-                results[scope_key(client)] = (
-                    assessment,
-                    {"md": assessment.to_markdown(), "docx": assessment.to_docx(),
-                     "csv": assessment.to_csv()},
-                )  # fmt: skip
-            except AdvisorError as exc:
-                st.error(str(exc), icon=":material/error:")
-            except Exception as exc:  # a bug must not take the page down; the log has the trace
-                log.exception("assessment failed")
-                st.error(f"Assessment failed ({type(exc).__name__}: {exc}); see the server log.")
+        with (
+            st.spinner("Reading the client's documents against the checklist…"),
+            errors_shown("Assessment"),
+        ):
+            assessment = advisor.assess(principal, client)
+            results[scope_key(client)] = (
+                assessment,
+                {"md": assessment.to_markdown(), "docx": assessment.to_docx(),
+                 "csv": assessment.to_csv()},
+            )  # fmt: skip
     if scope_key(client) not in results:
         return
     assessment, files = results[scope_key(client)]
