@@ -162,7 +162,8 @@ class HybridRetriever:
     ) -> tuple[list[Passage], list[int]]:
         """`passages` with the chunks just before and after each of the first `around` ones
         (same document, so same scope), each window in document order; and the rank of the
-        passage each one belongs to. A fact often sits in the chunk next to the best match."""
+        passage each one belongs to. A fact often sits in the chunk next to the best match.
+        Neighbours come only from the same version of the document (its indexed mtime)."""
         wanted = [
             f"{p.doc_id}:{p.chunk_index + step}"
             for p in passages[:around]
@@ -178,7 +179,9 @@ class HybridRetriever:
             if rank < around and p.chunk_index is not None:
                 before = found.get(f"{p.doc_id}:{p.chunk_index - 1}")
                 after = found.get(f"{p.doc_id}:{p.chunk_index + 1}")
-                window = [n for n in (before, p, after) if n is not None]
+                # Read after the passage: an ingest in another process may have replaced the
+                # document meanwhile. A neighbour from another version of it is left out.
+                window = [n for n in (before, p, after) if n is not None and n.mtime == p.mtime]
             for n in window:
                 if n.id not in seen:
                     seen.add(n.id)  # a neighbour keeps score 0: it was not retrieved on its own

@@ -96,7 +96,9 @@ def test_fifty_questions_answered_while_another_process_ingests(tmp_path, embedd
     """Every document changes while the questions run. Replacing a document used to delete all
     its chunks, then add the new ones: a question in between found the client's scope empty
     ("Nothing is indexed for this scope yet"), 2 runs in 5. Documents are now replaced in place
-    (Store.replace_docs): 8 runs in 8 passed."""
+    (Store.replace_docs). And an answer reads its passages' neighbouring chunks in a second
+    read, after which a document could be half old, half new: neighbours now come only from
+    the version of the passage they surround."""
     data_dir = tmp_path / "data"
     settings = Settings(data_dir=data_dir)
     docs = tmp_path / "docs"
