@@ -53,6 +53,7 @@ def citation_for(n: int, p: Passage, snippet: str | None = None) -> Citation:
         scope=p.scope,
         score=round(p.score, 4),
         modified=p.mtime,
+        commit=p.commit,
         root=p.root,
     )
 

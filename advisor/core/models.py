@@ -23,6 +23,8 @@ META_KEYS = (
     "chunk_index",
     "mtime",
     "file_type",
+    "commit",  # repository chunks: the commit the text was read from or computed at
+    "facts",  # repository chunks: structured facts (JSON) behind the text, for the assessment
 )
 
 
@@ -43,6 +45,8 @@ class Chunk(BaseModel):
     chunk_index: int
     mtime: float
     file_type: str
+    commit: str | None = None
+    facts: str | None = None
 
     def context_text(self) -> str:
         """The text embedded and indexed: title and heading path give the body its context."""
@@ -77,6 +81,8 @@ class Passage(BaseModel):
     doc_id: str = ""
     chunk_index: int | None = None
     mtime: float | None = None  # the document's modification time when it was indexed
+    commit: str | None = None  # a repository chunk's commit (full sha)
+    facts: str | None = None  # a repository chunk's structured facts (JSON)
     score: float = 0.0
     dense_score: float | None = None
 
@@ -95,6 +101,8 @@ class Passage(BaseModel):
             doc_id=str(meta.get("doc_id", "")),
             chunk_index=meta.get("chunk_index"),
             mtime=meta.get("mtime"),
+            commit=meta.get("commit"),
+            facts=meta.get("facts"),
             **scores,
         )
 
@@ -115,6 +123,7 @@ class Citation(BaseModel):
     scope: str = PLAYBOOK_SCOPE
     score: float = 0.0
     modified: float | None = None  # the document's modification time (Unix seconds)
+    commit: str | None = None  # for a repository source: the commit its text comes from
     root: str = Field("", exclude=True)
 
     def age_days(self, now: float | None = None) -> int | None:
