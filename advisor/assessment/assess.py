@@ -24,6 +24,7 @@ from advisor.answering.answer import citation_for, scope_label, sources_block
 from advisor.answering.extractive import split_sentences
 from advisor.assessment.checklist import VERDICTS, Checklist, Practice, Verdict
 from advisor.assessment.facts import find_conflicts, negated, quantities
+from advisor.assessment.repo_checks import claims, measured, stack_conflicts
 from advisor.core.errors import ConfigError, LLMError
 from advisor.core.models import Citation, Passage
 from advisor.core.settings import PLAYBOOK_SCOPE
@@ -281,7 +282,7 @@ class Assessor:
         numbering = _Numbering()
         verdicts = []
         for area, practice, sentences, sims, pv in rows:
-            verdict = judge(practice, sentences, sims)
+            verdict = measured(practice, client_chunks) or judge(practice, sentences, sims)
             anchor = self._playbook_passage(practice, playbook_chunks, pv)
             verdict_model = PracticeVerdict(
                 area_id=area.id,
@@ -299,7 +300,8 @@ class Assessor:
         assessment = Assessment(client=client, verdicts=verdicts)
         if model is not None:
             assessment = self._llm(model, checklist, assessment, numbering) or assessment
-        conflicts = find_conflicts(client_chunks, self.embeddings)
+        conflicts = find_conflicts(claims(client_chunks), self.embeddings)
+        conflicts += stack_conflicts(client_chunks)
         assessment.conflicts = [
             ConflictNote(
                 first=numbering.cite(c.first),

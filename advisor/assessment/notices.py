@@ -6,6 +6,7 @@ import time
 
 from advisor.answering.answer import citation_for
 from advisor.assessment.facts import find_conflicts
+from advisor.assessment.repo_checks import claims, stack_conflicts
 from advisor.core.models import Answer
 from advisor.core.settings import PLAYBOOK_SCOPE
 
@@ -23,7 +24,8 @@ def annotate(answer: Answer, embeddings, stale_after_days: int, now: float | Non
     conflicts = []
     if len({p.doc_id for p in client_passages}) >= 2:
         cited_docs = {p.doc_id for p in client_passages if (p.scope, p.source) in by_source}
-        for c in find_conflicts(client_passages, embeddings):
+        found = find_conflicts(claims(client_passages), embeddings)
+        for c in found + stack_conflicts(client_passages):
             if not {c.first.doc_id, c.second.doc_id} & cited_docs:
                 continue  # about documents the answer does not rest on
             numbers = []

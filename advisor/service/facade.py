@@ -259,6 +259,42 @@ class Advisor:
         )  # fmt: skip
         return report
 
+    def ingest_repo(
+        self,
+        principal: Principal,
+        location: str,
+        client: str,
+        branch: str | None = None,
+        progress=None,
+    ):
+        """Index a client's code repository (a local path or a clone URL); CTO only: a path or a
+        file:// URL reads whatever repository this machine holds."""
+        from ingest.repo import ingest_repository
+        from ingest.sandbox import warm_up
+
+        if not principal.is_cto:
+            raise AccessError(f"{principal.user} may not add a repository: only a CTO may")
+        client = self._writable(principal, client)
+        if not client:
+            raise InputError("a repository belongs to one client: choose one (--client NAME)")
+        warm_up()
+        report = ingest_repository(
+            location, client=client, settings=self.settings, branch=branch, progress=progress,
+            embeddings=self._embeddings or (lambda: self.embeddings), store=self.store,
+        )  # fmt: skip
+        self.audit.record(
+            "ingest_repo", principal, client=client, repository=report.location,
+            head=report.head, chunks=report.chunks,
+        )  # fmt: skip
+        return report
+
+    def repositories(self, principal: Principal, client: str) -> list[dict[str, Any]]:
+        """A client's indexed repositories and their authors (emails masked unless a CTO)."""
+        from advisor.service.repos import repositories
+
+        client = principal.resolve_client(client_name(client))
+        return repositories(self.settings, principal, client)
+
     def _writable(self, principal: Principal, client: str | None) -> str | None:
         """The canonical client to write into (None: the playbooks), if this principal may."""
         client = client_name(client) if client else None
@@ -308,6 +344,7 @@ class Advisor:
         from advisor.service.uploads import upload_dir
         from ingest.lock import exclusive
         from ingest.manifest import Manifest
+        from ingest.repo import repos_dir
 
         if not principal.is_cto:
             raise AccessError(f"{principal.user} may not forget a client: only a CTO may")
@@ -321,6 +358,9 @@ class Advisor:
                 files = len(manifest.delete_scope(client))
             self.store.bump_generation()
             purge_deleted(settings, client)
+            repos = repos_dir(settings, client)  # mirrors and history: authors' names, emails
+            repositories = sum(1 for p in repos.iterdir() if p.is_dir()) if repos.exists() else 0
+            shutil.rmtree(repos, ignore_errors=True)
         for derived in settings.derived_dirs:
             shutil.rmtree(derived, ignore_errors=True)  # rebuilt from what remains
         uploads = upload_dir(settings, client)
@@ -329,7 +369,10 @@ class Advisor:
         feedback = FeedbackStore(settings).forget(client)
         for name in ("retriever", "answerer"):
             self.__dict__.pop(name, None)
-        return {"chunks": chunks, "files": files, "uploads": uploaded, "feedback": feedback}
+        return {
+            "chunks": chunks, "files": files, "uploads": uploaded, "feedback": feedback,
+            "repositories": repositories,
+        }  # fmt: skip
 
     def _all_clients(self) -> list[str]:
         # Every question checks its client against this list, and reading every chunk's

@@ -261,7 +261,7 @@ class _Run:
                 id=f"{doc_id}:{i}", text=d.text, source=source, root="", doc_id=doc_id,
                 title=doc.title, section=d.section, scope=self.client, sha256=head,
                 chunk_index=i, mtime=when, file_type=REPO_FILE_TYPE, commit=head,
-                facts=facts_json(fact.facts),
+                facts=facts_json({"kind": fact.kind, "repo": self.loc.name, **fact.facts}),
             )
             for i, d in enumerate(drafts)
         ]  # fmt: skip

@@ -19,6 +19,7 @@ def _register() -> None:
         "assess_cmd",
         "users_cmd",
         "audit_cmd",
+        "repo_cmd",
     ):
         try:
             __import__(f"interfaces.cli.{optional}")

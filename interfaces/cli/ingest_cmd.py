@@ -196,6 +196,7 @@ def forget(
     gone = Advisor(settings).forget(LOCAL, client)
     console.print(
         f"Forgot client {client!r}: {gone['chunks']} chunks from {gone['files']} files, "
-        f"{gone['uploads']} uploads, {gone['feedback']} feedback entries.",
+        f"{gone['uploads']} uploads, {gone['feedback']} feedback entries, "
+        f"{gone.get('repositories', 0)} repositories.",
         highlight=False,
     )

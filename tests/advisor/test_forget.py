@@ -59,7 +59,7 @@ def test_forget_removes_every_trace_of_a_client_and_keeps_the_others(tmp_path, e
         advisor.forget(Principal(user="f", role="founder", client=GONE), GONE)
     gone = advisor.forget(LOCAL, GONE)
 
-    assert gone == {"chunks": 4, "files": 4, "uploads": 1, "feedback": 1}
+    assert gone == {"chunks": 4, "files": 4, "uploads": 1, "feedback": 1, "repositories": 0}
     assert _files_mentioning(settings.data_dir, [UNIQUE, GONE]) == []
     fresh = Advisor(settings, embeddings=embeddings)  # a new process sees the same
     assert fresh.clients(LOCAL) == [KEPT]
