@@ -94,24 +94,38 @@ def stack_docs(repo: str, sha: str, profile: StackProfile, knowledge: Knowledge)
     title = f"{repo} repository: stack profile"
     short = sha[:7]
     total = sum(b for _, b in profile.languages) or 1
-    langs = [f"{lang} {pct(b / total)}" for lang, b in profile.languages[:TOP_LANGUAGES]]
+    langs = [
+        f"{lang} {pct(b / total)}"
+        for lang, b in profile.languages[:TOP_LANGUAGES]
+        if b / total >= 0.01
+    ]
     managers = sorted({f"{m.manager} ({m.path})" for m in profile.manifests})
     frameworks = []
     for m in profile.manifests:
         frameworks += [f"{d.name} {d.version}".strip() for d in m.deps if not d.dev][:6]
-    services = [f"{name} ({image})" for _p, name, image in profile.services if image]
     images = sorted({b for _p, bases in profile.images for b in bases})
     providers = sorted({p for tf in profile.terraform.values() for p in tf["providers"]})
+    stores = sorted(
+        {image for _p, _n, image in profile.services if image and not image.startswith("built")}
+    )
+    hosting = sorted(profile.platforms.get("hosting", {}))
+    ci_systems = sorted(profile.platforms.get("ci", {}))
+    lead = [f"{_names(langs[:3]) or 'no detected language'}"]
+    if stores:
+        lead.append(f"services {_names(stores)} in docker-compose")
+    if hosting:
+        lead.append(f"deployed to {_names(hosting)}")
+    if profile.terraform:
+        lead.append("infrastructure in Terraform")
+    if ci_systems:
+        lead.append(f"CI on {_names(ci_systems)}")
     summary = [
-        f"What the {repo} repository is built with, read from its files at commit {short}.",
-        f"Languages by size: {_names(langs) or 'none detected'}.",
+        f"The {repo} stack, read from its files at commit {short}: {'; '.join(lead)}.",
     ]
     if managers:
         summary.append(f"Package managers: {_names(managers)}.")
     if frameworks:
         summary.append(f"Main direct dependencies: {', '.join(frameworks[:18])}.")
-    if services:
-        summary.append(f"Services in docker-compose: {_names(services)}.")
     if images:
         summary.append(f"Docker base images: {_names(images)}.")
     if providers:
@@ -252,42 +266,44 @@ def stack_docs(repo: str, sha: str, profile: StackProfile, knowledge: Knowledge)
 # -- who knows what -----------------------------------------------------------------------
 
 
-def _shares_text(c: Component) -> str:
+def _share_sentences(c: Component) -> list[str]:
+    """Every author's share in one sentence that names the component (so it reads alone and
+    is quoted whole, not as near-identical per-author sentences)."""
     parts = []
     for s in c.shares[:TOP_AUTHORS]:
-        bits = []
         if s.commits:
-            bits.append(f"{pct(s.commit_share)} of commits ({s.commits})")
-        if s.lines:
-            bits.append(f"{pct(s.line_share)} of current lines")
-        if not s.commits:
-            bits.append(f"no commit in the last 12 months (last {date(s.last)})")
-        parts.append(f"{s.author} wrote {' and '.join(bits)}")
-    return "; ".join(parts)
+            part = f"{s.author} {pct(s.commit_share)} of commits ({s.commits})"
+            part += f" and {pct(s.line_share)} of lines" if s.lines else ""
+        else:
+            part = f"{s.author} {pct(s.line_share)} of lines but no commit in 12 months (last {date(s.last)})"
+        parts.append(part)
+    if not parts:
+        return []
+    more = f"; {len(c.shares) - TOP_AUTHORS} more authors" if len(c.shares) > TOP_AUTHORS else ""
+    return [f"Shares of {c.name}'s recent commits and current lines: {'; '.join(parts)}{more}."]
 
 
 def ownership_doc(repo: str, sha: str, c: Component, window_end: int) -> FactDoc:
     title = f"{repo} repository: who knows what"
     head = f"Who knows {c.name} ({c.path})"
     if c.stale:
-        lead = (
+        lead = [
             f"{c.name} ({c.path} in {repo}) is a stale area: no commit in the 12 months to "
             f"{date(window_end)}; last changed {date(c.last_commit)} by {c.last_author or 'unknown'}."
-        )
+        ]
     else:
-        names = _names(c.bus_authors)
-        lead = (
-            f"{c.name} ({c.path} in {repo}): {plural(c.authors_12m, 'author')} in the last 12 "
-            f"months ({plural(c.commits_12m, 'commit')} to {date(window_end)}); bus factor "
-            f"{c.bus_factor}: "
-            f"{names} made half of the recent commits."
-        )
+        lead = [
+            f"Who knows {c.name} ({c.path} in {repo}): {_names(c.bus_authors)} made half of its "
+            f"{plural(c.commits_12m, 'commit')} by {plural(c.authors_12m, 'author')} in the 12 "
+            f"months to {date(window_end)} (bus factor {c.bus_factor})."
+        ]
         if c.bus_factor == 1:
-            lead += f" {c.bus_authors[0]} is a single point of knowledge for {c.name}."
-    text = (
-        f"{lead} {_shares_text(c)}. {plural(c.files, 'file')}, {plural(c.lines, 'current line')}"
-        f"; last commit {date(c.last_commit)} by {c.last_author}."
+            lead.append(f"{c.bus_authors[0]} is a single point of knowledge for {c.name}.")
+    tail = (
+        f"{c.name}: {plural(c.files, 'file')}, {plural(c.lines, 'line')}, last commit "
+        f"{date(c.last_commit)} by {c.last_author}."
     )
+    text = " ".join([*lead, *_share_sentences(c), tail])
     facts = {
         "kind": "ownership",
         "repo": repo,

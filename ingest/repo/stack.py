@@ -13,7 +13,7 @@ import json
 import posixpath
 import re
 import tomllib
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 
 import yaml
@@ -512,17 +512,3 @@ def _read_one(path: str, name: str, data: bytes, names: set[str], profile: Stack
 def tech_aliases() -> dict[str, tuple[str, list[str]]]:
     """technology -> (category, names documents use for it)."""
     return {tech: (cat, names) for cat, techs in PLATFORMS.items() for tech, names in techs.items()}
-
-
-def services_by_image(profile: StackProfile) -> dict[str, list[str]]:
-    """Image name (without registry and tag) -> the compose services running it."""
-    out: dict[str, list[str]] = defaultdict(list)
-    for _path, name, image in profile.services:
-        base = (
-            image.rsplit("/", 1)[-1].split(":", 1)[0]
-            if image and not image.startswith("built")
-            else ""
-        )
-        if base:
-            out[base].append(name)
-    return out
