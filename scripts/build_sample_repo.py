@@ -99,8 +99,14 @@ class Builder:
         if tests and test:
             test_path = self.path / component / test.format(module=module, name=name)
             test_path.parent.mkdir(parents=True, exist_ok=True)
-            prev = test_path.read_text() if test_path.exists() else header.format(title=f"tests for {module}")
-            test_path.write_text(prev + "\n".join(_snippet(language, f"test_{module}", n, self.rnd)) + "\n")
+            prev = (
+                test_path.read_text()
+                if test_path.exists()
+                else header.format(title=f"tests for {module}")
+            )
+            test_path.write_text(
+                prev + "\n".join(_snippet(language, f"test_{module}", n, self.rnd)) + "\n"
+            )
 
     # -- the history ------------------------------------------------------------------------
 
@@ -191,7 +197,7 @@ def _snippet(language: str, module: str, n: int, rnd: random.Random) -> list[str
         return [f"def {module}_{n}(payload: dict) -> dict:", *body, "    return payload", ""]
     if language == "shell":
         return [f"step_{n}() {{", *[f"  echo 'step {n}.{j}'" for j in range(size)], "}"]
-    return [f'# change {n}: {"tag " * (j % 3)}resource note {j}' for j in range(size)]
+    return [f"# change {n}: {'tag ' * (j % 3)}resource note {j}" for j in range(size)]
 
 
 def _date(value) -> dt.date:
@@ -203,7 +209,9 @@ def build(name: str, out: Path) -> str:
     source = SOURCES / name
     spec = yaml.safe_load((source / "history.yaml").read_text())
     out = out.resolve()
-    with tempfile.TemporaryDirectory(prefix="sample-repo-", dir=out.parent if out.parent.exists() else None) as tmp:
+    with tempfile.TemporaryDirectory(
+        prefix="sample-repo-", dir=out.parent if out.parent.exists() else None
+    ) as tmp:
         path = Path(tmp) / name
         path.mkdir()
         builder = Builder(path, spec, source / "tree")

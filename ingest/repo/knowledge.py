@@ -83,8 +83,8 @@ def humanize(folder: str) -> str:
 def component_of(path: str, containers: set[str]) -> str | None:
     """The component folder of a path ("billing/"), None for files at the top level."""
     parts = path.split("/")
-    if len(parts) < 2:
-        return None
+    if len(parts) < 2 or parts[0].startswith("."):
+        return None  # top-level files, and tool configuration folders (.github/, .circleci/)
     if parts[0] in containers and len(parts) >= 3:
         return f"{parts[0]}/{parts[1]}/"
     return f"{parts[0]}/"

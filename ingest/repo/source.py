@@ -64,6 +64,11 @@ def locate(location: str) -> Location:
         raise IngestError("no repository given: pass a local path or a clone URL")
     if raw.startswith("-"):
         raise IngestError(f"{raw!r} looks like an option, not a repository path or URL")
+    if re.match(r"^[\w+.-]+::", raw):
+        raise IngestError(
+            f"unsupported URL scheme in {raw.split('::', 1)[0]}:: (a git remote helper, which can "
+            "run commands): use a local path or a file://, https://, ssh:// or git@host:path URL"
+        )
     if _URL.match(raw) or _SCP.match(raw):
         scheme = raw.split("://", 1)[0].lower() if "://" in raw else "ssh"
         if scheme not in ("file", "http", "https", "ssh", "git"):

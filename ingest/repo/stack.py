@@ -343,21 +343,25 @@ def _terraform(path: str, data: bytes, profile: StackProfile) -> None:
         folder, {"providers": {}, "resources": Counter(), "files": []}
     )
     tf["files"].append(path)
+
+    def named(block: dict) -> dict:
+        return {k.strip('"'): v for k, v in block.items() if not k.startswith("__")}
+
     for block in doc.get("terraform", []):
         for req in block.get("required_providers", []):
-            for name, spec in req.items():
+            for name, spec in named(req).items():
                 source = spec.get("source", name) if isinstance(spec, dict) else name
                 version = spec.get("version", "") if isinstance(spec, dict) else str(spec)
                 tf["providers"][str(source).strip('"')] = str(version).strip('"')
     for block in doc.get("provider", []):
-        for name in block:
-            name = name.strip('"')
+        for name in named(block):
             if not any(p.rsplit("/", 1)[-1] == name for p in tf["providers"]):
                 tf["providers"][name] = ""
     for block in doc.get("resource", []):
-        for kind, instances in block.items():
-            kind = kind.strip('"')
-            tf["resources"][kind] += max(1, len(instances) if isinstance(instances, dict) else 1)
+        for kind, instances in named(block).items():
+            for body in named(instances).values() if isinstance(instances, dict) else [{}]:
+                count = body.get("count", 1) if isinstance(body, dict) else 1
+                tf["resources"][kind] += count if isinstance(count, int) and count >= 0 else 1
             for prefix, tech in _BY_RESOURCE.items():
                 if kind.startswith(prefix):
                     profile.add_platform("hosting", tech, path)
