@@ -41,6 +41,8 @@ index: install
 	@for dir in data/clients/*/; do \
 		$(BIN)/cto-advisor ingest "$$dir" --client "$$(basename $$dir)" || exit 1; \
 	done
+	$(BIN)/python scripts/build_sample_repo.py --out build/sample-repos/haulwise-dispatch
+	$(BIN)/cto-advisor ingest-repo "file://$(CURDIR)/build/sample-repos/haulwise-dispatch" --client haulwise
 	$(BIN)/cto-advisor status
 
 status: install
@@ -112,6 +114,7 @@ bench: install
 	$(BIN)/python benchmarks/embedding_bench.py $(BENCH_FLAGS)
 	$(BIN)/python benchmarks/startup_bench.py $(BENCH_FLAGS)
 	$(BIN)/python benchmarks/retrieval_bench.py $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/repo_bench.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) data/.advisor reports artifacts .pytest_cache .ruff_cache

@@ -342,6 +342,26 @@ def upload_panel(
             st.markdown(f"{STATUS_ICONS.get(r.status, '')} {escape_md(r.name)}: {r.status}")
             if r.reason:
                 st.caption(escape_md(r.reason))
+        if principal.is_cto and target not in (PLAYBOOK_SCOPE, NEW_CLIENT):
+            repo_input(advisor, principal, target)
+
+
+def repo_input(advisor: Advisor, principal: Principal, client: str) -> None:
+    """A client's code repository (a path or clone URL on this machine): CTO only."""
+    location = st.text_input(
+        "Code repository", placeholder="/path/to/repo or https://host/org/repo.git",
+        key=f"repo-{client}", help="Indexes its docs, stack, who knows what and how they ship.",
+    )  # fmt: skip
+    if st.button("Index repository", disabled=not location.strip(), key=f"repo-go-{client}"):
+        with errors_shown("Indexing the repository"), st.spinner("Reading the repository…"):
+            r = advisor.ingest_repo(principal, location.strip(), client)
+            st.session_state["repo_result"] = (
+                f"{r.repository} at {r.head[:7]}: {r.new_commits} new commits, "
+                f"{len(r.indexed)} documents written, {r.unchanged} unchanged"
+            )
+            index_status.clear()
+    if st.session_state.get("repo_result"):
+        st.caption(escape_md(st.session_state["repo_result"]))
 
 
 def run_upload(advisor: Advisor, principal: Principal, files, dest: str | None) -> list:
