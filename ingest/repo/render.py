@@ -76,16 +76,18 @@ def _deployment_sentence(profile: StackProfile) -> str:
     return text
 
 
+def _on_pull_requests(runs: bool | None) -> str:
+    if runs is None:
+        return "Whether it runs on pull requests cannot be told from the file."
+    return "It runs on pull requests." if runs else "It does not run on pull requests."
+
+
 def _ci_sentence(profile: StackProfile) -> str:
     if not profile.ci:
         return "No CI configuration was found (no GitHub Actions, GitLab CI or CircleCI files)."
     parts = []
     for ci in profile.ci:
-        pr = {
-            True: "runs on pull requests",
-            False: "does not run on pull requests",
-            None: "pull request runs unknown",
-        }[ci.pull_requests]
+        pr = _on_pull_requests(ci.pull_requests).lower().rstrip(".")
         parts.append(f"{ci.system} ({ci.path}, {plural(len(ci.jobs), 'job')}; {pr})")
     return f"CI: {_names(parts)}."
 
@@ -222,11 +224,7 @@ def stack_docs(repo: str, sha: str, profile: StackProfile, knowledge: Knowledge)
             )
         )
     for ci in profile.ci:
-        pr = {
-            True: "It runs on pull requests.",
-            False: "It does not run on pull requests.",
-            None: "Whether it runs on pull requests cannot be told from the file.",
-        }[ci.pull_requests]
+        pr = _on_pull_requests(ci.pull_requests)
         jobs = "; ".join(
             f"{name}: {', '.join(steps[:8]) or 'no steps listed'}" for name, steps in ci.jobs[:12]
         )

@@ -62,19 +62,31 @@ def test_the_stack_profile_is_what_was_built_in(indexed):
     for p in sorted(_chunks(advisor), key=lambda p: p.chunk_index or 0):
         key = p.source.split("@")[0]
         text[key] = text.get(key, "") + p.text + "\n"
-    assert "fastapi ==0.115.6, sqlalchemy >=2.0" in text["acme-platform/api/pyproject.toml"]
-    assert "Runtime: python >=3.12" in text["acme-platform/api/pyproject.toml"]
-    assert "Development: pytest ==8.3.4" in text["acme-platform/api/pyproject.toml"]
-    assert "react ^18.3.1, react-dom ^18.3.1" in text["acme-platform/frontend/package.json"]
-    assert "(yarn)" in text["acme-platform/frontend/package.json"]
-    assert "typescript ^5.6.0" in text["acme-platform/frontend/package.json"]
-    go = text["acme-platform/worker/go.mod"]
-    assert "github.com/redis/go-redis/v9 v9.5.1" in go and "golang.org/x/sync" not in go  # indirect
-    assert "rails ~> 7.1" in text["acme-platform/mobile-api/Gemfile"]
-    assert "Development: rspec-rails" in text["acme-platform/mobile-api/Gemfile"]
-    assert "serde 1.0, tokio 1.38" in text["acme-platform/rust-core/Cargo.toml"]
-    assert "org.postgresql:postgresql 42.7.3" in text["acme-platform/jvm/pom.xml"]
-    assert "com.google.guava:guava 33.2.0-jre" in text["acme-platform/jvm/build.gradle"]
+    expected = {  # manifest -> what it declares, as built into the repository
+        "api/pyproject.toml": [
+            "fastapi ==0.115.6, sqlalchemy >=2.0",
+            "Runtime: python >=3.12",
+            "Development: pytest ==8.3.4",
+        ],
+        "frontend/package.json": [
+            "react ^18.3.1, react-dom ^18.3.1",
+            "(yarn)",
+            "typescript ^5.6.0",
+        ],
+        "worker/go.mod": ["github.com/redis/go-redis/v9 v9.5.1", "Runtime: go 1.22"],
+        "mobile-api/Gemfile": ["rails ~> 7.1", "Development: rspec-rails", "Runtime: ruby 3.3.0"],
+        "rust-core/Cargo.toml": ["serde 1.0, tokio 1.38"],
+        "jvm/pom.xml": ["org.postgresql:postgresql 42.7.3"],
+        "jvm/build.gradle": [
+            "com.google.guava:guava 33.2.0-jre",
+            "Development: junit:junit 4.13.2",
+        ],
+        "api/requirements-dev.txt": ["ruff ==0.8.0"],
+    }
+    for manifest, fragments in expected.items():
+        for fragment in fragments:
+            assert fragment in text[f"acme-platform/{manifest}"], (manifest, fragment)
+    assert "golang.org/x/sync" not in text["acme-platform/worker/go.mod"]  # indirect
     compose = text["acme-platform/docker-compose.yml"]
     assert "db (postgres:15), cache (redis:7-alpine) and api (built from ./api)" in compose
     assert "hunter2" not in " ".join(text.values())  # environment values are never read
