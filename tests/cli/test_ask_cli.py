@@ -55,8 +55,9 @@ def test_ask_json_follows_the_contract(data_dir):
         "scope",
         "score",
         "modified",
+        "commit",  # a repository source's commit; null for a document
     }
-    assert isinstance(citation["modified"], float)
+    assert isinstance(citation["modified"], float) and citation["commit"] is None
     assert citation["scope"] == "acme" and citation["source"] == "on-call.md"
 
 
