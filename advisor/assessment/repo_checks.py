@@ -142,10 +142,15 @@ def _asserted(sentence: str, match: re.Match) -> bool:
 
 
 def _subjects(repo_facts: dict, client: str) -> list[str]:
+    """Names a sentence can use for what this repository holds: the client, the repository and
+    the components whose names are distinctive (two or more words: "Dispatch Classic"); a
+    one-word folder ("docs", "tools", "infra") is an ordinary word in any document."""
     names = [repo_facts.get("repo", ""), client]
     for comp in repo_facts.get("components", []):
-        names.append(str(comp).rstrip("/").rsplit("/", 1)[-1])
-        names.append(str(comp).rstrip("/").rsplit("/", 1)[-1].replace("-", " ").replace("_", " "))
+        words = re.split(r"[-_\s]+", str(comp).rstrip("/").rsplit("/", 1)[-1])
+        if len(words) >= 2:
+            names.append(" ".join(words))
+            names.append("-".join(words))
     return [n for n in dict.fromkeys(names) if n and len(n) >= 3]
 
 
@@ -191,7 +196,9 @@ def stack_conflicts(passages: Sequence[Passage]) -> list[Conflict]:
                             second=stack,
                             first_sentence=sentence,
                             second_sentence=repo_sentence,
-                            first_value=tech,
+                            first_value=tech
+                            if hits[0].group(0).lower() == tech.lower()
+                            else f"{tech} ({hits[0].group(0)})",
                             second_value=f"{evidence} in the code, no {tech}",
                             similarity=0.0,
                         )

@@ -23,7 +23,9 @@ PRACTICE = Practice(
 )
 
 
-def _stack(platforms: dict, components=("billing/", "Billing")) -> Passage:
+def _stack(
+    platforms: dict, components=("billing/", "Billing", "dispatch-classic/", "Dispatch Classic")
+) -> Passage:
     facts = {
         "kind": "stack",
         "repo": "acme-platform",
@@ -63,6 +65,9 @@ HEROKU = {"hosting": {"Heroku": ["Procfile"]}}
         ("Billing runs on Heroku dynos, outside Kubernetes.", False),  # excluded
         ("We will move billing to Kubernetes after the Series A.", False),  # a plan
         ("The platform team operates three EKS clusters for the data group.", False),  # not us
+        # A one-word folder name ("billing/", "tools/") is an ordinary word in any document.
+        ("The billing tools cluster runs on EKS.", False),
+        ("The Dispatch Classic servers run on EKS.", True),  # a distinctive component name
     ],
 )
 def test_a_platform_claim_conflicts_only_when_asserted_about_this_client(sentence, flagged):
@@ -70,7 +75,8 @@ def test_a_platform_claim_conflicts_only_when_asserted_about_this_client(sentenc
     assert bool(found) is flagged
     if flagged:
         (c,) = found
-        assert (c.first.doc_id, c.second.doc_id, c.first_value) == ("deck", "s", "Kubernetes")
+        assert (c.first.doc_id, c.second.doc_id) == ("deck", "s")
+        assert c.first_value in ("Kubernetes", "Kubernetes (EKS)")
         assert c.second_value == "Heroku (Procfile) in the code, no Kubernetes"
         assert c.first_sentence == sentence and "Heroku" in c.second_sentence
 
@@ -141,7 +147,7 @@ def test_the_assessment_flags_the_deck_against_the_repository(tmp_path, embeddin
     assert verdict.verdict == "contradicted"
     by_n = {c.n: c for c in result.citations}
     assert {by_n[m].source.split("@")[0] for m in verdict.evidence} >= {"acme-platform/billing/"}
-    kube = [c for c in result.conflicts if c.first_value == "Kubernetes"]
+    kube = [c for c in result.conflicts if c.first_value.startswith("Kubernetes")]
     assert len(kube) == 1
     assert by_n[kube[0].first].source == "board-deck.md"
     assert by_n[kube[0].second].source.startswith("acme-platform@")
