@@ -1,109 +1,105 @@
-"""Facts a sentence states (quantities, dates), whether it is negated, and conflicts between
-documents of one client that state different values for the same fact.
+"""Facts a text states, read from spaCy's parse, and conflicts between one client's documents.
 
-Offline and explainable: two sentences from different documents of the same client that say
-nearly the same thing (cosine similarity of their MiniLM vectors) but carry a different number
-for the same unit, or a different month for the same kind of event, are a conflict.
+A fact is a value (a count, an amount of money, a percentage, a duration or a calendar date)
+together with what it measures, read from the dependency parse rather than from patterns:
+
+- the value comes from spaCy's entities (CARDINAL, QUANTITY, MONEY, PERCENT, DATE, TIME) and
+  spelled numbers from `text2num` (a general parser of number words, any size);
+- what is measured is the noun the number modifies ("nine *developers*"), with its compounds and
+  modifiers, the subject when the value is an attribute ("the *team* is nine developers"), the
+  content verb and its prepositional objects ("*issued* EUR 23,500 *in service credits*"), or a
+  table row's label and column ("Headcount (engineering)": 11);
+- its kind: a statement of fact, or a target, plan, bound or condition. That is told by the
+  parse: a modal auxiliary, an infinitive or an imperative clause, a deadline ("by" a date), a
+  subordinate clause with a marker ("if", "once"), a comparative or superlative modifier ("at
+  least", "more than") or a bounding preposition ("under", "within");
+- its period: a rate ("a month", "per week", "monthly") or a total over a span ("in Q2"), so that
+  values are compared per month, quarter or year, and a rate never against a plain total.
+
+Two documents of the same client conflict when they state different values for the same measure
+over the same period; measures are compared by meaning (MiniLM vectors of the measure phrases),
+so "developers" and "engineering headcount" can match. The threshold is chosen on the tuning
+client only (benchmarks/calibrate_assessment.py).
 """
 
 from __future__ import annotations
 
+import calendar
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
+from functools import cache, lru_cache
 
 import numpy as np
 
 from advisor.answering.extractive import split_sentences
 from advisor.core.models import Passage
-from advisor.retrieval.lexical import tokenize
+from advisor.core.nlp import load_spacy
 
-# Closed-class English negators: function words, not topic words.
-_NEGATORS = frozenset({"no", "not", "never", "nothing", "nobody", "none", "without", "n't"})
-_NUMBER_WORDS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-        ]
-    )
-}
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
-_QUANTITY = re.compile(
-    r"(?P<cur>[$£€]|\b(?:GBP|USD|EUR)\s?)?"
-    r"(?P<num>\b\d+(?:[.,]\d+)*|\b(?:" + "|".join(_NUMBER_WORDS) + r")\b)"
-    r"(?P<mult>\s?(?:k|m|bn|million|billion|thousand)\b)?"
-    r"(?P<pct>\s?%|\s?percent\b)?"
-    r"(?P<unit>(?:[-\s]+[A-Za-z][\w-]*){0,3})",
-    re.I,
-)
-_DATE = re.compile(r"\b(?P<month>" + "|".join(_MONTHS) + r")\s+(?P<year>(?:19|20)\d\d)\b", re.I)
-_MULT = {"k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "bn": 1e9, "billion": 1e9}
+# -- closed-class grammar and units (English function words and unit conversions, not topics) --
 
+# Prepositions that bound a value rather than state it ("under 10 minutes", "within a week"),
+# and those that give the start or end of a change ("from 6 to 11"): neither is a current value.
+BOUNDING_PREPOSITIONS = frozenset({"under", "below", "over", "above", "within", "beyond", "until"})
+CHANGE_PREPOSITIONS = frozenset({"from", "to"})
+# Prepositions after which a date is the period a total covers ("in Q2", "during May").
+SPAN_PREPOSITIONS = frozenset({"in", "during", "for", "over", "throughout", "of"})
+# Lengths of periods in days: for rates ("a month", "per week", "monthly") and totals over spans.
+PERIOD_DAYS = {"day": 1.0, "week": 7.0, "month": 365 / 12, "quarter": 365 / 4, "half": 365 / 2}
+PERIOD_DAYS["year"] = 365.0
+_PERIOD_ADJECTIVES = {
+    "daily": "day", "weekly": "week", "monthly": "month", "quarterly": "quarter",
+    "yearly": "year", "annual": "year", "annually": "year", "annualised": "year",
+    "annualized": "year",
+}  # fmt: skip
+# Durations, in minutes.
+TIME_UNITS = {"second": 1 / 60, "minute": 1.0, "hour": 60.0, "day": 1440.0, "week": 10080.0}
+TIME_UNITS |= {"month": 43800.0, "year": 525600.0}
+MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6}
+MULTIPLIERS |= {"bn": 1e9, "b": 1e9, "billion": 1e9}
+CURRENCY_SYMBOLS = {"$": "USD", "£": "GBP", "€": "EUR", "¥": "JPY"}
+_MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
+_MONTHS |= {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
+_QUARTER = re.compile(r"^[QH][1-4]$", re.I)
+_NUMBER = re.compile(r"^[~≈]?\d[\d,]*(?:\.\d+)?(?:[kKmMbB]|bn|mn)?$")
+_VALUE_ENTITIES = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME")
+# Relations along which a word tells what a value is of.
+_MODIFIERS = ("compound", "amod", "nmod", "poss", "appos", "npadvmod")
 
-# Words that make the number after them a bound or a goal ("under 10 minutes", "target 50%",
-# "at least five"), not a statement of how things are: such numbers are not compared.
-_BOUND_WORDS = frozenset(
-    [
-        "under",
-        "below",
-        "above",
-        "over",
-        "least",
-        "most",
-        "target",
-        "targets",
-        "goal",
-        "from",
-        "within",
-        "than",
-        "up",
-        "reduce",
-        "cut",
-    ]
-)
-WINDOW = 4  # words either side of a value that say what it is about
+Kind = str  # "stated" | "target" | "bound" | "change" | "condition"
 
 
 @dataclass(frozen=True)
-class Quantity:
-    value: float
-    unit: str  # the stem of the unit word, "%" or a currency sign
-    text: str
-    start: int = 0
+class Fact:
+    """One value a sentence states, what it measures and how it is stated."""
+
+    value: float  # money in its currency, % as a number, durations in minutes, dates as months
+    unit: str  # "EUR" | "%" | "minute" | "business day" | "date" | "quarter-date" | "" (a count)
+    measure: str  # the words that say what is measured, as written ("team ... developers")
+    lemmas: str  # the same, lemmatised: what measures are compared by
+    kind: Kind
+    label: str  # the value as written: "nine developers", "€23,500", "March 2027"
+    sentence: str
+    per: str | None = None  # a rate: per "day" | "week" | "month" | "quarter" | "half" | "year"
+    span: str | None = None  # a total over this period ("Q2 2026", "2026-09")
+    span_kind: str | None = None  # its length: "month" | "quarter" | "half" | "year"
+    precision: float = 0.0  # half a unit of the last digit written ("1.9M": 50,000)
+    start: int = 0  # the value's characters in `sentence`
     end: int = 0
-    bound: bool = False
-    label: str = ""  # as written: "$400", "31%", "three engineers"
+
+    @property
+    def stated(self) -> bool:
+        return self.kind == "stated"
+
+    def per_year(self) -> float | None:
+        """The value as a yearly rate, when it is a rate or a total over a span."""
+        period = self.per or self.span_kind
+        return self.value * PERIOD_DAYS["year"] / PERIOD_DAYS[period] if period else None
 
 
 @dataclass(frozen=True)
 class Conflict:
-    """Two documents of one client stating different values for the same fact."""
+    """Two documents of one client stating different values for the same measure."""
 
     first: Passage
     second: Passage
@@ -111,185 +107,621 @@ class Conflict:
     second_sentence: str
     first_value: str
     second_value: str
-    similarity: float
+    similarity: float  # of the two measure phrases
+    measure: str = ""
 
     def describe(self, first_n: int | None = None, second_n: int | None = None) -> str:
-        a = f"[{first_n}]" if first_n else f"({self.first.source})"
-        b = f"[{second_n}]" if second_n else f"({self.second.source})"
-        return f"{self.first_value} {a} vs {self.second_value} {b}"
+        """'engineering headcount: nine developers in team-notes.md [3] vs 11 in roster.csv [5]'"""
+        a = f" [{first_n}]" if first_n else ""
+        b = f" [{second_n}]" if second_n else ""
+        head = f"{self.measure}: " if self.measure else ""
+        return (
+            f"{head}{self.first_value} in {_name(self.first)}{a} vs "
+            f"{self.second_value} in {_name(self.second)}{b}"
+        )
 
 
-def _number(raw: str) -> float | None:
-    raw = raw.lower()
-    if raw in _NUMBER_WORDS:
-        return float(_NUMBER_WORDS[raw])
+def _name(p: Passage) -> str:
+    return p.source.rsplit("/", 1)[-1]
+
+
+# -- parsing -----------------------------------------------------------------------------------
+
+
+@cache
+def _nlp():
+    return load_spacy()
+
+
+def parse_number(text: str) -> tuple[float, float] | None:
+    """(value, precision) of a number as written: "1.9M", "650,000", "nine", "twenty-one",
+    "GBP 4.1M", "31%"; None when it is not a number. Precision is half a unit of the last
+    digit when the number has a decimal part or a multiplier ("1.9M": 50,000), else 0."""
+    from text_to_num import text2num
+
+    words = [w for w in re.split(r"[\s]+", text.strip().lower().replace("%", " ")) if w]
+    words = [w.strip("~≈()") for w in words if not re.fullmatch(r"[^\w]+", w)]
+    words = [w for w in words if w and w not in ("about", "around", "roughly", "approximately")]
+    if not words:
+        return None
+    mult = 1.0
+    if len(words) > 1 and words[-1] in MULTIPLIERS:
+        mult = MULTIPLIERS[words.pop()]
+    if len(words) == 1:
+        m = re.fullmatch(r"(\d[\d,]*)(?:\.(\d+))?(k|m|mn|bn|b)?", words[0])
+        if m:
+            value = float(m.group(1).replace(",", "") + ("." + m.group(2) if m.group(2) else ""))
+            if m.group(3):
+                mult *= MULTIPLIERS[m.group(3)]
+            decimals = len(m.group(2) or "")
+            precision = 0.5 * 10**-decimals * mult if (decimals or mult > 1) else 0.0
+            return value * mult, precision
     try:
-        return float(raw.replace(",", ""))
+        return float(text2num(" ".join(words).replace("-", " "), "en")) * mult, 0.0
     except ValueError:
         return None
 
 
-def quantities(sentence: str, units: Sequence[str] = ()) -> list[Quantity]:
-    """Numbers with their unit; with `units`, the unit is the first of the next three words
-    whose stem is one of them (so "two trained engineers" counts engineers)."""
-    wanted = {s for u in units for s in tokenize(u)}
-    out = []
-    for m in _QUANTITY.finditer(sentence):
-        value = _number(m.group("num"))
-        if value is None:
+def _chunk(token, skip: set[int]) -> list:
+    """A noun's phrase: the noun with its compounds and modifiers (recursively), no values."""
+    out = [token]
+    for child in token.children:
+        if child.i in skip or child.like_num:
             continue
-        plain = not (m.group("cur") or m.group("pct") or m.group("mult"))
-        if plain and len(m.group("num")) == 4 and 1900 <= value <= 2100:
-            continue  # a year, not a quantity (dates are compared by `dates`)
-        if m.group("mult"):
-            value *= _MULT[m.group("mult").strip().lower()]
-        words = [w for w in re.split(r"[-\s]+", m.group("unit") or "") if w]
-        stems = [s for w in words for s in tokenize(w)]
-        if m.group("cur"):
-            unit = m.group("cur").strip().upper().replace("£", "GBP").replace("$", "USD")
-        elif m.group("pct"):
-            unit = "%"
-        elif wanted:
-            unit = next((s for s in stems if s in wanted), "")
-        else:
-            unit = stems[0] if stems else ""
-        if unit:
-            before = re.findall(r"[a-z]+", sentence[: m.start()].lower())[-2:]
-            bound = any(w in _BOUND_WORDS for w in before)
-            value_end = max(m.end("num"), m.end("mult"), m.end("pct"))
-            label = sentence[m.start() : value_end].strip()
-            if not (m.group("cur") or m.group("pct")) and words:
-                label = f"{label} {words[0]}"
-            out.append(
-                Quantity(value, unit, m.group(0).strip(), m.start(), value_end, bound, label)
-            )
+        if child.ent_type_ in _VALUE_ENTITIES and child.lower_ not in _PERIOD_ADJECTIVES:
+            continue
+        if child.dep_ in ("compound", "amod", "nmod", "appos", "poss") and child.pos_ != "PRON":
+            out.extend(_chunk(child, skip))
     return out
 
 
-def context_terms(sentence: str, start: int, end: int) -> set[str]:
-    """Content stems within WINDOW words of a value: what the value is about."""
-    before = re.findall(r"[\w-]+", sentence[:start])[-WINDOW:]
-    after = re.findall(r"[\w-]+", sentence[end:])[:WINDOW]
-    return {s for w in before + after if not any(c.isdigit() for c in w) for s in tokenize(w)}
-
-
-def dates(sentence: str) -> list[tuple[int, int]]:
-    """(year, month) pairs the sentence names."""
-    return [(year, month) for year, month, _, _ in _date_spans(sentence)]
-
-
-def _date_spans(sentence: str) -> list[tuple[int, int, int, int]]:
+def _content(tokens) -> list:
     return [
-        (int(m.group("year")), _MONTHS.index(m.group("month").lower()) + 1, m.start(), m.end())
-        for m in _DATE.finditer(sentence)
+        t
+        for t in tokens
+        if t.pos_ in ("NOUN", "PROPN", "ADJ", "VERB") and not t.is_stop and not t.like_num
     ]
 
 
-def negated(sentence: str) -> bool:
-    """True when the sentence contains a closed-class negator ("no", "not", "never", ...)."""
-    words = re.findall(r"[a-z]+(?:'t)?", sentence.lower().replace("n't", " n't"))
-    return any(w in _NEGATORS for w in words)
+def _clause_verb(token):
+    """The verb (or the root) that the clause of `token` hangs from, and the path to it."""
+    path = [token]
+    while path[-1].head.i != path[-1].i and path[-1].pos_ not in ("VERB", "AUX"):
+        path.append(path[-1].head)
+    return path[-1], path
 
 
-@dataclass
-class _Stated:
-    passage: Passage
-    sentence: str
-    values: dict[str, set[str]]  # fact key -> stated values (as text)
-    about: dict[str, set[str]]  # fact key -> context stems around its values
-    labels: dict[tuple[str, str], str] = field(default_factory=dict)  # values as written
+def _is_date_token(t) -> bool:
+    return (
+        t.lower_ in _MONTHS
+        or bool(_QUARTER.match(t.text))
+        or (t.like_num and t.text.isdigit() and len(t.text) == 4 and 1900 <= int(t.text) <= 2100)
+    )
 
 
-def _stated(passage: Passage, sentence: str) -> _Stated | None:
-    values: dict[str, set[str]] = {}
-    about: dict[str, set[str]] = {}
-    labels: dict[tuple[str, str], str] = {}
-    for q in quantities(sentence):
-        if q.bound:
+def _has_deadline(token) -> bool:
+    """True when `token` has a "by <date>" modifier (a deadline: a target, not a statement)."""
+    for child in token.children:
+        if child.dep_ == "prep" and child.lower_ == "by":
+            if any(_is_date_token(t) or t.ent_type_ == "DATE" for t in child.subtree):
+                return True
+    return False
+
+
+def _kind(anchor, owner, value_tokens: set[int]) -> Kind:
+    """How the value is stated, from the parse around it (see the module docstring)."""
+    verb, path = _clause_verb(owner)
+    for t in [anchor, owner]:
+        for child in t.children:
+            if child.i in value_tokens:
+                continue
+            if child.tag_ in ("JJR", "RBR", "JJS", "RBS") and child.dep_ in (
+                "advmod", "amod", "quantmod", "prep"
+            ):  # fmt: skip
+                return "bound"
+            if child.dep_ in ("quantmod", "advmod", "prep") and (
+                child.lower_ in BOUNDING_PREPOSITIONS
+            ):
+                return "bound"
+    for t in path[1:] if len(path) > 1 else path:
+        if t.pos_ == "ADP" or t.dep_ == "prep":
+            if t.lower_ in BOUNDING_PREPOSITIONS:
+                return "bound"
+            if t.lower_ in CHANGE_PREPOSITIONS and t.dep_ != "dative":
+                return "change"
+            if t.lower_ == "by":
+                return "target"
+            if t.lower_ == "than":
+                return "bound"
+    if any(_has_deadline(t) for t in path):
+        return "target"
+    clause = verb
+    while True:
+        if clause.pos_ in ("VERB", "AUX"):
+            children = list(clause.children)
+            if any(c.dep_ == "aux" and c.tag_ in ("MD", "TO") for c in children):
+                return "target"
+            if any(c.dep_ == "mark" for c in children) and clause.dep_ in ("advcl", "ccomp"):
+                return "condition"
+            imperative = (
+                clause.tag_ == "VB"
+                and not any(c.dep_ in ("nsubj", "nsubjpass", "expl") for c in children)
+                and clause.dep_ in ("ROOT", "conj")
+            )
+            if imperative:
+                return "target"
+        if clause.dep_ in ("xcomp", "conj") and clause.head.i != clause.i:
+            clause = clause.head  # "plans to grow", "grow ... and expand"
+            if clause.dep_ == "xcomp":
+                continue
+            if clause.pos_ in ("VERB", "AUX") and clause.tag_ != "VB":
+                break
             continue
-        key = f"qty:{q.unit}"
-        values.setdefault(key, set()).add(f"{q.value:g}")
-        labels[(key, f"{q.value:g}")] = q.label
-        about.setdefault(key, set()).update(context_terms(sentence, q.start, q.end))
-    for year, month, start, end in _date_spans(sentence):
-        key = f"date:{year}"
-        values.setdefault(key, set()).add(f"{_MONTHS[month - 1].title()} {year}")
-        about.setdefault(key, set()).update(context_terms(sentence, start, end))
-    return _Stated(passage, sentence, values, about, labels) if values else None
+        break
+    return "stated"
 
 
-def _overlap(a: set[str], b: set[str]) -> float:
-    return len(a & b) / len(a | b) if a and b else 0.0
+def _period(tokens) -> str | None:
+    """A rate's period, from the words attached to the value: "a month", "per week", "monthly"."""
+    for t in tokens:
+        for c in [t, *t.children]:
+            lemma = c.lemma_.lower()
+            if c.lower_ in _PERIOD_ADJECTIVES:
+                return _PERIOD_ADJECTIVES[c.lower_]
+            if lemma in PERIOD_DAYS and c.i != t.i:
+                dets = {d.lower_ for d in c.children if d.dep_ in ("det", "quantmod")}
+                by_per = c.dep_ == "pobj" and c.head.lower_ in ("per", "a", "an", "each")
+                if (dets & {"a", "an", "each", "every", "per"}) or by_per:
+                    return lemma
+            if c.dep_ == "prep" and c.lower_ == "per":
+                for obj in c.children:
+                    if obj.lemma_.lower() in PERIOD_DAYS:
+                        return obj.lemma_.lower()
+    return None
 
 
-# Calibrated on the labelled conflicts of evals/datasets/assessment.yaml: a pair conflicts when
-# the sentences are close and the words around the two values overlap (the same "stipend ...
-# per week"), or when the sentences are near-paraphrases.
-MIN_SIMILARITY = 0.55
-MIN_CONTEXT_OVERLAP = 0.25
-PARAPHRASE = 0.8
+def _span(doc, path_ids: set[int], skip: set[int]) -> tuple[str | None, str | None]:
+    """The period a total covers: a quarter, half, month or year attached to the value's words
+    as a modifier or after "in"/"during"/"for" ("1.9M deliveries routed in Q2")."""
+    best: tuple[str | None, str | None] = (None, None)
+    for t in doc:
+        if t.i in skip or not _is_date_token(t):
+            continue
+        head, steps, ok = t, 0, False
+        while head.head.i != head.i and steps < 4:
+            if head.dep_ == "prep" or head.pos_ == "ADP":
+                if head.lower_ not in SPAN_PREPOSITIONS:
+                    break
+            head = head.head
+            steps += 1
+            if head.i in path_ids:
+                ok = True
+                break
+        if not ok:
+            continue
+        year = next((w.text for w in [t, *t.children] if w.text.isdigit() and len(w.text) == 4), "")
+        if _QUARTER.match(t.text):
+            kind = "quarter" if t.text[0].upper() == "Q" else "half"
+            cand = (f"{t.text.upper()} {year}".strip(), kind)
+        elif t.lower_ in _MONTHS:
+            cand = (f"{calendar.month_abbr[_MONTHS[t.lower_]]} {year}".strip(), "month")
+        else:
+            cand = (t.text, "year")
+        order = ["month", "quarter", "half", "year"]
+        if best[1] is None or order.index(cand[1]) < order.index(best[1]):
+            best = cand
+    return best
+
+
+def _unit(ent, anchor) -> tuple[str, float]:
+    """The unit of an entity's value and its factor to the common unit (minutes for time)."""
+    doc = ent.doc
+    ent_label = getattr(ent, "label_", "")
+    if ent_label == "MONEY" or any(
+        t.tag_ == "$" or t.text in CURRENCY_SYMBOLS or (t.is_upper and len(t.text) == 3)
+        for t in ent
+    ):
+        near = list(ent) + [doc[ent.start - 1]] if ent.start > 0 else list(ent)
+        near += [c for t in ent for c in t.children]
+        for t in near:
+            if t.text in CURRENCY_SYMBOLS:
+                return CURRENCY_SYMBOLS[t.text], 1.0
+            if t.is_upper and len(t.text) == 3 and t.is_alpha:
+                return t.text, 1.0
+        return "money", 1.0
+    if ent_label == "PERCENT" or any(t.text == "%" or t.lower_ == "percent" for t in ent):
+        return "%", 1.0
+    for t in [*ent, anchor.head]:
+        lemma = t.lemma_.lower()
+        if lemma in TIME_UNITS and not t.like_num:
+            qualifier = [c.lower_ for c in t.children if c.dep_ == "compound"]
+            if qualifier:
+                return f"{qualifier[0]} {lemma}", 1.0
+            return "minute", TIME_UNITS[lemma]
+    return "", 1.0
+
+
+def _numbers_in(ent) -> tuple[str, list]:
+    """The written number of an entity (digits, words, a multiplier) and its tokens."""
+    tokens = [
+        t
+        for t in ent
+        if t.like_num
+        or _NUMBER.match(t.text)
+        or t.lower_ in MULTIPLIERS
+        or (t.tag_ == "CD" and not _is_date_token(t))
+    ]
+    return " ".join(t.text for t in tokens), tokens
+
+
+def _date_value(ent) -> tuple[float, str, str] | None:
+    """A calendar date as (month index, unit, label): months or quarters with a year."""
+    tokens = list(ent)
+    year = next((int(t.text) for t in tokens if t.text.isdigit() and len(t.text) == 4), None)
+    if year is None:
+        return None
+    for t in tokens:
+        if t.lower_ in _MONTHS:
+            return year * 12 + _MONTHS[t.lower_] - 1, "date", ent.text
+        if _QUARTER.match(t.text) and t.text[0].upper() == "Q":
+            return year * 4 + int(t.text[1]) - 1, "quarter-date", ent.text
+    return None
+
+
+def _measure(doc, anchor, owner, verb, skip: set[int]) -> list:
+    """The words that say what a value measures (see the module docstring)."""
+    words = []
+    if owner.i != anchor.i:
+        words += _chunk(owner, skip)  # the counted noun and its modifiers
+    else:
+        words += [c for c in anchor.children if c.dep_ in _MODIFIERS and c.i not in skip]
+    value_head = owner
+    if value_head.dep_ in ("attr", "acomp", "dobj", "npadvmod", "appos", "oprd", "pobj", "nsubj"):
+        head = value_head.head
+        if head.pos_ == "ADP":  # "a stipend of $300": the noun the preposition hangs from
+            head = head.head
+        if head.pos_ in ("NOUN", "PROPN") and head.i not in skip:
+            words += _chunk(head, skip)
+        for c in head.children if head.pos_ in ("VERB", "AUX") else []:
+            if c.dep_ in ("nsubj", "nsubjpass") and c.i not in skip and c.pos_ != "PRON":
+                words += _chunk(c, skip)
+    if verb.pos_ == "VERB" and verb.i not in skip and verb.lemma_ not in ("be", "have"):
+        words.append(verb)
+        for c in verb.children:
+            if c.dep_ == "dobj" and c.i not in skip and c.i != owner.i and c.pos_ != "PRON":
+                words += _chunk(c, skip)
+    for holder in {t.i: t for t in (owner, anchor, verb)}.values():
+        for c in holder.children:
+            if c.dep_ == "prep" and c.lower_ not in BOUNDING_PREPOSITIONS | {"by", "per"}:
+                for obj in c.children:
+                    if obj.dep_ == "pobj" and obj.i not in skip and not _is_date_token(obj):
+                        if obj.lemma_.lower() not in PERIOD_DAYS:
+                            words += _chunk(obj, skip)
+            if c.dep_ in ("acl", "relcl") and c.pos_ == "VERB":
+                words.append(c)
+    seen, out = set(), []
+    for t in sorted(words, key=lambda t: t.i):
+        if t.i not in seen and t.i not in skip and not t.is_punct and t.pos_ != "DET" and (
+            t.tag_ != "$" and t.lower_ not in MULTIPLIERS
+        ):
+            seen.add(t.i)
+            out.append(t)
+    return out
+
+
+def _extend(ent):
+    """An entity with the multiplier after it ("1.9" "M") and the currency before it ("GBP")."""
+    doc, start, end = ent.doc, ent.start, ent.end
+    if end < len(doc) and doc[end].lower_ in MULTIPLIERS and doc[end].i == doc[end - 1].i + 1:
+        end += 1
+    if start > 0 and (
+        doc[start - 1].text in CURRENCY_SYMBOLS
+        or (doc[start - 1].is_upper and len(doc[start - 1].text) == 3 and doc[start - 1].is_alpha
+            and doc[start - 1].ent_type_ in ("", "MONEY", "ORG"))
+    ) and any(t.like_num or _NUMBER.match(t.text) for t in ent):
+        start -= 1
+    return doc[start:end] if (start, end) != (ent.start, ent.end) else ent
+
+
+def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
+    doc = sent.doc if hasattr(sent, "doc") else sent
+    text = sent.text
+    base = sent.start_char if hasattr(sent, "start_char") else 0
+    facts: list[Fact] = []
+    ents = [e for e in sent.ents if e.label_ in _VALUE_ENTITIES]
+    covered = {t.i for e in ents for t in e}
+    # Numbers the small model did not tag as entities are values too ("Headcount ...: 11").
+    for t in sent:
+        if t.i not in covered and (t.like_num or _NUMBER.match(t.text)) and not _is_date_token(t):
+            ents.append(doc[t.i : t.i + 1])
+            covered.add(t.i)
+    ents = [_extend(e) for e in ents]
+    all_values = {t.i for e in ents for t in e}
+    for ent in ents:
+        label_ = getattr(ent, "label_", "") or "CARDINAL"
+        anchor = ent.root
+        date = _date_value(ent) if label_ == "DATE" else None
+        if date is None and label_ in ("DATE", "TIME"):
+            if not any(t.like_num for t in ent) or all(_is_date_token(t) for t in ent if t.like_num):
+                continue  # "Q2", "2026", "a week": a period or a year, not a value
+        skip = set(all_values) | {t.i for t in ent}
+        if date is not None:
+            value, unit, label = date
+            precision = 0.0
+            owner = anchor.head if anchor.dep_ == "pobj" else anchor
+            if owner.pos_ == "ADP":
+                owner = owner.head
+        else:
+            written, tokens = _numbers_in(ent)
+            parsed = parse_number(written) if written else None
+            if parsed is None:
+                continue
+            value, precision = parsed
+            unit, factor = _unit(ent, anchor)
+            value, precision = value * factor, precision * factor
+            if unit == "" and not tokens:
+                continue
+            if unit == "" and len(written) == 4 and written.isdigit() and 1900 <= value <= 2100:
+                continue  # a year
+            owner = anchor
+            if anchor.dep_ in ("nummod", "quantmod", "compound", "nmod", "amod") and (
+                anchor.head.pos_ in ("NOUN", "PROPN")
+            ):
+                owner = anchor.head
+                if owner.lemma_.lower() in TIME_UNITS and owner.i not in skip:
+                    skip.add(owner.i)
+            label = ent.text if unit else f"{ent.text} {owner.text}".strip()
+            if owner.i == anchor.i:
+                label = ent.text
+            if unit in CURRENCY_SYMBOLS.values() and not any(
+                c in ent.text for c in CURRENCY_SYMBOLS
+            ):
+                prev = doc[ent.start - 1].text if ent.start > 0 else ""
+                label = f"{prev}{ent.text}" if prev in CURRENCY_SYMBOLS else ent.text
+        verb, path = _clause_verb(owner)
+        kind = _kind(anchor, owner, skip)
+        via = anchor.head
+        if (
+            kind == "target"
+            and anchor.dep_ == "pobj"
+            and via.lower_ in SPAN_PREPOSITIONS
+            and via.head.pos_ in ("NOUN", "PROPN")
+            and not _has_deadline(via.head)
+        ):
+            kind = "stated"  # "before its renewal in March 2027": a fact about the renewal
+        measure_tokens = _measure(doc, anchor, owner, verb, skip)
+        if unit.endswith("day") and unit != "minute":
+            skip.add(owner.i)
+        path_ids = {t.i for t in path} | {t.i for t in measure_tokens} | {anchor.i, owner.i}
+        own = {t.i for t in ent}
+        span, span_kind = (None, None) if date is not None else _span(doc, path_ids, own)
+        subjects = {c.i for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")} | {owner.i}
+        mods = [t for t in measure_tokens if t.dep_ == "amod" and t.head.i in subjects]
+        per = None if date is not None else _period([anchor, owner, *path, *mods])
+        measure = " ".join(t.text for t in measure_tokens)
+        lemmas = " ".join(t.lemma_.lower() for t in _content(measure_tokens))
+        if not lemmas and not keep_unmeasured:
+            continue  # a value with nothing said about what it measures cannot be compared
+        start = ent.start_char - base
+        facts.append(
+            Fact(
+                value=float(value),
+                unit=unit,
+                measure=measure,
+                lemmas=lemmas,
+                kind=kind,
+                label=label,
+                sentence=text,
+                per=per,
+                span=span,
+                span_kind=span_kind,
+                precision=precision,
+                start=start,
+                end=start + len(ent.text),
+            )
+        )
+    return facts
+
+
+# -- tables ------------------------------------------------------------------------------------
+
+
+def _table_rows(text: str) -> list[list[list[str]]]:
+    """Pipe tables in a chunk (header line first, as the chunker writes them)."""
+    tables, current = [], []
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 2 and "|" in line:
+            if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+                continue
+            current.append(cells)
+        else:
+            if len(current) >= 2:
+                tables.append(current)
+            current = []
+    if len(current) >= 2:
+        tables.append(current)
+    return tables
+
+
+def _table_facts(text: str) -> list[Fact]:
+    """A table's numeric cells as facts: measure = the row's label and the column's header, the
+    value (and any bound or target) read from the cell as a sentence."""
+    out = []
+    for header, *rows in _table_rows(text):
+        for row in rows:
+            labels = [c for c in row if c and not re.search(r"\d", c)]
+            if not labels:
+                continue
+            label = labels[0]
+            for j, cell in enumerate(row):
+                if not re.search(r"\d", cell) or j >= len(header):
+                    continue
+                sentence = f"{label}: {cell}"
+                doc = _nlp()(cell)
+                cell_facts = [f for s in doc.sents for f in _sentence_facts(s, keep_unmeasured=True)]
+                for f in cell_facts:
+                    if f.unit in ("date", "quarter-date"):
+                        continue
+                    measure = f"{label} {header[j]}".strip()
+                    if f.measure and f.kind != "stated":
+                        measure = f"{measure} {f.measure}"
+                    lemmas = " ".join(
+                        t.lemma_.lower() for t in _content(_nlp()(measure))
+                    ) or measure.lower()
+                    per = f.per or _period(list(_nlp()(label)))
+                    offset = len(label) + 2
+                    out.append(
+                        replace(
+                            f, measure=measure, lemmas=lemmas, sentence=sentence, per=per,
+                            start=f.start + offset, end=f.end + offset,
+                        )
+                    )  # fmt: skip
+    return out
+
+
+# -- public -----------------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=20000)
+def sentence_facts(sentence: str) -> tuple[Fact, ...]:
+    """The facts one sentence states (every kind; `Fact.stated` tells statements apart)."""
+    doc = _nlp()(sentence)
+    return tuple(f for s in doc.sents for f in _sentence_facts(s))
+
+
+def facts(text: str) -> list[Fact]:
+    """The facts a passage states: its sentences parsed, and its pipe-table rows read by column."""
+    tables = _table_rows(text)
+    table_lines = {" | ".join(r) for t in tables for r in t}
+    prose = "\n".join(
+        line
+        for line in text.splitlines()
+        if " | ".join(c.strip() for c in line.strip().strip("|").split("|")) not in table_lines
+    )
+    out = [f for s in split_sentences(prose) for f in sentence_facts(s)]
+    return out + (_table_facts(text) if tables else [])
+
+
+def negated(sentence: str) -> bool:
+    """True when the parse has a negation ("not", "never", "n't") or a negative determiner or
+    pronoun ("no", "nothing", "nobody") on a word of the sentence."""
+    doc = _nlp()(sentence)
+    return any(
+        t.dep_ == "neg"
+        or (t.lower_ in ("no", "nothing", "nobody", "none", "neither") and t.dep_ != "intj")
+        for t in doc
+    )
+
+
+def comparable(a: Fact, b: Fact) -> bool:
+    """Whether two facts can be compared: the same unit, and the same period (a rate with a
+    rate or a total over a span; totals over spans of the same length only for the same span;
+    a rate is not a plain total)."""
+    if a.unit != b.unit:
+        return False
+    if a.unit in ("date", "quarter-date"):
+        return True
+    pa, pb = a.per or a.span_kind, b.per or b.span_kind
+    if (pa is None) != (pb is None):
+        return False
+    if a.span and b.span and a.span_kind == b.span_kind and not (a.per or b.per):
+        return _same_span(a.span, b.span)
+    return True
+
+
+def _same_span(a: str, b: str) -> bool:
+    wa, wb = a.split(), b.split()
+    return wa[0] == wb[0] and (len(wa) < 2 or len(wb) < 2 or wa[1] == wb[1])
+
+
+# Values converted between periods (a month is 28 to 31 days, a quarter's months differ) agree
+# within this share; values over the same period must agree to the precision they are written in.
+PERIOD_TOLERANCE = 0.1
+
+
+def disagree(a: Fact, b: Fact) -> bool:
+    """Different values for comparable facts, to the precision they are written in."""
+    pa, pb = a.per or a.span_kind, b.per or b.span_kind
+    if pa and pb and pa != pb:
+        ya, yb = a.per_year(), b.per_year()
+        return abs(ya - yb) > PERIOD_TOLERANCE * max(abs(ya), abs(yb))
+    return abs(a.value - b.value) > a.precision + b.precision + 1e-9
+
+
+# Chosen on the tuning client by benchmarks/calibrate_assessment.py: the cosine of two measure
+# phrases' MiniLM vectors above which they name the same measure.
+SAME_MEASURE = 0.6
+
+
+def _embed(embeddings, texts: list[str]) -> np.ndarray:
+    embed = getattr(embeddings, "embed_sentences", embeddings.embed_documents)
+    vectors = np.asarray(embed(texts), dtype=np.float32).reshape(len(texts), -1)
+    return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9)
+
+
+def measure_similarity(a: Sequence[Fact], b: Sequence[Fact], embeddings) -> np.ndarray:
+    """Cosine of the measure phrases' vectors, |a| x |b|."""
+    if not a or not b:
+        return np.zeros((len(a), len(b)), dtype=np.float32)
+    texts = list(dict.fromkeys([f.lemmas for f in a] + [f.lemmas for f in b]))
+    vectors = dict(zip(texts, _embed(embeddings, texts), strict=True))
+    va = np.stack([vectors[f.lemmas] for f in a])
+    vb = np.stack([vectors[f.lemmas] for f in b])
+    return va @ vb.T
 
 
 def find_conflicts(
-    passages: Sequence[Passage], embeddings, min_similarity: float = MIN_SIMILARITY
+    passages: Sequence[Passage], embeddings, min_similarity: float | None = None
 ) -> list[Conflict]:
-    """Pairs of closely matching sentences from different documents of the same client scope that
-    state a different value for the same unit (or a different month in the same year); values
-    stated as bounds or goals ("under 10 minutes", "target 50%") are not compared."""
-    stated: list[_Stated] = []
-    seen: set[str] = set()
+    """Facts stated by two different documents of the same client scope about the same measure
+    (measure phrases' cosine >= `min_similarity`, default SAME_MEASURE) over the same period,
+    with different values. Targets, plans, bounds, conditions and changes are not compared. Each
+    fact is matched with its closest measure in the other document; one flag per pair of facts."""
+    threshold = SAME_MEASURE if min_similarity is None else min_similarity
+    stated: list[tuple[Passage, Fact]] = []
+    seen: set[tuple[str, str]] = set()
     for p in passages:
-        for sentence in split_sentences(p.text):
-            if sentence in seen:
-                continue
-            seen.add(sentence)
-            if (s := _stated(p, sentence)) is not None:
-                stated.append(s)
-    if len(stated) < 2:
+        for f in facts(p.text):
+            key = (p.doc_id, f.sentence + f.label)
+            if f.stated and key not in seen:
+                seen.add(key)
+                stated.append((p, f))
+    if len({p.doc_id for p, _ in stated}) < 2:
         return []
-    embed = getattr(embeddings, "embed_sentences", embeddings.embed_documents)
-    vectors = np.asarray(embed([s.sentence for s in stated]), dtype=np.float32)
-    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9
-    sims = vectors @ vectors.T
-    found: list[Conflict] = []
-    pairs_seen: set[tuple[str, str, str]] = set()
-    order = np.argsort(-sims, axis=None)
+    all_facts = [f for _, f in stated]
+    sims = measure_similarity(all_facts, all_facts, embeddings)
+    candidates = []
     n = len(stated)
-    for flat in order:
-        i, j = divmod(int(flat), n)
-        if sims[i, j] < min_similarity:
-            break
-        if i >= j:
-            continue
-        a, b = stated[i], stated[j]
-        if a.passage.doc_id == b.passage.doc_id or a.passage.scope != b.passage.scope:
-            continue
-        for key in a.values.keys() & b.values.keys():
-            va, vb = a.values[key], b.values[key]
-            if va & vb:
-                continue  # they agree on at least one value: a range or a before/after
-            if (
-                sims[i, j] < PARAPHRASE
-                and _overlap(a.about[key], b.about[key]) < MIN_CONTEXT_OVERLAP
-            ):
-                continue  # the values are about different things
-            docs = tuple(sorted((a.passage.doc_id, b.passage.doc_id))) + (key,)
-            if docs in pairs_seen:
+    for i in range(n):
+        pi, fi = stated[i]
+        best: dict[str, tuple[float, int]] = {}
+        for j in range(n):
+            pj, fj = stated[j]
+            if pj.doc_id == pi.doc_id or pj.scope != pi.scope or not comparable(fi, fj):
                 continue
-            pairs_seen.add(docs)
-
-            def shown(stated: _Stated, values: set[str], key: str = key) -> str:
-                return ", ".join(stated.labels.get((key, v), v) for v in sorted(values))
-
-            found.append(
-                Conflict(
-                    first=a.passage,
-                    second=b.passage,
-                    first_sentence=a.sentence,
-                    second_sentence=b.sentence,
-                    first_value=shown(a, va),
-                    second_value=shown(b, vb),
-                    similarity=float(sims[i, j]),
-                )
+            if sims[i, j] >= threshold and sims[i, j] > best.get(pj.doc_id, (-1.0, -1))[0]:
+                best[pj.doc_id] = (float(sims[i, j]), j)
+        for sim, j in best.values():
+            if disagree(fi, stated[j][1]):
+                candidates.append((sim, min(i, j), max(i, j)))
+    found, used = [], set()
+    for sim, i, j in sorted(set(candidates), reverse=True):
+        (pa, fa), (pb, fb) = stated[i], stated[j]
+        if i in used or j in used:
+            continue
+        used |= {i, j}
+        measure = min((f.measure for f in (fa, fb) if f.measure), key=len, default="")
+        found.append(
+            Conflict(
+                first=pa,
+                second=pb,
+                first_sentence=fa.sentence,
+                second_sentence=fb.sentence,
+                first_value=fa.label,
+                second_value=fb.label,
+                similarity=sim,
+                measure=measure,
             )
+        )
     return found
