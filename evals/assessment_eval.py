@@ -12,6 +12,8 @@ import random
 from pathlib import Path
 
 import yaml
+from typing import Literal
+
 from pydantic import BaseModel, ValidationError
 
 from advisor.assessment.checklist import VERDICTS, Verdict
@@ -26,6 +28,8 @@ BOOTSTRAP = 1000
 class ClientLabels(BaseModel):
     verdicts: dict[str, Verdict]
     conflicts: list[tuple[str, str]] = []
+    # The assessment is split by client: thresholds are chosen on `tuning` clients only.
+    split: Literal["tuning", "test"] = "test"
 
 
 class AssessmentSet(BaseModel):
@@ -60,13 +64,15 @@ def _ci(values: list, stat, seed: int = 7) -> list[float] | None:
     return [round(draws[int(0.025 * BOOTSTRAP)], 4), round(draws[int(0.975 * BOOTSTRAP) - 1], 4)]
 
 
-def score(labels: AssessmentSet, results: dict) -> dict:
-    """Metrics from {client: Assessment} against the labels."""
+def score(labels: AssessmentSet, results: dict, clients: list[str] | None = None) -> dict:
+    """Metrics from {client: Assessment} against the labels (of `clients`, default all)."""
     pairs: list[tuple[str, str]] = []
     rows = []
     detected: list[bool] = []
     found_gold: list[bool] = []
     for client, gold in labels.clients.items():
+        if clients is not None and client not in clients:
+            continue
         assessment = results[client]
         got = {v.practice_id: v.verdict for v in assessment.verdicts}
         for practice, verdict in gold.verdicts.items():
@@ -130,6 +136,14 @@ def run(settings: Settings, corpus: Path, dataset: Path, embeddings=None) -> dic
     for client in labels.clients:
         results[client] = system.advisor.assess(EVALUATOR, client)
     report = score(labels, results)
+    report["parts"] = {
+        part: score(labels, results, [c for c, g in labels.clients.items() if g.split == part])
+        | {"clients": [c for c, g in labels.clients.items() if g.split == part]}
+        for part in ("tuning", "test")
+        if any(g.split == part for g in labels.clients.values())
+    }
+    for part in report["parts"].values():
+        part.pop("rows", None)
     report["config"] = {
         "corpus": str(corpus.resolve()),
         "dataset": str(dataset.resolve()),

@@ -23,17 +23,27 @@ from pydantic import BaseModel, Field, ValidationError
 from advisor.answering.answer import citation_for, scope_label, sources_block
 from advisor.answering.extractive import split_sentences
 from advisor.assessment.checklist import VERDICTS, Checklist, Practice, Verdict
-from advisor.assessment.facts import find_conflicts, negated, quantities
+from advisor.answering.facts import find_conflicts
+from advisor.answering.support import (
+    Requirement,
+    Support,
+    SupportScorer,
+    requirements,
+    split_claim,
+)
 from advisor.assessment.repo_checks import claims, measured, stack_conflicts
 from advisor.core.errors import ConfigError, LLMError
+from advisor.core.markdown import escape_md
 from advisor.core.models import Citation, Passage
 from advisor.core.settings import PLAYBOOK_SCOPE
 
-# Calibrated on evals/datasets/assessment.yaml (benchmarks/calibrate_assessment.py).
-T_PARTIAL = 0.425  # below: nothing in the client's documents is about this practice
-T_EVIDENCED = 0.45  # at or above: a sentence states the practice nearly as the playbook does
-T_CONTRADICTED = 0.45  # a sentence this close with the opposite polarity contradicts it
+# Support scores (advisor/answering/support.py) chosen on the tuning client of
+# evals/datasets/assessment.yaml only, by benchmarks/calibrate_assessment.py.
+T_PARTIAL = 0.425  # below: the sentence is not about this practice
+T_EVIDENCED = 0.45  # at or above: a sentence states the practice
+T_CONTRADICTED = 0.7  # a sentence this close that says the opposite contradicts it
 EVIDENCE_SENTENCES = 2
+CONTEXT = 2  # sentences either side, in the same passage, that may state part of a practice
 
 
 @dataclass
@@ -53,6 +63,7 @@ class PracticeVerdict(BaseModel):
     evidence: list[int] = Field(default_factory=list)  # [m] of the client's evidence
     quotes: list[str] = Field(default_factory=list, exclude=True)
     similarity: float = 0.0
+    support: float = 0.0  # the deciding sentence's support score (advisor/answering/support.py)
 
 
 class ConflictNote(BaseModel):
@@ -62,11 +73,18 @@ class ConflictNote(BaseModel):
     second_value: str
     first_sentence: str
     second_sentence: str
+    measure: str = ""  # what the two values measure, in the documents' words
+    first_source: str = ""
+    second_source: str = ""
 
     def describe(self) -> str:
+        """'team developers: nine developers in team-notes.md [3] vs 11 in headcount.csv [5]: ...'"""
+        head = f"{self.measure}: " if self.measure else ""
+        a = f" in {self.first_source}" if self.first_source else ""
+        b = f" in {self.second_source}" if self.second_source else ""
         return (
-            f"{self.first_value} [{self.first}] vs {self.second_value} [{self.second}]: "
-            f"\u201c{self.first_sentence}\u201d / \u201c{self.second_sentence}\u201d"
+            f"{head}{self.first_value}{a} [{self.first}] vs {self.second_value}{b} "
+            f"[{self.second}]: \u201c{self.first_sentence}\u201d / \u201c{self.second_sentence}\u201d"
         )
 
 
@@ -96,13 +114,13 @@ class Assessment(BaseModel):
         return data
 
     def to_markdown(self) -> str:
-        lines = [f"# Practice assessment: {self.client}", ""]
+        lines = [f"# Practice assessment: {escape_md(self.client)}", ""]
         lines.append(
             f"_{len(self.verdicts)} practices, {self.mode} verdicts. Evidence comes only from "
-            f"{self.client}'s documents; [n] numbers refer to the sources at the end._"
+            f"{escape_md(self.client)}'s documents; [n] numbers refer to the sources at the end._"
         )
         if self.warning:
-            lines += ["", f"> **Warning:** {self.warning}"]
+            lines += ["", f"> **Warning:** {escape_md(self.warning)}"]
         lines += [
             "",
             "## Coverage by area",
@@ -112,23 +130,27 @@ class Assessment(BaseModel):
         ]
         for row in self.coverage():
             lines.append(
-                f"| {row['area']} | {row['evidenced']} | {row['partial']} | {row['missing']} | "
+                f"| {escape_md(row['area'])} | {row['evidenced']} | {row['partial']} | {row['missing']} | "
                 f"{row['contradicted']} | {row['coverage']:.0%} |"
             )
         area = None
         for v in self.verdicts:
             if v.area != area:
                 area = v.area
-                lines += ["", f"## {area}", ""]
+                lines += ["", f"## {escape_md(area)}", ""]
             cites = "".join(f"[{n}]" for n in ([v.playbook] if v.playbook else []))
             ev = "".join(f"[{m}]" for m in v.evidence) or "none"
-            lines.append(f"- **{v.verdict}**: {v.practice} {cites}  \n  {v.reason} Evidence: {ev}")
+            support = f" (support {v.support:.2f})" if v.evidence else ""
+            lines.append(
+                f"- **{v.verdict}**: {escape_md(v.practice)} {cites}  \n  "
+                f"{escape_md(v.reason)} Evidence: {ev}{support}"
+            )
         if self.conflicts:
             lines += ["", "## Conflicting sources", ""]
-            lines += [f"- {c.describe()}" for c in self.conflicts]
+            lines += [f"- {escape_md(c.describe())}" for c in self.conflicts]
         lines += ["", "## Sources", ""]
         for c in self.citations:
-            lines.append(f"{c.n}. {_source_line(c)}")
+            lines.append(f"{c.n}. {escape_md(_source_line(c))}")
         return "\n".join(lines) + "\n"
 
     def to_csv(self) -> str:
@@ -143,6 +165,7 @@ class Assessment(BaseModel):
                 "reason",
                 "playbook_source",
                 "evidence_sources",
+                "support",
             ]
         )
         by_n = {c.n: c for c in self.citations}
@@ -156,6 +179,7 @@ class Assessment(BaseModel):
                     v.reason,
                     _source_line(by_n[v.playbook]) if v.playbook in by_n else "",
                     " | ".join(_source_line(by_n[m]) for m in v.evidence if m in by_n),
+                    f"{v.support:.2f}" if v.evidence else "",
                 ]
             )
         return out.getvalue()
@@ -253,7 +277,7 @@ class Assessor:
         return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9)
 
     def evidence(self, checklist: Checklist, client: str):
-        """(area, practice, client sentences, similarity of each to the practice) per practice,
+        """(area, practice, client sentences, each sentence's support of it, practice vector) per practice,
         plus the client's chunks and the playbook chunks: what every verdict is judged from."""
         client_chunks = [p for p in self.store.chunks_in([client]) if p.scope == client]
         if not client_chunks:
@@ -264,11 +288,29 @@ class Assessor:
         sentences = [
             _Sentence(p, s) for p in client_chunks for s in dict.fromkeys(split_sentences(p.text))
         ]
-        vectors = self._embed([s.text for s in sentences]) if sentences else np.zeros((0, 1))
+        scorer = SupportScorer(self.embeddings)
+        texts = [s.text for s in sentences]
+        contexts = []
+        for k, s in enumerate(sentences):
+            same = [
+                sentences[j].text
+                for j in range(max(0, k - CONTEXT), min(len(sentences), k + CONTEXT + 1))
+                if j != k and sentences[j].passage is s.passage
+            ]
+            contexts.append(same)
+        vectors = scorer._embed(texts) if sentences else np.zeros((0, 1))
         items = checklist.items()
         practice_vectors = self._embed([p.practice for _, p in items])
         rows = [
-            (area, practice, sentences, vectors @ pv if len(sentences) else np.zeros(0), pv)
+            (
+                area,
+                practice,
+                sentences,
+                scorer.score(
+                    practice.practice, texts, vectors, practice_requirements(practice), contexts
+                ),
+                pv,
+            )
             for (area, practice), pv in zip(items, practice_vectors, strict=True)
         ]
         return rows, client_chunks
@@ -281,8 +323,8 @@ class Assessor:
         ]
         numbering = _Numbering()
         verdicts = []
-        for area, practice, sentences, sims, pv in rows:
-            verdict = measured(practice, client_chunks) or judge(practice, sentences, sims)
+        for area, practice, sentences, supports, pv in rows:
+            verdict = measured(practice, client_chunks) or judge(practice, sentences, supports)
             anchor = self._playbook_passage(practice, playbook_chunks, pv)
             verdict_model = PracticeVerdict(
                 area_id=area.id,
@@ -295,6 +337,7 @@ class Assessor:
                 evidence=[numbering.cite(s.passage) for s in verdict.evidence],
                 quotes=[s.text for s in verdict.evidence],
                 similarity=round(verdict.similarity, 4),
+                support=round(verdict.similarity, 4),
             )
             verdicts.append(verdict_model)
         assessment = Assessment(client=client, verdicts=verdicts)
@@ -310,6 +353,9 @@ class Assessor:
                 second_value=c.second_value,
                 first_sentence=c.first_sentence,
                 second_sentence=c.second_sentence,
+                measure=c.measure,
+                first_source=c.first.source.rsplit("/", 1)[-1],
+                second_source=c.second.source.rsplit("/", 1)[-1],
             )
             for c in conflicts
         ]
@@ -431,66 +477,102 @@ class Judgement:
     verdict: Verdict
     reason: str
     evidence: list[_Sentence]
-    similarity: float
+    similarity: float  # the support score of the deciding sentence
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Support scores that turn into verdicts (chosen on the tuning client only)."""
+
+    related: float = T_PARTIAL  # below: the sentence is not about this practice
+    supports: float = T_EVIDENCED  # at or above: the sentence states the practice
+    contradicts: float = T_CONTRADICTED  # a sentence this close that says the opposite
+
+
+def practice_requirements(practice: Practice) -> list[Requirement]:
+    """The practice's numbers: its checklist target when it has one, else what its sentence
+    requires ("within five business days", "two approvals")."""
+    if practice.target is not None:
+        t = practice.target
+        bound = t.max if t.max is not None else t.min
+        parsed = requirements(f"{bound:g} {t.unit}")
+        return [
+            Requirement(r.value, r.unit, r.counted, t.max is not None, t.describe())
+            for r in parsed
+        ]
+    return requirements(split_claim(practice.practice)[0])
 
 
 def judge(
     practice: Practice,
     sentences: Sequence[_Sentence],
-    sims: np.ndarray,
-    t_partial: float = T_PARTIAL,
-    t_evidenced: float = T_EVIDENCED,
-    t_contradicted: float = T_CONTRADICTED,
+    supports: Sequence[Support],
+    thresholds: Thresholds | None = None,
 ) -> Judgement:
-    """The offline rule: similarity decides covered or not; a stated number on the wrong side of
-    the practice's target, or the opposite polarity in a close sentence, is a contradiction."""
+    """The offline verdict from each client sentence's support of the practice: a close
+    sentence on the wrong side of the practice's numbers, saying the opposite, or stating the
+    alternative the practice excludes contradicts it; one that states it evidences it; one that
+    is only about it is partial."""
+    t = thresholds or Thresholds()
     if not len(sentences):
         return Judgement("missing", "The client's documents say nothing about this.", [], 0.0)
-    order = np.argsort(-sims)
-    best = float(sims[order[0]])
-    top = [sentences[i] for i in order[:EVIDENCE_SENTENCES] if sims[i] >= t_partial]
-    if best < t_partial:
+    order = sorted(range(len(supports)), key=lambda i: -supports[i].score)
+    best = supports[order[0]].score
+    related = [i for i in order if supports[i].score >= t.related]
+    top = [sentences[i] for i in related[:EVIDENCE_SENTENCES]]
+
+    def lead(i: int) -> list[_Sentence]:
+        return [sentences[i], *[s for s in top if s is not sentences[i]]][:EVIDENCE_SENTENCES]
+
+    if not related:
         return Judgement(
             "missing", "Nothing in the client's documents addresses this practice.", [], best
         )
-    if practice.target is not None:
-        units = [practice.target.unit]
-        for i in order:
-            if sims[i] < t_partial:
-                break
-            stated = quantities(sentences[i].text, units)
-            if stated:
-                q = stated[0]
-                if practice.target.violated_by(q.value):
-                    return Judgement(
-                        "contradicted",
-                        f"The documents state {q.text}; the playbook asks for "
-                        f"{practice.target.describe()}.",
-                        [sentences[i], *[s for s in top if s is not sentences[i]]][
-                            :EVIDENCE_SENTENCES
-                        ],
-                        float(sims[i]),
-                    )
-                return Judgement(
-                    "evidenced",
-                    f"The documents state {q.text}, which meets {practice.target.describe()}.",
-                    [sentences[i], *[s for s in top if s is not sentences[i]]][:EVIDENCE_SENTENCES],
-                    float(sims[i]),
-                )
-    lead = sentences[order[0]]
-    if best >= t_contradicted and negated(lead.text) != negated(practice.practice):
+    for i in related:
+        s = supports[i]
+        if s.numbers == "disagree":
+            need = ", ".join(r.describe() for r in practice_requirements(practice))
+            return Judgement(
+                "contradicted",
+                f"The documents state {s.stated}; the practice asks for {need}: "
+                f"\u201c{_short(s.sentence)}\u201d",
+                lead(i),
+                s.score,
+            )
+    for i in order:
+        s = supports[i]
+        if s.score < t.related:
+            break
+        if s.excluded >= t.contradicts and s.excluded > s.score and not s.plan:
+            return Judgement(
+                "contradicted",
+                f"The documents describe what the practice rules out: \u201c{_short(s.sentence)}\u201d",
+                lead(i),
+                s.excluded,
+            )
+        if s.opposite and not s.plan and s.similarity >= t.contradicts:
+            return Judgement(
+                "contradicted",
+                f"A closely matching statement says the opposite: \u201c{_short(s.sentence)}\u201d",
+                lead(i),
+                s.score,
+            )
+    stated = [i for i in related if not supports[i].plan]
+    first = supports[stated[0] if stated else order[0]]
+    if stated and first.score >= t.supports:
+        best = first.score
+        how = f" ({first.stated})" if first.numbers == "agree" else ""
         return Judgement(
-            "contradicted",
-            f"A closely matching statement says the opposite: \u201c{_short(lead.text)}\u201d",
+            "evidenced",
+            f"Stated in the documents{how}: \u201c{_short(first.sentence)}\u201d",
             top,
             best,
         )
-    if best >= t_evidenced:
-        return Judgement(
-            "evidenced", f"Stated in the documents: \u201c{_short(lead.text)}\u201d", top, best
-        )
     return Judgement(
-        "partial", f"Related but not clearly in place: \u201c{_short(lead.text)}\u201d", top, best
+        "partial",
+        f"Related but not clearly in place: \u201c{_short(first.sentence)}\u201d",
+        top,
+        best,
     )
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 
 from advisor.answering.answer import citation_for
-from advisor.assessment.facts import find_conflicts
+from advisor.answering.facts import find_conflicts
 from advisor.assessment.repo_checks import claims, stack_conflicts
 from advisor.core.models import Answer
 from advisor.core.settings import PLAYBOOK_SCOPE

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from advisor.answering.extractive import split_sentences
-from advisor.assessment.facts import Conflict, negated
+from advisor.answering.facts import Conflict, negated
 from advisor.core.models import Passage
 from advisor.core.settings import PLAYBOOK_SCOPE
 from ingest.repo.stack import tech_aliases
@@ -201,6 +201,7 @@ def stack_conflicts(passages: Sequence[Passage]) -> list[Conflict]:
                             else f"{tech} ({hits[0].group(0)})",
                             second_value=f"{evidence} in the code, no {tech}",
                             similarity=0.0,
+                            measure="where it runs",
                         )
                     )
     return found

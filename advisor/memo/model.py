@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from advisor.answering.answer import scope_label
+from advisor.core.markdown import escape_md, neutralize_md
 from advisor.core.models import Citation, Passage
 
 OPTIONS = "Options considered"
@@ -46,6 +47,7 @@ class Memo(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     note: str = ""
     warning: str | None = None
+    conflicts: list[str] = Field(default_factory=list)  # figures the documents state differently
     created: float = Field(default_factory=time.time)
 
     @property
@@ -78,6 +80,8 @@ class Memo(BaseModel):
         out = [f"{title} {escape_md(self.title)}", "", f"*{escape_md(self.byline())}*", ""]
         if self.note:
             out += [f"> {escape_md(self.note)}", ""]
+        if self.conflicts:
+            out += [f"> **Figures that disagree:** {escape_md('; '.join(self.conflicts))}", ""]
         for heading in SECTIONS:
             points = self.points(heading)
             if heading == OPEN_QUESTIONS and not points:
@@ -115,6 +119,8 @@ class Memo(BaseModel):
         doc.add_paragraph(self.byline()).runs[0].italic = True
         if self.note:
             doc.add_paragraph(self.note).runs[0].italic = True
+        if self.conflicts:
+            doc.add_paragraph("Figures that disagree: " + "; ".join(self.conflicts))
         for heading in SECTIONS:
             points = self.points(heading)
             if heading == OPEN_QUESTIONS and not points:
@@ -145,22 +151,7 @@ class Memo(BaseModel):
 
 # -- text helpers shared with the app ----------------------------------------------------------
 
-
-def escape_md(text: str) -> str:
-    """Document text as inert Markdown: no links, images, HTML, math or headings; [n] stays."""
-    text = " ".join(str(text).split())
-    text = re.sub(r"([\\`*_\[\]<>$~|#])", r"\\\1", text)
-    # Keep citation markers readable, unless they could start a link or a link definition.
-    text = re.sub(r"\\\[(\d{1,3})\\\](?![(:])", r"[\1]", text)
-    return re.sub(r"^([-+=]|\d+[.)])", r"\\\1", text)
-
-
-def neutralize_md(text: str) -> str:
-    """Keep Markdown emphasis and lists but disable links, images, HTML, math and strikethrough.
-
-    Works character by character, so it is safe on streamed deltas.
-    """
-    return re.sub(r"([\\$\[\]<~])", r"\\\1", text)
+__all__ = ["escape_md", "neutralize_md", "location", "source_line"]
 
 
 def location(c: Citation | Passage) -> str:

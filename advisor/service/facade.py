@@ -197,12 +197,48 @@ class Advisor:
         memo = draft_memo(
             self.retriever, self.embeddings, topic, client=client, history=history, model=model
         )
+        if client:
+            self._memo_conflicts(memo, client)
         memo.citations = visible(memo.citations, scopes, "memo")
         self.audit.record(
             "memo", principal, client=client, topic=redact(topic),
             sources=[f"{c.scope}:{c.source}" for c in memo.citations],
         )  # fmt: skip
         return memo
+
+    def _memo_conflicts(self, memo, client: str) -> None:
+        """Flag figures the memo quotes that another document of the client states differently
+        (the same fact extractor as answers and assessments); the other side is cited too."""
+        from advisor.answering.answer import citation_for
+        from advisor.answering.facts import find_conflicts
+
+        quoted = " ".join(
+            [*(p for points in memo.sections.values() for p in points)]
+            + [c for row in memo.options for c in (row.benefits, row.costs, row.risks)]
+        )
+        quoted = " ".join(quoted.split())
+        by_source = {(c.scope, c.source): c.n for c in memo.citations}
+        if not any(scope == client for scope, _ in by_source):
+            return
+        chunks = [p for p in self.store.chunks_in([client]) if p.scope == client]
+        for k in find_conflicts(chunks, self.embeddings):
+            sides = ((k.first, k.first_sentence), (k.second, k.second_sentence))
+            if not any(
+                (p.scope, p.source) in by_source and " ".join(s.split())[:80] in quoted
+                for p, s in sides
+            ):
+                continue  # a disagreement about something the memo does not quote
+            numbers = []
+            for p, _ in sides:
+                if (p.scope, p.source) not in by_source:
+                    n = len(memo.citations) + 1
+                    memo.citations.append(citation_for(n, p))
+                    by_source[(p.scope, p.source)] = n
+                numbers.append(by_source[(p.scope, p.source)])
+            memo.conflicts.append(k.describe(*numbers))
+        if memo.conflicts:
+            note = "The client's documents disagree: " + "; ".join(memo.conflicts) + "."
+            memo.warning = f"{memo.warning} {note}" if memo.warning else note
 
     def assess(self, principal: Principal, client: str | None, model=None):
         """The practice assessment of `client` against the CTO's checklist (see Settings.checklist)."""

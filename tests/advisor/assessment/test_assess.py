@@ -7,17 +7,10 @@ import io
 import json
 
 import docx
-import numpy as np
 import pytest
 
-from advisor.assessment.assess import (
-    T_CONTRADICTED,
-    T_EVIDENCED,
-    T_PARTIAL,
-    Practice,
-    _Sentence,
-    judge,
-)
+from advisor.answering.support import Support
+from advisor.assessment.assess import Practice, Thresholds, _Sentence, judge
 from advisor.core.errors import AccessError, InputError
 from advisor.core.models import Passage
 from advisor.core.principal import Principal
@@ -58,27 +51,34 @@ def _sentences(*texts):
     return [_Sentence(Passage(id=str(i), text=t, source="x.md"), t) for i, t in enumerate(texts)]
 
 
+def _support(text, score, **kw):
+    fields = dict(
+        similarity=score, coverage=score, opposite=False, excluded=0.0, numbers="none"
+    ) | kw
+    return Support(sentence=text, score=score, **fields)
+
+
 def test_each_rule_decides_its_own_case():
     practice = Practice(id="p", practice="The commander does not debug.")
-    strong = np.array([max(T_EVIDENCED, T_CONTRADICTED) + 0.1])
-    between = np.array([(T_PARTIAL + T_EVIDENCED) / 2])
-    weak = np.array([T_PARTIAL - 0.1])
-    assert judge(practice, [], np.zeros(0)).verdict == "missing"
-    assert judge(practice, _sentences("x"), weak).verdict == "missing"
-    assert judge(practice, _sentences("The commander never debugs."), strong).verdict == "evidenced"
-    assert (
-        judge(practice, _sentences("The commander debugged alone."), strong).verdict
-        == "contradicted"
-    )
-    if T_PARTIAL < T_EVIDENCED:
-        assert (
-            judge(practice, _sentences("The commander never debugs."), between).verdict == "partial"
-        )
-    target = Practice.model_validate(
-        {"id": "t", "practice": "A rotation of five.", "target": {"min": 5, "unit": "engineers"}}
-    )
-    assert judge(target, _sentences("It has two engineers."), strong).verdict == "contradicted"
-    assert judge(target, _sentences("It has six engineers."), strong).verdict == "evidenced"
+    t = Thresholds()
+    strong = max(t.supports, t.contradicts) + 0.05
+    between = (t.related + t.supports) / 2
+    weak = t.related - 0.05
+    said = "The commander never debugs."
+    assert judge(practice, [], []).verdict == "missing"
+    assert judge(practice, _sentences("x"), [_support("x", weak)]).verdict == "missing"
+    assert judge(practice, _sentences(said), [_support(said, strong)]).verdict == "evidenced"
+    opposite = _support("The commander debugged alone.", strong, opposite=True)
+    assert judge(practice, _sentences(opposite.sentence), [opposite]).verdict == "contradicted"
+    # a plan that says the opposite is not a contradiction, nor evidence
+    plan = _support("The commander will debug.", strong, opposite=True, plan=True)
+    assert judge(practice, _sentences(plan.sentence), [plan]).verdict == "partial"
+    assert judge(practice, _sentences(said), [_support(said, between)]).verdict == "partial"
+    wrong = _support("It has two engineers.", between, numbers="disagree", stated="two engineers")
+    verdict = judge(practice, _sentences(wrong.sentence), [wrong])
+    assert verdict.verdict == "contradicted" and "two engineers" in verdict.reason
+    ruled_out = _support("A customer told us.", between, excluded=strong)
+    assert judge(practice, _sentences(ruled_out.sentence), [ruled_out]).verdict == "contradicted"
 
 
 def test_verdicts_cite_the_playbook_and_only_the_clients_own_documents(advisor):
