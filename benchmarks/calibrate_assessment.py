@@ -115,8 +115,10 @@ def main() -> None:
     print(f"tuning clients {tuning}; test clients {parts['test']}")
     print(f"verdict thresholds in the code: {current}")
     print(f"fitted on the tuning clients:   {fit} (macro-F1 {top[0]:.3f}, accuracy {top[1]:.3f})")
-    print(f"conflict measure similarity in the code: {F.SAME_MEASURE}; fitted: {measure_fit} "
-          f"(tuning F1 {best_f1:.3f}; plateau {[m for m, v in by_measure.items() if v == best_f1]})")
+    print(
+        f"conflict measure similarity in the code: {F.SAME_MEASURE}; fitted: {measure_fit} "
+        f"(tuning F1 {best_f1:.3f}; plateau {[m for m, v in by_measure.items() if v == best_f1]})"
+    )
     for name, t, m in (("code", current, F.SAME_MEASURE), ("fitted", fit, measure_fit)):
         for part, clients in parts.items():
             if args.tuning_only and part != "tuning":

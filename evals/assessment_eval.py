@@ -10,10 +10,9 @@ from __future__ import annotations
 import json
 import random
 from pathlib import Path
-
-import yaml
 from typing import Literal
 
+import yaml
 from pydantic import BaseModel, ValidationError
 
 from advisor.assessment.checklist import VERDICTS, Verdict

@@ -205,9 +205,12 @@ def _is_date_token(t) -> bool:
 def _has_deadline(token) -> bool:
     """True when `token` has a "by <date>" modifier (a deadline: a target, not a statement)."""
     for child in token.children:
-        if child.dep_ == "prep" and child.lower_ == "by":
-            if any(_is_date_token(t) or t.ent_type_ == "DATE" for t in child.subtree):
-                return True
+        if (
+            child.dep_ == "prep"
+            and child.lower_ == "by"
+            and any(_is_date_token(t) or t.ent_type_ == "DATE" for t in child.subtree)
+        ):
+            return True
     return False
 
 
@@ -292,9 +295,8 @@ def _span(doc, path_ids: set[int], skip: set[int]) -> tuple[str | None, str | No
             continue
         head, steps, ok = t, 0, False
         while head.head.i != head.i and steps < 4:
-            if head.dep_ == "prep" or head.pos_ == "ADP":
-                if head.lower_ not in SPAN_PREPOSITIONS:
-                    break
+            if (head.dep_ == "prep" or head.pos_ == "ADP") and head.lower_ not in SPAN_PREPOSITIONS:
+                break
             head = head.head
             steps += 1
             if head.i in path_ids:
@@ -403,15 +405,23 @@ def _measure(doc, anchor, owner, verb, skip: set[int]) -> list:
         for c in holder.children:
             if c.dep_ == "prep" and c.lower_ not in BOUNDING_PREPOSITIONS | {"by", "per"}:
                 for obj in c.children:
-                    if obj.dep_ == "pobj" and obj.i not in skip and not _is_date_token(obj):
-                        if obj.lemma_.lower() not in PERIOD_DAYS:
-                            words += _chunk(obj, skip)
+                    if (
+                        obj.dep_ == "pobj"
+                        and obj.i not in skip
+                        and not _is_date_token(obj)
+                        and obj.lemma_.lower() not in PERIOD_DAYS
+                    ):
+                        words += _chunk(obj, skip)
             if c.dep_ in ("acl", "relcl") and c.pos_ == "VERB":
                 words.append(c)
     seen, out = set(), []
     for t in sorted(words, key=lambda t: t.i):
-        if t.i not in seen and t.i not in skip and not t.is_punct and t.pos_ != "DET" and (
-            t.tag_ != "$" and t.lower_ not in MULTIPLIERS
+        if (
+            t.i not in seen
+            and t.i not in skip
+            and not t.is_punct
+            and t.pos_ != "DET"
+            and (t.tag_ != "$" and t.lower_ not in MULTIPLIERS)
         ):
             seen.add(t.i)
             out.append(t)
@@ -423,11 +433,19 @@ def _extend(ent):
     doc, start, end = ent.doc, ent.start, ent.end
     if end < len(doc) and doc[end].lower_ in MULTIPLIERS and doc[end].i == doc[end - 1].i + 1:
         end += 1
-    if start > 0 and (
-        doc[start - 1].text in CURRENCY_SYMBOLS
-        or (doc[start - 1].is_upper and len(doc[start - 1].text) == 3 and doc[start - 1].is_alpha
-            and doc[start - 1].ent_type_ in ("", "MONEY", "ORG"))
-    ) and any(t.like_num or _NUMBER.match(t.text) for t in ent):
+    if (
+        start > 0
+        and (
+            doc[start - 1].text in CURRENCY_SYMBOLS
+            or (
+                doc[start - 1].is_upper
+                and len(doc[start - 1].text) == 3
+                and doc[start - 1].is_alpha
+                and doc[start - 1].ent_type_ in ("", "MONEY", "ORG")
+            )
+        )
+        and any(t.like_num or _NUMBER.match(t.text) for t in ent)
+    ):
         start -= 1
     return doc[start:end] if (start, end) != (ent.start, ent.end) else ent
 
@@ -445,14 +463,20 @@ def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
             ents.append(doc[t.i : t.i + 1])
             covered.add(t.i)
     ents = [_extend(e) for e in ents]
-    all_values = {t.i for e in ents if any(w.like_num or _NUMBER.match(w.text) for w in e) for t in e}
+    all_values = {
+        t.i for e in ents if any(w.like_num or _NUMBER.match(w.text) for w in e) for t in e
+    }
     for ent in ents:
         label_ = getattr(ent, "label_", "") or "CARDINAL"
         anchor = ent.root
         date = _date_value(ent) if label_ == "DATE" else None
-        if date is None and label_ in ("DATE", "TIME"):
-            if not any(t.like_num for t in ent) or all(_is_date_token(t) for t in ent if t.like_num):
-                continue  # "Q2", "2026", "a week": a period or a year, not a value
+        numbers = [t for t in ent if t.like_num]
+        if (
+            date is None
+            and label_ in ("DATE", "TIME")
+            and (not numbers or all(_is_date_token(t) for t in numbers))
+        ):
+            continue  # "Q2", "2026", "a week": a period or a year, not a value
         skip = set(all_values) | {t.i for t in ent}
         if date is not None:
             value, unit, label = date
@@ -569,16 +593,19 @@ def _table_facts(text: str) -> list[Fact]:
                     continue
                 sentence = f"{label}: {cell}"
                 doc = _nlp()(cell)
-                cell_facts = [f for s in doc.sents for f in _sentence_facts(s, keep_unmeasured=True)]
+                cell_facts = [
+                    f for s in doc.sents for f in _sentence_facts(s, keep_unmeasured=True)
+                ]
                 for f in cell_facts:
                     if f.unit in ("date", "quarter-date"):
                         continue
                     measure = f"{label} {header[j]}".strip()
                     if f.measure and f.kind != "stated":
                         measure = f"{measure} {f.measure}"
-                    lemmas = " ".join(
-                        t.lemma_.lower() for t in _content(_nlp()(measure))
-                    ) or measure.lower()
+                    lemmas = (
+                        " ".join(t.lemma_.lower() for t in _content(_nlp()(measure)))
+                        or measure.lower()
+                    )
                     per = f.per or _period(list(_nlp()(label)))
                     offset = len(label) + 2
                     out.append(
@@ -729,7 +756,12 @@ def find_conflicts(
         best: dict[str, tuple[float, int]] = {}
         for j in range(n):
             pj, fj = stated[j]
-            if not fj.stated or pj.doc_id == pi.doc_id or pj.scope != pi.scope or not comparable(fi, fj):
+            if (
+                not fj.stated
+                or pj.doc_id == pi.doc_id
+                or pj.scope != pi.scope
+                or not comparable(fi, fj)
+            ):
                 continue
             if sims[i, j] >= threshold and sims[i, j] > best.get(pj.doc_id, (-1.0, -1))[0]:
                 best[pj.doc_id] = (float(sims[i, j]), j)

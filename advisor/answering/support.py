@@ -79,6 +79,7 @@ def requirements(claim: str) -> list[Requirement]:
         if f.kind in ("condition", "change") or f.unit in ("date", "quarter-date"):
             continue
         before = re.findall(r"[a-z]+", claim[: f.start].lower())[-2:]
+        before += re.findall(r"[a-z]+", f.label.lower())  # "under 10 minutes" as one entity
         at_most = bool(set(before) & AT_MOST)
         out.append(Requirement(f.value, f.unit, f.counted, at_most, f"{_side(at_most)} {f.label}"))
     return out
@@ -206,7 +207,9 @@ class SupportScorer:
         scores = (similarity + coverage) / 2
         if excluded:
             excl_terms = self.terms(excluded)
-            excl_scores = (sentence_vectors @ excl_vec + self._coverage(excl_terms, idf, sentences)) / 2
+            excl_scores = (
+                sentence_vectors @ excl_vec + self._coverage(excl_terms, idf, sentences)
+            ) / 2
         else:
             excl_scores = np.zeros(n, dtype=np.float32)
         required = requirements(asserted) if required is None else list(required)

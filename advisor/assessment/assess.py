@@ -22,7 +22,6 @@ from pydantic import BaseModel, Field, ValidationError
 
 from advisor.answering.answer import citation_for, scope_label, sources_block
 from advisor.answering.extractive import split_sentences
-from advisor.assessment.checklist import VERDICTS, Checklist, Practice, Verdict
 from advisor.answering.facts import find_conflicts
 from advisor.answering.support import (
     Requirement,
@@ -31,6 +30,7 @@ from advisor.answering.support import (
     requirements,
     split_claim,
 )
+from advisor.assessment.checklist import VERDICTS, Checklist, Practice, Verdict
 from advisor.assessment.repo_checks import claims, measured, stack_conflicts
 from advisor.core.errors import ConfigError, LLMError
 from advisor.core.markdown import escape_md
@@ -497,8 +497,7 @@ def practice_requirements(practice: Practice) -> list[Requirement]:
         bound = t.max if t.max is not None else t.min
         parsed = requirements(f"{bound:g} {t.unit}")
         return [
-            Requirement(r.value, r.unit, r.counted, t.max is not None, t.describe())
-            for r in parsed
+            Requirement(r.value, r.unit, r.counted, t.max is not None, t.describe()) for r in parsed
         ]
     return requirements(split_claim(practice.practice)[0])
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 # Inline syntax: emphasis, code, links and images, HTML, tables, math and strikethrough.
-_INLINE = re.compile(r"([\\`*_\[\]<>$~|!])")
+_INLINE = re.compile(r"([\\`*_\[\]<>$~|!&])")
 # Block syntax at the start of a line: headings, quotes, list items, thematic breaks.
 _BLOCK = re.compile(r"^(\s*)(#|[-+=]|\d{1,9}(?=[.)](?:\s|$)))")
 
@@ -29,8 +29,8 @@ def escape_md(text: str) -> str:
         if marker[0].isdigit():  # "6. Add a check": escape the dot, never the digit
             rest = text[m.end() :]
             text = f"{lead}{marker}\\{rest}"
-        elif not text[m.start(2) - 1 : m.start(2)] == "\\":
-            text = f"{lead}\\{text[m.start(2):]}"
+        elif text[m.start(2) - 1 : m.start(2)] != "\\":
+            text = f"{lead}\\{text[m.start(2) :]}"
     return text
 
 

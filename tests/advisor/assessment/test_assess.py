@@ -52,9 +52,9 @@ def _sentences(*texts):
 
 
 def _support(text, score, **kw):
-    fields = dict(
-        similarity=score, coverage=score, opposite=False, excluded=0.0, numbers="none"
-    ) | kw
+    fields = (
+        dict(similarity=score, coverage=score, opposite=False, excluded=0.0, numbers="none") | kw
+    )
     return Support(sentence=text, score=score, **fields)
 
 
