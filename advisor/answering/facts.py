@@ -62,6 +62,8 @@ _MONTHS = {m.lower(): i for i, m in enumerate(calendar.month_name) if m}
 _MONTHS |= {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
 _QUARTER = re.compile(r"^[QH][1-4]$", re.I)
 _NUMBER = re.compile(r"^[~≈]?\d[\d,]*(?:\.\d+)?(?:[kKmMbB]|bn|mn)?$")
+# A table cell that is a value: it starts with a number or a currency ("11", "€250", "8%").
+_VALUE_CELL = re.compile(r"^\W{0,2}(?:[A-Z]{3}\s?)?\d[\d,.]*\s*\S{0,12}$")
 _VALUE_ENTITIES = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME")
 # Relations along which a word tells what a value is of.
 _MODIFIERS = ("compound", "amod", "nmod", "poss", "appos", "npadvmod")
@@ -530,7 +532,7 @@ def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
         span, span_kind = (None, None) if date is not None else _span(doc, path_ids, own)
         subjects = {c.i for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")} | {owner.i}
         mods = [t for t in measure_tokens if t.dep_ == "amod" and t.head.i in subjects]
-        per = None if date is not None else _period([anchor, owner, *path, *mods])
+        per = None if date is not None else _period([anchor, owner, verb, *mods])
         measure = " ".join(t.text for t in measure_tokens)
         lemmas = " ".join(t.lemma_.lower() for t in _content(measure_tokens))
         if not lemmas and not keep_unmeasured:
@@ -584,13 +586,18 @@ def _table_facts(text: str) -> list[Fact]:
     out = []
     for header, *rows in _table_rows(text):
         for row in rows:
-            labels = [c for c in row if c and not re.search(r"\d", c)]
+            # The row's label: its first cell that is text, not a value ("Headcount (eng.)").
+            labels = [c for c in row if c and not _VALUE_CELL.match(c)]
             if not labels:
                 continue
             label = labels[0]
-            for j, cell in enumerate(row):
-                if not re.search(r"\d", cell) or j >= len(header):
-                    continue
+            # Value cells, under a header that names something (not a row number "#").
+            cells = [
+                (j, c)
+                for j, c in enumerate(row)
+                if j < len(header) and _VALUE_CELL.match(c) and re.search(r"[A-Za-z]", header[j])
+            ]
+            for j, cell in cells:
                 sentence = f"{label}: {cell}"
                 doc = _nlp()(cell)
                 cell_facts = [
@@ -599,14 +606,15 @@ def _table_facts(text: str) -> list[Fact]:
                 for f in cell_facts:
                     if f.unit in ("date", "quarter-date"):
                         continue
-                    measure = f"{label} {header[j]}".strip()
+                    # The column says which value of the row this is, when there are several.
+                    measure = f"{label} {header[j]}" if len(cells) > 1 else label
                     if f.measure and f.kind != "stated":
                         measure = f"{measure} {f.measure}"
                     lemmas = (
                         " ".join(t.lemma_.lower() for t in _content(_nlp()(measure)))
                         or measure.lower()
                     )
-                    per = f.per or _period(list(_nlp()(label)))
+                    per = f.per or _period(list(_nlp()(f"{label} {header[j]}")))
                     offset = len(label) + 2
                     out.append(
                         replace(
@@ -769,8 +777,12 @@ def find_conflicts(
             agreeing = any(
                 stated[k][0].doc_id == doc_id
                 and sims[i, k] >= agree_at
-                and comparable(fi, stated[k][1])
-                and not disagree(fi, stated[k][1])
+                and stated[k][1].unit == fi.unit
+                and (
+                    abs(stated[k][1].value - fi.value) <= fi.precision + stated[k][1].precision
+                    or comparable(fi, stated[k][1])
+                    and not disagree(fi, stated[k][1])
+                )
                 for k in range(n)
             )
             if not agreeing and disagree(fi, stated[j][1]):

@@ -90,8 +90,12 @@ def test_rates_and_totals_carry_their_period():
 def test_table_rows_are_facts_about_their_label_and_column():
     text = "metric | value\nHeadcount (engineering) | 11\nOn-call allowance per week | €250"
     got = {(f.measure, f.value, f.unit, f.per) for f in facts(text)}
-    assert ("Headcount (engineering) value", 11, "", None) in got
-    assert ("On-call allowance per week value", 250, "EUR", "week") in got
+    assert ("Headcount (engineering)", 11, "", None) in got
+    assert ("On-call allowance per week", 250, "EUR", "week") in got
+    # several value columns: the header says which; a row number ("#") is not a value
+    text = "# | name | tenure_years | age\n1 | Ana Silva | 2.5 | 31"
+    got = {(f.measure, f.value) for f in facts(text)}
+    assert got == {("Ana Silva tenure_years", 2.5), ("Ana Silva age", 31)}
 
 
 def test_statement_kind_reads_the_main_clause():
