@@ -614,7 +614,7 @@ def _table_facts(text: str) -> list[Fact]:
                         " ".join(t.lemma_.lower() for t in _content(_nlp()(measure)))
                         or measure.lower()
                     )
-                    per = f.per or _period(list(_nlp()(f"{label} {header[j]}")))
+                    per = f.per or _period(list(_nlp()(label))) or _period(list(_nlp()(header[j])))
                     offset = len(label) + 2
                     out.append(
                         replace(
