@@ -55,3 +55,14 @@ def test_every_citation_has_an_age_and_old_documents_are_called_out(tmp_path, em
         LOCAL, "How much is the on-call stipend?", "acme"
     )
     assert fresh.stale == []
+
+
+def test_a_memo_quoting_a_figure_another_document_disagrees_with_flags_it(tmp_path, embeddings):
+    advisor = _index(tmp_path, embeddings)
+    memo = advisor.memo(LOCAL, "Should we raise the on-call stipend?", client="acme")
+    by_source = {c.source: c.n for c in memo.citations}
+    [conflict] = memo.conflicts
+    assert {"roster.md", "notes.md"} <= set(by_source)
+    assert f"[{by_source['roster.md']}]" in conflict and f"[{by_source['notes.md']}]" in conflict
+    assert "stipend" in conflict and "disagree" in memo.warning
+    assert "Figures that disagree" in memo.to_markdown()
