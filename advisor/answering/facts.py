@@ -722,12 +722,21 @@ def _embed(embeddings, texts: list[str]) -> np.ndarray:
     return vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9)
 
 
+_MEASURE_VECTORS: dict[tuple[int, str], np.ndarray] = {}  # (embeddings, phrase) -> vector
+
+
 def measure_similarity(a: Sequence[Fact], b: Sequence[Fact], embeddings) -> np.ndarray:
-    """Cosine of the measure phrases' vectors, |a| x |b|."""
+    """Cosine of the measure phrases' vectors, |a| x |b| (phrases are embedded once)."""
     if not a or not b:
         return np.zeros((len(a), len(b)), dtype=np.float32)
     texts = list(dict.fromkeys([f.lemmas for f in a] + [f.lemmas for f in b]))
-    vectors = dict(zip(texts, _embed(embeddings, texts), strict=True))
+    missing = [t for t in texts if (id(embeddings), t) not in _MEASURE_VECTORS]
+    if missing:
+        if len(_MEASURE_VECTORS) > 50_000:
+            _MEASURE_VECTORS.clear()
+        for t, v in zip(missing, _embed(embeddings, missing), strict=True):
+            _MEASURE_VECTORS[(id(embeddings), t)] = v
+    vectors = {t: _MEASURE_VECTORS[(id(embeddings), t)] for t in texts}
     va = np.stack([vectors[f.lemmas] for f in a])
     vb = np.stack([vectors[f.lemmas] for f in b])
     return va @ vb.T
