@@ -4,10 +4,10 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AliasChoices, Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PLAYBOOK_SCOPE = "playbook"
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
@@ -120,11 +120,30 @@ class Settings(BaseSettings):
     login_lock_minutes: float = Field(
         15, description="How long an account stays locked after too many wrong passwords."
     )
+    allowed_link_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins (https://wiki.example.com) whose links and images answers may "
+        "keep; every other image becomes its alt text, every other link its text. Comma-separated.",
+    )
     founders_may_download_playbooks: bool = Field(
         False,
         description="Let founders download the CTO's playbook files (they always see the cited "
         "passages).",
     )
+
+    @field_validator("allowed_link_origins", mode="before")
+    @classmethod
+    def _comma_separated(cls, value):
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @property
+    def link_origins(self) -> frozenset[str]:
+        """The allowed origins, normalised (scheme://host[:port])."""
+        from advisor.core.sanitize import allowed_origins
+
+        return allowed_origins(self.allowed_link_origins)
 
     @property
     def llm_configured(self) -> bool:

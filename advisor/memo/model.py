@@ -11,8 +11,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from advisor.answering.answer import scope_label
-from advisor.core.markdown import escape_md, neutralize_md
 from advisor.core.models import Citation, Passage
+from advisor.core.sanitize import escape_md, neutralize_md  # noqa: F401 (the app imports both here)
 
 OPTIONS = "Options considered"
 OPEN_QUESTIONS = "Open questions"
@@ -149,9 +149,7 @@ class Memo(BaseModel):
         return buf.getvalue()
 
 
-# -- text helpers shared with the app ----------------------------------------------------------
-
-__all__ = ["escape_md", "neutralize_md", "location", "source_line"]
+# -- text helpers shared with the app (escape_md and neutralize_md live in core.sanitize) --------
 
 
 def location(c: Citation | Passage) -> str:

@@ -8,6 +8,7 @@ principal may see or change is decided here, never in a widget; the final scope 
 from __future__ import annotations
 
 import shutil
+import uuid
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -17,13 +18,19 @@ from advisor.core.clients import client_name
 from advisor.core.errors import AccessError, InputError, NotFoundError
 from advisor.core.models import Answer, Passage
 from advisor.core.principal import Principal, scopes_for, visible
+from advisor.core.sanitize import MarkdownStream, clean_model, markdown
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
 from advisor.core.store import Store, delete_collection, open_store, purge_deleted
 from advisor.service.audit import AuditLog, redact
 
 
 class AnswerStream:
-    """Iterate for the answer's text as it is generated; `.answer` holds the result afterwards."""
+    """Iterate for the answer's text as it is generated; `.answer` holds the result afterwards.
+
+    Every piece is made safe on the way out (`advisor.core.sanitize`): no image, link to an
+    origin not allowed, HTML, terminal escape or bidi override reaches any interface, streamed or
+    not. `id` names the answer (for feedback); it belongs to the principal who asked.
+    """
 
     def __init__(
         self,
@@ -31,25 +38,39 @@ class AnswerStream:
         scopes: Sequence[str],
         finish=None,
         on_answer: Callable[[Answer], None] | None = None,
+        allowed: frozenset[str] = frozenset(),
     ) -> None:
         self._chunks = chunks
         self._scopes = list(scopes)
         self._finish = finish
         self._on_answer = on_answer
+        self._allowed = allowed
+        self.id = uuid.uuid4().hex
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
+        safe = MarkdownStream(self._allowed)
         for item in self._chunks:
             if isinstance(item, Answer):
+                if rest := safe.close():
+                    yield rest
                 item.citations = visible(item.citations, self._scopes, "answer citations")
                 item.passages = visible(item.passages, self._scopes, "answer passages")
                 if self._finish is not None:
                     self._finish(item)
+                clean_model(item)
+                item.answer = markdown(item.answer, self._allowed)
                 self.answer = item
                 if self._on_answer is not None:
                     self._on_answer(item)  # the audit: who was shown which sources
-            else:
-                yield item
+            elif piece := safe.feed(item):
+                yield piece
+
+    def close(self) -> None:
+        """Stop the work (the model's stream is closed too); nothing more is yielded."""
+        close = getattr(self._chunks, "close", None)
+        if close is not None:
+            close()
 
     def result(self) -> Answer:
         """Consume whatever is left and return the final answer."""
@@ -169,7 +190,13 @@ class Advisor:
                 sources=[f"{c.scope}:{c.source}" for c in answer.citations],
             )  # fmt: skip
 
-        return AnswerStream(chunks, scopes, finish=self._annotate, on_answer=on_answer)
+        return AnswerStream(
+            chunks,
+            scopes,
+            finish=self._annotate,
+            on_answer=on_answer,
+            allowed=self.settings.link_origins,
+        )
 
     def _annotate(self, answer: Answer) -> None:
         """Warn when cited client documents disagree or are older than the configured age."""
@@ -200,6 +227,7 @@ class Advisor:
         if client:
             self._memo_conflicts(memo, client)
         memo.citations = visible(memo.citations, scopes, "memo")
+        clean_model(memo)  # control characters would break the Word export and terminals
         self.audit.record(
             "memo", principal, client=client, topic=redact(topic),
             sources=[f"{c.scope}:{c.source}" for c in memo.citations],
@@ -257,6 +285,7 @@ class Advisor:
             checklist, client, model=model
         )
         result.citations = visible(result.citations, scopes, "assessment")
+        clean_model(result)
         self.audit.record(
             "assess", principal, client=client,
             sources=[f"{c.scope}:{c.source}" for c in result.citations],

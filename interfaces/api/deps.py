@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-import functools
+import asyncio
 import hashlib
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Any, TypeVar
 
 import anyio
-import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
@@ -65,7 +65,10 @@ class State:
         self.accounts = accounts
         self.api = api
         self.limiter = RateLimiter(api.rate_limit)
-        self.workers = anyio.CapacityLimiter(api.workers)
+        # Exactly `workers` threads do the service work of every route, streamed or not. A
+        # request that times out or is cancelled keeps its thread until its work has stopped,
+        # so the cap holds for work, not just for waiting requests.
+        self.workers = ThreadPoolExecutor(api.workers, thread_name_prefix="advisor-api")
 
 
 def state(request: Request) -> State:
@@ -98,21 +101,104 @@ Caller = Annotated[Principal, Depends(authenticated)]
 Shared = Annotated[State, Depends(state)]
 
 
-async def run(st: State, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run blocking service work in a worker thread, answering 504 after the API timeout.
+class Deadline:
+    """One request's time budget (ADVISOR_API_TIMEOUT), waiting for a worker included."""
 
-    The thread cannot be killed; it finishes in the background and its result is dropped.
-    """
-    try:
-        with anyio.fail_after(st.api.timeout):
-            return await anyio.to_thread.run_sync(
-                functools.partial(fn, *args, **kwargs),
-                abandon_on_cancel=True,
-                limiter=st.workers,
-            )
-    except TimeoutError as exc:
-        raise ApiProblem(
+    def __init__(self, st: State) -> None:
+        self.seconds = st.api.timeout
+        self.end = time.monotonic() + st.api.timeout
+
+    def left(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    def problem(self) -> ApiProblem:
+        return ApiProblem(
             504,
-            f"the request took longer than {st.api.timeout:g} s: ask something narrower, or "
+            f"the request took longer than {self.seconds:g} s: ask something narrower, or "
             "raise ADVISOR_API_TIMEOUT on the server",
-        ) from exc
+        )
+
+
+async def run(
+    st: State,
+    fn: Callable[..., T],
+    *args: Any,
+    deadline: Deadline | None = None,
+    cancel: threading.Event | None = None,
+    **kwargs: Any,
+) -> T:
+    """Run blocking service work on a worker thread; 504 when the deadline passes.
+
+    A request still waiting for a worker never starts; one that is running is asked to stop
+    (`cancel`, checked by the answer loop between pieces) and keeps its worker until it has.
+    """
+    deadline = deadline or Deadline(st)
+    future = st.workers.submit(fn, *args, **kwargs)
+    try:
+        with anyio.fail_after(deadline.left()):
+            return await asyncio.wrap_future(future)
+    except TimeoutError as exc:
+        raise deadline.problem() from exc
+    finally:
+        if not future.done():
+            future.cancel()  # not started yet: it never will
+            if cancel is not None:
+                cancel.set()
+
+
+def answer_of(stream, cancel: threading.Event):
+    """The whole answer of an AnswerStream, stopping early when `cancel` is set."""
+    try:
+        for _ in stream:
+            if cancel.is_set():
+                return None
+        return stream.answer
+    finally:
+        stream.close()
+
+
+async def stream_work(
+    st: State,
+    produce: Callable[[threading.Event], Iterator[str]],
+    deadline: Deadline,
+    on_timeout: Callable[[ApiProblem], str],
+) -> AsyncIterator[str]:
+    """Server-sent events produced on a worker thread, under the same cap and deadline as any
+    request. When the deadline passes or the client goes away, the producer is told to stop
+    (it closes the answer, and with it the model's stream) and the events end with
+    `on_timeout`'s."""
+    loop = asyncio.get_running_loop()
+    queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    cancel = threading.Event()
+
+    def drive() -> None:
+        events = produce(cancel)
+        try:
+            for event in events:
+                if cancel.is_set():
+                    break
+                loop.call_soon_threadsafe(queue.put_nowait, ("event", event))
+        except BaseException as exc:  # noqa: BLE001 - handed to the request, which re-raises
+            loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
+        finally:
+            events.close()
+            loop.call_soon_threadsafe(queue.put_nowait, ("end", None))
+
+    future = st.workers.submit(drive)
+    try:
+        while True:
+            item = None
+            with anyio.move_on_after(deadline.left()):
+                item = await queue.get()
+            if item is None:  # no cancel scope is open across a yield: the deadline is per wait
+                yield on_timeout(deadline.problem())
+                break
+            kind, value = item
+            if kind == "end":
+                break
+            if kind == "error":
+                raise value
+            yield value
+    finally:
+        cancel.set()
+        future.cancel()

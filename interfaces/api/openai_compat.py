@@ -8,9 +8,10 @@ appended to the reply as a numbered source list.
 from __future__ import annotations
 
 import json
+import threading
 import time
-import uuid
 from collections.abc import Iterator
+from functools import lru_cache
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter
@@ -20,14 +21,16 @@ from pydantic import BaseModel, ConfigDict, Field, StrictBool, StringConstraints
 from advisor.core.errors import AdvisorError
 from advisor.core.models import Answer, Citation
 from advisor.core.principal import Principal
+from advisor.core.sanitize import markdown, one_line
 from advisor.service.facade import AnswerStream
-from interfaces.api.deps import Caller, Shared, State, run
+from interfaces.api.deps import Caller, Deadline, Shared, State, answer_of, run, stream_work
 from interfaces.api.problems import ApiProblem, responses, status_for
 
 router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 PREFIX = "cto-advisor/"
 PLAYBOOKS_MODEL = PREFIX + "playbooks"
 # Each event's data is a chat.completion.chunk as JSON, and the last one is `[DONE]`.
+FINGERPRINT = "cto-advisor-1"
 CHUNK_EVENT = {"type": "object", "properties": {"data": {"type": "string"}}, "required": ["data"]}
 
 
@@ -52,6 +55,11 @@ class Message(BaseModel):
         return self.content or ""
 
 
+class StreamOptions(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    include_usage: StrictBool = False
+
+
 class ChatRequest(BaseModel):
     # temperature, max_tokens, user... are accepted and ignored: answers come from the documents.
     model_config = ConfigDict(extra="allow")
@@ -60,6 +68,9 @@ class ChatRequest(BaseModel):
     )
     messages: Annotated[list[Message], Field(min_length=1, max_length=100)]
     stream: StrictBool = False
+    stream_options: StreamOptions | None = Field(
+        None, description="`include_usage: true` adds a last chunk with the token counts."
+    )
 
 
 class Model(BaseModel):
@@ -77,12 +88,23 @@ class ModelList(BaseModel):
 class ChoiceMessage(BaseModel):
     role: Literal["assistant"] = "assistant"
     content: str
+    refusal: str | None = None
 
 
 class Choice(BaseModel):
     index: int = 0
     message: ChoiceMessage
+    logprobs: None = None
     finish_reason: Literal["stop"] = "stop"
+
+
+class Usage(BaseModel):
+    """Tokens counted with the MiniLM tokenizer (word pieces), as the index counts them; the
+    model behind an LLM answer may count a little differently."""
+
+    prompt_tokens: int
+    completion_tokens: int
+    total_tokens: int
 
 
 class ChatCompletion(BaseModel):
@@ -90,7 +112,9 @@ class ChatCompletion(BaseModel):
     object: Literal["chat.completion"] = "chat.completion"
     created: int
     model: str
+    system_fingerprint: str = FINGERPRINT
     choices: list[Choice]
+    usage: Usage
     citations: list[Citation] = Field(
         default_factory=list, description="The sources, also listed at the end of the content."
     )
@@ -126,7 +150,7 @@ def split(messages: list[Message]) -> tuple[str, list[dict[str, str]]]:
     return turns[-1][1], history
 
 
-def source_list(citations: list[Citation]) -> str:
+def source_list(citations: list[Citation], allowed: frozenset[str] = frozenset()) -> str:
     """The numbered sources appended to a reply (empty when there are none)."""
     if not citations:
         return ""
@@ -138,34 +162,79 @@ def source_list(citations: list[Citation]) -> str:
         if c.slide:
             where += f", slide {c.slide}"
         scope = "playbooks" if c.scope == "playbook" else c.scope
-        lines.append(f"[{c.n}] {c.source} ({scope})" + (f": {where}" if where else ""))
+        line = f"[{c.n}] {c.source} ({scope})" + (f": {where}" if where else "")
+        lines.append(markdown(one_line(line), allowed))  # names and titles: no Markdown tricks
     return "\n\nSources:\n" + "\n".join(lines)
 
 
-def _chunk(cid: str, created: int, model: str, delta: dict, finish: str | None = None) -> str:
-    body = {
-        "id": cid,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
-    }
-    return f"data: {json.dumps(body, ensure_ascii=False)}\n\n"
+@lru_cache(maxsize=1)
+def _counter(embedding_model: str):
+    from ingest.tokens import TokenCounter
+
+    return TokenCounter(embedding_model)
 
 
-def chunks(cid: str, created: int, model: str, stream: AnswerStream) -> Iterator[str]:
-    yield _chunk(cid, created, model, {"role": "assistant", "content": ""})
-    try:
-        for piece in stream:
-            yield _chunk(cid, created, model, {"content": piece})
-        answer: Answer = stream.answer
-        if sources := source_list(answer.citations):
-            yield _chunk(cid, created, model, {"content": sources})
-    except AdvisorError as exc:
-        error = {"message": str(exc), "type": "api_error", "code": status_for(exc)}
-        yield f"data: {json.dumps({'error': error})}\n\n"
-    yield _chunk(cid, created, model, {}, "stop")
-    yield "data: [DONE]\n\n"
+def usage(st: State, messages: list[Message], content: str) -> Usage:
+    count = _counter(st.advisor.settings.embedding_model).count
+    prompt = sum(count(m.text()) for m in messages)
+    completion = count(content)
+    return Usage(
+        prompt_tokens=prompt, completion_tokens=completion, total_tokens=prompt + completion
+    )
+
+
+class Completion:
+    """What every chunk of one streamed completion shares."""
+
+    def __init__(self, st: State, body: ChatRequest, cid: str) -> None:
+        self.st, self.body, self.cid = st, body, cid
+        self.created = int(time.time())
+        self.include_usage = bool(body.stream_options and body.stream_options.include_usage)
+
+    def chunk(self, delta: dict | None, finish: str | None = None, **extra: Any) -> str:
+        data: dict[str, Any] = {
+            "id": self.cid,
+            "object": "chat.completion.chunk",
+            "created": self.created,
+            "model": self.body.model,
+            "system_fingerprint": FINGERPRINT,
+            "choices": []
+            if delta is None
+            else [{"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish}],
+        }
+        if self.include_usage:
+            data["usage"] = None
+        data.update(extra)
+        return f"data: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+    def error(self, message: str, status: int) -> str:
+        error = {"message": message, "type": "api_error", "code": status}
+        return f"data: {json.dumps({'error': error})}\n\n" + self.chunk({}, "stop") + DONE
+
+    def events(self, stream: AnswerStream) -> Iterator[str]:
+        yield self.chunk({"role": "assistant", "content": ""})
+        text = ""
+        try:
+            for piece in stream:
+                text += piece
+                yield self.chunk({"content": piece})
+            answer: Answer = stream.answer
+            if sources := source_list(answer.citations):
+                text += sources
+                yield self.chunk({"content": sources})
+        except AdvisorError as exc:
+            yield self.error(str(exc), status_for(exc))
+            return
+        finally:
+            stream.close()  # closed early (timeout, client gone): the model's stream stops too
+        yield self.chunk({}, "stop")
+        if self.include_usage:
+            used = usage(self.st, self.body.messages, text)
+            yield self.chunk(None, usage=used.model_dump())
+        yield DONE
+
+
+DONE = "data: [DONE]\n\n"
 
 
 @router.get(
@@ -193,23 +262,33 @@ async def list_models(principal: Caller, st: Shared) -> ModelList:
 )
 async def chat_completions(body: ChatRequest, principal: Caller, st: Shared) -> Any:
     question, history = split(body.messages)
-    client = await run(st, client_for, st, principal, body.model)
-    stream = await run(
-        st, st.advisor.ask_stream, principal, question, client=client, history=history
-    )
-    cid, created = "chatcmpl-" + uuid.uuid4().hex, int(time.time())
+    deadline = Deadline(st)
+
+    def start() -> AnswerStream:
+        client = client_for(st, principal, body.model)
+        return st.advisor.ask_stream(principal, question, client=client, history=history)
+
+    stream = await run(st, start, deadline=deadline)
+    completion = Completion(st, body, "chatcmpl-" + stream.id)
     if body.stream:
         return StreamingResponse(
-            chunks(cid, created, body.model, stream),
+            stream_work(
+                st,
+                lambda _: completion.events(stream),
+                deadline,
+                lambda problem: completion.error(problem.detail, 504),
+            ),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    answer = await run(st, stream.result)
+    cancel = threading.Event()
+    answer = await run(st, answer_of, stream, cancel, deadline=deadline, cancel=cancel)
     content = answer.answer + source_list(answer.citations)
     return ChatCompletion(
-        id=cid,
-        created=created,
+        id=completion.cid,
+        created=completion.created,
         model=body.model,
         choices=[Choice(message=ChoiceMessage(content=content))],
+        usage=usage(st, body.messages, content),
         citations=answer.citations,
     )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-import uuid
+import threading
 from collections.abc import Iterator
 from typing import Annotated
 
@@ -13,10 +13,11 @@ from fastapi.responses import StreamingResponse
 from advisor.core.clients import client_name
 from advisor.core.errors import AdvisorError
 from advisor.core.principal import Principal
+from advisor.core.sanitize import clean_model
 from advisor.service.facade import AnswerStream
 from advisor.service.feedback import FeedbackRecord
 from interfaces.api import schemas as s
-from interfaces.api.deps import Caller, Shared, State, run
+from interfaces.api.deps import Caller, Deadline, Shared, State, answer_of, run, stream_work
 from interfaces.api.problems import Problem, responses, status_for
 
 router = APIRouter(prefix="/v1")
@@ -59,6 +60,8 @@ def ask_events(answer_id: str, stream: AnswerStream, client: str | None) -> Iter
         status = status_for(exc)
         yield sse("error", Problem(title="error", status=status, detail=str(exc)).model_dump())
         return
+    finally:
+        stream.close()  # closed early (timeout, client gone): the model's stream stops too
     citations = [c.model_dump(mode="json") for c in answer.citations]
     yield sse("citations", {"citations": citations})
     yield sse("done", _ask_response(answer_id, answer, client).model_dump(mode="json"))
@@ -106,7 +109,7 @@ def _named(principal: Principal, client: str | None) -> str | None:
     summary="Ask a question; a cited answer (or an honest abstention)",
 )
 async def ask(body: s.AskRequest, principal: Caller, st: Shared):
-    answer_id = uuid.uuid4().hex
+    deadline = Deadline(st)
     stream = await run(
         st,
         st.advisor.ask_stream,
@@ -114,16 +117,25 @@ async def ask(body: s.AskRequest, principal: Caller, st: Shared):
         body.question,
         client=body.client,
         history=history(body.conversation),
+        deadline=deadline,
     )
     client = _named(principal, body.client)
     if body.stream:
+
+        def timed_out(problem) -> str:
+            return sse(
+                "error",
+                Problem(title="Gateway Timeout", status=504, detail=problem.detail).model_dump(),
+            )
+
         return StreamingResponse(
-            ask_events(answer_id, stream, client),
+            stream_work(st, lambda _: ask_events(stream.id, stream, client), deadline, timed_out),
             media_type="text/event-stream",
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
-    answer = await run(st, stream.result)
-    return _ask_response(answer_id, answer, client)
+    cancel = threading.Event()
+    answer = await run(st, answer_of, stream, cancel, deadline=deadline, cancel=cancel)
+    return _ask_response(stream.id, answer, client)
 
 
 @router.post(
@@ -135,9 +147,8 @@ async def ask(body: s.AskRequest, principal: Caller, st: Shared):
 async def search(body: s.SearchRequest, principal: Caller, st: Shared) -> s.SearchResponse:
     found = await run(st, st.advisor.retrieve, principal, body.query, client=body.client, k=body.k)
     client = _named(principal, body.client)
-    return s.SearchResponse(
-        client=client, passages=[s.PassageOut.model_validate(p.model_dump()) for p in found]
-    )
+    passages = [clean_model(s.PassageOut.model_validate(p.model_dump())) for p in found]
+    return s.SearchResponse(client=client, passages=passages)
 
 
 @router.post(
