@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from interfaces.cli.base import LOCAL, app, console, err_console, settings_from_cli
+from interfaces.cli.base import LOCAL, app, console, err_console, settings_from_cli, write_json
 
 
 @app.command()
@@ -41,7 +38,7 @@ def ask(
         answer = stream.result()
         if answer.warning:
             err_console.print(f"warning: {answer.warning}", highlight=False)
-        sys.stdout.write(json.dumps(answer.to_json_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(answer.to_json_dict())
         return
 
     for piece in stream:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +10,15 @@ from rich.markup import escape
 from rich.table import Table
 
 from advisor.core.errors import ConfigError
-from interfaces.cli.base import LOCAL, app, console, err_console, settings_from_cli
+from interfaces.cli.base import (
+    LOCAL,
+    app,
+    console,
+    echo,
+    err_console,
+    settings_from_cli,
+    write_json,
+)
 
 _STYLE = {"evidenced": "green", "partial": "yellow", "missing": "dim", "contradicted": "red"}
 _FORMATS = (".md", ".docx", ".csv")
@@ -43,7 +49,7 @@ def assess(
     if result.warning:
         err_console.print(f"[yellow]warning:[/] {escape(result.warning)}", highlight=False)
     if as_json:
-        sys.stdout.write(json.dumps(result.to_json_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(result.to_json_dict())
     elif out is None:
         _print(result)
     if out is not None:
@@ -90,7 +96,7 @@ def draft(
 
     text = Advisor(settings_from_cli()).draft_checklist(LOCAL)
     if out is None:
-        typer.echo(text, nl=False)
+        echo(text, nl=False)
         return
     if out.exists():
         raise ConfigError(f"{out} exists: choose another --out, or move it away first")

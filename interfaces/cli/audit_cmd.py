@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from datetime import datetime
 from typing import Annotated
 
@@ -12,7 +11,7 @@ from rich.table import Table
 
 from advisor.core.errors import InputError
 from advisor.service.audit import AuditLog, as_json_lines
-from interfaces.cli.base import app, console, err_console, settings_from_cli
+from interfaces.cli.base import app, console, echo, err_console, settings_from_cli
 
 
 def _summary(detail: dict) -> str:
@@ -44,7 +43,7 @@ def audit(
     events = log.events(client=client, user=user, since=start)
     if as_json:
         for line in as_json_lines(events):
-            sys.stdout.write(line + "\n")
+            echo(line)
         return
     if not events:
         err_console.print(f"no audit events match in {log.path}")

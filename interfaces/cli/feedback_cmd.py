@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from interfaces.cli.base import LOCAL, app, err_console, settings_from_cli
+from interfaces.cli.base import LOCAL, app, echo, err_console, settings_from_cli
 
 feedback_app = typer.Typer(
     help="Turn feedback given in the app (thumbs up/down, comments) into eval cases."
@@ -29,7 +29,7 @@ def export(
     lines, written = Advisor(settings).export_feedback(LOCAL, out)
     if written is None:
         for line in lines:
-            typer.echo(line)
+            echo(line)
     if not lines:
         err_console.print(f"no thumbs-down feedback yet in {settings.data_dir / 'feedback.jsonl'}")
     elif written is not None:

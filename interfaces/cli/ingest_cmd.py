@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -12,7 +10,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from interfaces.cli.base import LOCAL, app, console, err_console, settings_from_cli
+from advisor.core.sanitize import one_line
+from interfaces.cli.base import LOCAL, app, console, err_console, settings_from_cli, write_json
 
 _STYLE = {
     "indexed": "green",
@@ -51,7 +50,7 @@ def ingest(
     advisor = Advisor(settings_from_cli())
     if as_json:
         report = advisor.ingest(LOCAL, paths, client=client)
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(report.to_dict())
         raise typer.Exit(report.exit_code(strict))
 
     columns = (
@@ -90,7 +89,12 @@ def _print_summary(report) -> None:
         for f in notable[:_MAX_ROWS]:
             style = _STYLE[f.status]
             chunks = str(f.chunks) if f.status == "indexed" else ""
-            table.add_row(f"[{style}]{f.status}[/]", escape(f.source), chunks, escape(f.reason))
+            table.add_row(
+                f"[{style}]{f.status}[/]",
+                escape(one_line(f.source)),
+                chunks,
+                escape(one_line(f.reason)),
+            )
         if len(notable) > _MAX_ROWS:
             table.caption = f"... and {len(notable) - _MAX_ROWS} more"
         console.print(table)
@@ -113,7 +117,7 @@ def status(
 
     info = Advisor(settings_from_cli()).status(LOCAL)  # reads the index; never loads the model
     if as_json:
-        sys.stdout.write(json.dumps(info, ensure_ascii=False, indent=2) + "\n")
+        write_json(info)
         return
     summary = Table(show_header=False, box=None)
     summary.add_row("documents", str(info["documents"]))
@@ -141,7 +145,7 @@ def status(
             pages = "" if row["pages"] is None else str(row["pages"])
             redacted = str(row.get("redactions") or "")
             table.add_row(
-                row["scope"], escape(str(row["source"])), str(row["chunks"]), pages, redacted
+                row["scope"], escape(one_line(row["source"])), str(row["chunks"]), pages, redacted
             )
         console.print(table)
     else:

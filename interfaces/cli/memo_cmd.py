@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from advisor.core.errors import ConfigError
-from interfaces.cli.base import LOCAL, app, err_console, settings_from_cli
+from interfaces.cli.base import LOCAL, app, echo, err_console, settings_from_cli
 
 
 @app.command("memo")
@@ -36,7 +36,7 @@ def memo(
     if result.warning:
         err_console.print(f"[yellow]warning:[/] {result.warning}", highlight=False)
     if out is None:
-        typer.echo(result.to_markdown(), nl=False)
+        echo(result.to_markdown(), nl=False)
         return
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() == ".docx":
