@@ -20,6 +20,7 @@ import streamlit as st
 from advisor.core.clients import client_name
 from advisor.core.errors import AdvisorError
 from advisor.core.principal import Principal, scopes_for, visible
+from advisor.core.sanitize import code_span
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
 from advisor.memo.draft import escape_md, location, neutralize_md, scope_label
 from advisor.service.facade import Advisor
@@ -51,7 +52,9 @@ STATUS_ICONS = {
     "removed": ":material/delete:",
 }
 
-st.set_page_config(page_title="CTO Advisor", page_icon=":material/explore:", layout="centered")
+# A local icon: a `:material/...:` or emoji icon is fetched from a font or emoji host on every visit.
+ICON = Path(__file__).parent / "interfaces" / "web" / "static" / "icon.png"
+st.set_page_config(page_title="CTO Advisor", page_icon=str(ICON), layout="centered")
 
 
 # -- resources -----------------------------------------------------------------------------------
@@ -227,7 +230,7 @@ def render_answer(msg: dict, viewer: Viewer, latest: bool, with_text: bool = Tru
     if with_text:
         st.markdown(neutralize_md(answer.answer))
     if answer.warning:
-        st.warning(answer.warning, icon=":material/warning:")
+        st.warning(neutralize_md(answer.warning), icon=":material/warning:")
     render_sources(msg, viewer, expanded=latest)  # older answers fold their sources away
     render_feedback(msg, viewer)
 
@@ -237,7 +240,7 @@ def render_message(msg: dict, viewer: Viewer, latest: bool = False) -> None:
         if msg["role"] == "user":
             st.markdown(escape_md(msg["content"]))
         elif "error" in msg:
-            st.error(msg["error"], icon=":material/error:")
+            st.error(neutralize_md(msg["error"]), icon=":material/error:")
         else:
             render_answer(msg, viewer, latest)
 
@@ -272,6 +275,7 @@ def ask(
     with st.chat_message("assistant"):
         try:
             stream = advisor.ask_stream(principal, question, client=client, history=history)
+            msg["id"] = stream.id  # the service's answer id: feedback is checked against it
             st.write_stream(neutralize_md(delta) for delta in stream)
             msg["answer"] = stream.answer
         except AdvisorError as exc:
@@ -282,7 +286,7 @@ def ask(
             msg["error"] += "server log has the details."
         messages.append(msg)
         if "error" in msg:
-            st.error(msg["error"], icon=":material/error:")
+            st.error(neutralize_md(msg["error"]), icon=":material/error:")
         else:
             render_answer(msg, viewer, latest=True, with_text=False)
 
@@ -370,7 +374,7 @@ def run_upload(advisor: Advisor, principal: Principal, files, dest: str | None) 
 
     def on_file(result) -> None:
         done.append(result)
-        bar.progress(len(done) / len(files), text=f"{result.name}: {result.status}")
+        bar.progress(len(done) / len(files), text=f"{escape_md(result.name)}: {result.status}")
 
     return advisor.upload(principal, [(f.name, f.getvalue()) for f in files], dest, on_file)
 
@@ -386,7 +390,7 @@ def status_panel(status: dict, client: str | None) -> None:
     in_scope = [s for s in status["sources"] if s["scope"] in (PLAYBOOK_SCOPE, client)]
     with st.expander(f"Documents in scope ({len(in_scope)})"):
         for s in in_scope:
-            st.markdown(f"- {escape_md(s['title'] or s['source'])}  \n  `{s['source']}`")
+            st.markdown(f"- {escape_md(s['title'] or s['source'])}  \n  {code_span(s['source'])}")
 
 
 def mode_panel(settings: Settings, principal: Principal) -> None:
@@ -401,10 +405,10 @@ def mode_panel(settings: Settings, principal: Principal) -> None:
     # Always on screen: where questions and document excerpts are sent, and which index is used.
     st.markdown(f"Answers go to: **{escape_md(settings.answer_destination)}**")
     if principal.is_cto:
-        st.caption(f"Data directory: `{settings.data_dir.resolve()}`")
+        st.caption(f"Data directory: {code_span(settings.data_dir.resolve())}")
     if dotenv := settings.dotenv_settings():
         st.warning(
-            f"Settings loaded from `{Path('.env').resolve()}` (the folder the app was started "
+            f"Settings loaded from {code_span(Path('.env').resolve())} (the folder the app was started "
             f"from): {', '.join(dotenv)}. Check that this is where you want documents to go.",
             icon=":material/warning:",
         )
@@ -451,10 +455,10 @@ def errors_shown(task: str) -> Iterator[None]:
     try:
         yield
     except AdvisorError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(neutralize_md(str(exc)), icon=":material/error:")
     except Exception as exc:
         log.exception("%s failed", task.lower())
-        st.error(f"{task} failed ({type(exc).__name__}: {exc}); see the server log.")
+        st.error(neutralize_md(f"{task} failed ({type(exc).__name__}: {exc}); see the server log."))
 
 
 def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> None:
@@ -489,7 +493,7 @@ def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> No
         return
     memo, files = memos[scope_key(client)]
     if memo.warning:
-        st.warning(memo.warning, icon=":material/warning:")
+        st.warning(neutralize_md(memo.warning), icon=":material/warning:")
     download_row(files, memo.slug(), "memo")
     with st.container(border=True):
         st.markdown(memo.to_markdown(level=3))  # the preview sits under the page's own title
@@ -564,7 +568,7 @@ def assessment_panel(advisor: Advisor, principal: Principal, client: str | None)
         return
     assessment, files = results[scope_key(client)]
     if assessment.warning:
-        st.warning(assessment.warning, icon=":material/warning:")
+        st.warning(neutralize_md(assessment.warning), icon=":material/warning:")
     counts = {v: sum(1 for x in assessment.verdicts if x.verdict == v) for v in VERDICT_COLORS}
     for col, (verdict, count) in zip(st.columns(4), counts.items(), strict=True):
         col.metric(verdict.capitalize(), count)
@@ -575,7 +579,7 @@ def assessment_panel(advisor: Advisor, principal: Principal, client: str | None)
         if v.area != area:
             area = v.area
             st.subheader(area, divider="gray")
-        with st.expander(f"{v.verdict.upper()} · {v.practice}"):
+        with st.expander(f"{v.verdict.upper()} · {escape_md(v.practice)}"):
             st.markdown(f"{VERDICT_BADGES[v.verdict]} {escape_md(v.reason)}")
             for n in ([v.playbook] if v.playbook else []) + v.evidence:
                 c = by_n.get(n)
@@ -607,7 +611,7 @@ def main() -> None:
             advisor = load_advisor(settings, settings_key(settings))
             status = index_status(advisor, principal, str(settings.data_dir))
         except AdvisorError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(neutralize_md(str(exc)), icon=":material/error:")
             st.stop()
     viewer = Viewer(advisor, principal)
 

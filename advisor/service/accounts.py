@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -25,15 +26,25 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from advisor.core.clients import client_name
 from advisor.core.errors import AccessError, ConfigError, InputError
 from advisor.core.principal import Principal, Role
+from advisor.core.runtime import secure_data_dir
 from advisor.core.settings import Settings
 from advisor.service.audit import AuditLog
 
 TOKEN_PREFIX = "cta_"
 SESSION_PREFIX = "cts_"
 WRONG_LOGIN = "wrong email or password"
-# Wrong passwords in a row after which each new attempt must wait: 1 s, then 2 s, 4 s, ... until
-# `login_max_failures` locks the account for `login_lock_minutes`.
+# Failed sign-ins are throttled per (email, source), per source and per email (OWASP ASVS V2.2):
+# after SLOW_AFTER failures each new attempt waits 1 s, 2 s, 4 s, ... For one email from one
+# source, `login_max_failures` failures mean a wait of `login_lock_minutes`. From all sources
+# together an email only ever waits ACCOUNT_MAX_WAIT s (at most 100 guesses an hour), and not at
+# all from a source it has signed in from before: a stranger cannot lock its owner out. The same
+# rules apply to emails with no account, so the answers never tell which accounts exist.
 SLOW_AFTER = 2
+ACCOUNT_SLOW_AFTER = 10
+ACCOUNT_MAX_WAIT = 36.0
+SOURCE_SLOW_AFTER = 20
+KNOWN_SOURCE_DAYS = 30
+FORGET_AFTER = 24 * 3600  # a counter untouched this long starts again from zero
 _HASHER = PasswordHasher()
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS users (
@@ -50,6 +61,18 @@ CREATE TABLE IF NOT EXISTS sessions (
     email TEXT NOT NULL REFERENCES users(email) ON DELETE CASCADE,
     created_at REAL NOT NULL,
     expires_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_attempts (
+    key TEXT PRIMARY KEY,
+    failures INTEGER NOT NULL,
+    next_at REAL NOT NULL,
+    updated_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS login_sources (
+    email TEXT NOT NULL,
+    source TEXT NOT NULL,
+    last_ok REAL NOT NULL,
+    PRIMARY KEY (email, source)
 );
 CREATE TABLE IF NOT EXISTS tokens (
     id TEXT PRIMARY KEY,
@@ -103,6 +126,7 @@ class AccountStore:
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self.path: Path = settings.data_dir / "accounts.sqlite"
+        secure_data_dir(settings.data_dir)
         self.audit = AuditLog(settings)
 
     @contextmanager
@@ -202,61 +226,118 @@ class AccountStore:
                 (_HASHER.hash(password), email),
             ).rowcount
             db.execute("DELETE FROM sessions WHERE email = ?", (email,))
+            db.execute(
+                "DELETE FROM login_attempts WHERE key = ? OR key LIKE ? ESCAPE '\\'",
+                (f"acct:{email}", "pair:" + _like(email) + "|%"),
+            )
         if not changed:
             raise ConfigError(f"no account for {email}: add one with `cto-advisor users add`")
         self.audit.record("account_password", actor or Principal.local(), account=email)
 
     # -- logins and sessions ------------------------------------------------------------------
 
-    def login(self, email: str, password: str, via: str = "app") -> User:
-        """The user whose password this is; AccessError (audited) when wrong, slowed or locked.
+    def login(self, email: str, password: str, via: str = "app", source: str = "") -> User:
+        """The user whose password this is; AccessError (audited) when wrong or throttled.
 
-        After SLOW_AFTER wrong passwords in a row each attempt must wait longer (1 s, 2 s, ...);
-        after `login_max_failures` the account is locked for `login_lock_minutes`. While an
-        account waits, no password is checked at all, so guessing faster gains nothing.
+        `source` is where the attempt comes from (the client's address). The attempt is counted
+        before the password is checked, in one transaction (BEGIN IMMEDIATE), so parallel
+        guesses all count; a throttled attempt checks no password at all. Known and unknown
+        emails get the same answers, and the same argon2 work.
         """
-        now = time.time()
+        source = (source or "unknown")[:100]
         try:
             email = normalize_email(email)
         except InputError:
-            self.audit.record("login_failed", user=str(email)[:254], via=via, reason="not an email")
-            raise AccessError(WRONG_LOGIN) from None
+            email = ""
+        keys = self._attempt_keys(email or "(not an email)", source)
+        now = time.time()
         with self._db() as db:
-            row = db.execute(
-                "SELECT password_hash, failed_logins, locked_until FROM users WHERE email = ?",
-                (email,),
-            ).fetchone()
-        if row is None:
-            _HASHER.hash(password or "x")  # same cost as a real check: timing hides who exists
-            self.audit.record("login_failed", user=email, via=via, reason="no such account")
-            raise AccessError(WRONG_LOGIN)
-        stored, failures, locked_until = row
-        if locked_until > now:
-            self.audit.record("login_refused", user=email, via=via, reason="locked")
-            raise AccessError(_locked_message(locked_until - now, failures, self.settings))
-        try:
-            _HASHER.verify(stored, password or "")
-        except (VerifyMismatchError, VerificationError, InvalidHashError):
-            failures += 1
-            wait = _wait_after(failures, self.settings)
-            with self._db() as db:
-                db.execute(
-                    "UPDATE users SET failed_logins = ?, locked_until = ? WHERE email = ?",
-                    (failures, now + wait if wait else 0, email),
-                )
-            self.audit.record(
-                "login_failed", user=email, via=via, reason="wrong password", failures=failures
+            db.execute("BEGIN IMMEDIATE")
+            wait, row = self._throttle(db, keys, email, source, now)
+            if wait <= 0:
+                for key, failures in self._counts(db, keys, now).items():
+                    db.execute(
+                        "INSERT OR REPLACE INTO login_attempts (key, failures, next_at, updated_at)"
+                        " VALUES (?, ?, ?, ?)",
+                        (key, failures + 1, now + self._wait(key, failures + 1), now),
+                    )
+        who = email if row is not None else "(unknown account)"
+        if wait > 0:
+            self.audit.record("login_refused", user=who, via=via, source=source, reason="throttled")
+            raise AccessError(
+                f"too many failed sign-ins: wait {max(1, round(wait))} s and try again"
             )
-            if failures >= self.settings.login_max_failures:
-                raise AccessError(_locked_message(wait, failures, self.settings)) from None
-            raise AccessError(WRONG_LOGIN) from None
+        try:
+            _HASHER.verify(row[0] if row is not None else _dummy_hash(), password or "")
+            ok = row is not None
+        except (VerifyMismatchError, VerificationError, InvalidHashError):
+            ok = False
+        if not ok:
+            reason = "wrong password" if row is not None else "no such account"
+            self.audit.record("login_failed", user=who, via=via, source=source, reason=reason)
+            raise AccessError(WRONG_LOGIN)
         with self._db() as db:
+            db.execute("BEGIN IMMEDIATE")
+            db.execute("DELETE FROM login_attempts WHERE key IN (?, ?)", (keys[0], keys[2]))
             db.execute(
-                "UPDATE users SET failed_logins = 0, locked_until = 0 WHERE email = ?", (email,)
+                "UPDATE login_attempts SET failures = MAX(0, failures - 1) WHERE key = ?",
+                (keys[1],),
+            )  # this attempt was counted for the source before the password was known
+            db.execute(
+                "INSERT OR REPLACE INTO login_sources (email, source, last_ok) VALUES (?, ?, ?)",
+                (email, source, now),
             )
         user = self.get_user(email)
-        self.audit.record("login", user.principal, client=user.client, via=via)
+        self.audit.record("login", user.principal, client=user.client, via=via, source=source)
         return user
+
+    @staticmethod
+    def _attempt_keys(email: str, source: str) -> tuple[str, str, str]:
+        return f"pair:{email}|{source}", f"src:{source}", f"acct:{email}"
+
+    def _counts(self, db, keys, now: float) -> dict[str, int]:
+        counts = dict.fromkeys(keys, 0)
+        marks = ",".join("?" * len(keys))
+        query = f"SELECT key, failures, updated_at FROM login_attempts WHERE key IN ({marks})"
+        for key, failures, updated in db.execute(query, keys):
+            counts[key] = failures if now - updated < FORGET_AFTER else 0
+        return counts
+
+    def _throttle(self, db, keys, email: str, source: str, now: float):
+        """Seconds this attempt must still wait (0: go on), and the account's row if any."""
+        db.execute("DELETE FROM login_attempts WHERE updated_at < ?", (now - FORGET_AFTER,))
+        row = (
+            db.execute("SELECT password_hash FROM users WHERE email = ?", (email,)).fetchone()
+            if email
+            else None
+        )
+        known = db.execute(
+            "SELECT 1 FROM login_sources WHERE email = ? AND source = ? AND last_ok > ?",
+            (email, source, now - KNOWN_SOURCE_DAYS * 86400),
+        ).fetchone()
+        marks = ",".join("?" * len(keys))
+        waits = [
+            next_at - now
+            for key, next_at in db.execute(
+                f"SELECT key, next_at FROM login_attempts WHERE key IN ({marks})", keys
+            )
+            if not (known and key.startswith("acct:"))  # its owner's usual source
+        ]
+        return max(waits, default=0.0), row
+
+    def _wait(self, key: str, failures: int) -> float:
+        """Seconds the next attempt on `key` waits after `failures` failed ones."""
+        settings = self.settings
+        if key.startswith("acct:"):
+            if failures < ACCOUNT_SLOW_AFTER:
+                return 0.0
+            return min(ACCOUNT_MAX_WAIT, float(2 ** (failures - ACCOUNT_SLOW_AFTER)))
+        first = SLOW_AFTER if key.startswith("pair:") else SOURCE_SLOW_AFTER
+        if key.startswith("pair:") and failures >= settings.login_max_failures:
+            return settings.login_lock_minutes * 60
+        if failures < first:
+            return 0.0
+        return min(settings.login_lock_minutes * 60, float(2 ** (failures - first)))
 
     def start_session(self, email: str) -> str:
         """A new app session for a logged-in user: a random id, valid `session_minutes`."""
@@ -323,12 +404,11 @@ class AccountStore:
             return None
         with self._db() as db:
             row = db.execute("SELECT password_hash FROM users WHERE email = ?", (email,)).fetchone()
-        if row is None:
-            # Same cost as a real check, so timing does not tell which accounts exist.
-            _HASHER.hash(password or "x")
-            return None
         try:
-            _HASHER.verify(row[0], password or "")
+            # Against a dummy hash when there is no account: timing does not tell which exist.
+            _HASHER.verify(row[0] if row else _dummy_hash(), password or "")
+            if row is None:
+                return None
         except (VerifyMismatchError, VerificationError, InvalidHashError):
             return None
         return self.get_user(email)
@@ -414,23 +494,15 @@ def check_exposure(address: str | None, accounts: AccountStore) -> None:
     )
 
 
-def _wait_after(failures: int, settings: Settings) -> float:
-    """Seconds an account waits after `failures` wrong passwords in a row."""
-    if failures >= settings.login_max_failures:
-        return settings.login_lock_minutes * 60
-    if failures >= SLOW_AFTER:
-        return float(2 ** (failures - SLOW_AFTER))
-    return 0.0
+def _like(text: str) -> str:
+    """`text` as a literal inside a LIKE pattern (escape character: backslash)."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _locked_message(seconds: float, failures: int, settings: Settings) -> str:
-    if failures >= settings.login_max_failures:
-        minutes = max(1, round(seconds / 60))
-        return (
-            f"too many wrong passwords: this account is locked for {minutes} more minute(s); "
-            "a CTO can unlock it now with `cto-advisor users set-password EMAIL`"
-        )
-    return f"too many wrong passwords: wait {max(1, round(seconds))} s and try again"
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A hash to verify against when the email has no account: the same argon2 work."""
+    return _HASHER.hash(secrets.token_urlsafe(16))
 
 
 def _check_password(password: str) -> None:

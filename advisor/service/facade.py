@@ -18,6 +18,7 @@ from advisor.core.clients import client_name
 from advisor.core.errors import AccessError, InputError, NotFoundError
 from advisor.core.models import Answer, Passage
 from advisor.core.principal import Principal, scopes_for, visible
+from advisor.core.runtime import secure_data_dir
 from advisor.core.sanitize import MarkdownStream, clean_model, markdown
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
 from advisor.core.store import Store, delete_collection, open_store, purge_deleted
@@ -87,6 +88,7 @@ class Advisor:
         self, settings: Settings | None = None, embeddings=None, store: Store | None = None
     ):
         self.settings = settings or get_settings()
+        secure_data_dir(self.settings.data_dir)  # at start: fix (and warn about) open files
         self._embeddings = embeddings
         self._store = store
 

@@ -34,9 +34,23 @@ def _oidc_email() -> str | None:
     """The email of a user signed in through `st.login`, when OIDC is configured."""
     if not oidc_providers() or st.user.get("is_logged_in") is not True:
         return None
-    if st.user.get("email_verified") is False:
-        return None  # an unverified address could be anyone's
+    if st.user.get("email_verified") is not True:
+        return None  # an address the provider did not verify (or did not say) could be anyone's
     return st.user.get("email") or None
+
+
+def client_address() -> str:
+    """Where a sign-in comes from (sign-ins are throttled per source): the browser's address,
+    or behind a TLS proxy on this machine the address it forwards (X-Forwarded-For's last
+    entry, the one the proxy itself added; only a local peer may speak for a client)."""
+    try:
+        ip = st.context.ip_address  # None for a peer on this machine (a proxy, or local use)
+        forwarded = st.context.headers.get("X-Forwarded-For", "")
+    except Exception:  # noqa: BLE001 - no browser connection (tests, bare mode)
+        return "local"
+    if ip is None and forwarded:
+        return forwarded.split(",")[-1].strip()[:100] or "local"
+    return ip or "local"
 
 
 def _start(accounts: AccountStore, email: str) -> None:
@@ -78,6 +92,13 @@ def current_principal(settings: Settings) -> Principal:
                 st.stop()
 
     email = _oidc_email()
+    if not email and oidc_providers() and st.user.get("is_logged_in") is True:
+        st.error(
+            "Your sign-in provider did not confirm that you own this email address "
+            "(email_verified), so it cannot sign you in here: verify the address with the "
+            "provider, or sign in with your password.",
+            icon=":material/lock:",
+        )
     if email:
         try:
             principal = accounts.principal_for_email(email)
@@ -107,7 +128,7 @@ def signin_form(accounts: AccountStore, notice: str | None = None) -> None:
         submitted = st.form_submit_button("Sign in", type="primary", icon=":material/login:")
     if submitted:
         try:
-            user = accounts.login(email, password, via="app")
+            user = accounts.login(email, password, via="app", source=client_address())
         except AdvisorError as exc:
             st.error(str(exc), icon=":material/lock:")
         else:

@@ -52,44 +52,41 @@ def test_the_right_password_logs_in_and_a_wrong_one_says_nothing_about_which_par
     assert str(wrong_password.value) == str(no_account.value) == "wrong email or password"
 
 
-def test_repeated_wrong_passwords_are_slowed_then_locked_even_for_the_right_password(accounts):
-    for _ in range(2):
-        with pytest.raises(AccessError, match="wrong email or password"):
-            accounts.login("ana@acme.com", "guess-guess")
-    # The second failure makes the next attempt wait; during the wait nothing is checked.
-    with pytest.raises(AccessError, match=r"wait \d+ s"):
-        accounts.login("ana@acme.com", PASSWORD)
-    with sqlite3.connect(accounts.path) as db:
-        db.execute("UPDATE users SET locked_until = 0")  # the wait is over
-    for _ in range(2):
-        with pytest.raises(AccessError):
-            accounts.login("ana@acme.com", "guess-guess")
-        with sqlite3.connect(accounts.path) as db:
-            db.execute("UPDATE users SET locked_until = 0")
-    with pytest.raises(AccessError, match="locked for 10 more minute"):
-        accounts.login("ana@acme.com", "guess-guess")  # the fifth wrong password locks
-    with pytest.raises(AccessError, match="locked"):
-        accounts.login("ana@acme.com", PASSWORD)
-    accounts.set_password("ana@acme.com", "a brand new password")  # a CTO unlocks it
-    assert accounts.login("ana@acme.com", "a brand new password").role == "founder"
-
-
 def pass_time(accounts: AccountStore, table: str, column: str) -> None:
-    """Move a lock's or a session's end into the past, as if the time had gone by."""
+    """Move a wait's or a session's end into the past, as if the time had gone by."""
     with sqlite3.connect(accounts.path) as db:
         db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} > 0", (time.time() - 1,))
 
 
-def test_a_lock_ends_by_itself_and_a_success_resets_the_count(tmp_path):
+def test_repeated_wrong_passwords_are_slowed_then_held_even_for_the_right_password(accounts):
+    for _ in range(2):
+        with pytest.raises(AccessError, match="wrong email or password"):
+            accounts.login("ana@acme.com", "guess-guess", source="10.0.0.9")
+    # The second failure makes the next attempt wait; during the wait nothing is checked.
+    with pytest.raises(AccessError, match=r"wait \d+ s"):
+        accounts.login("ana@acme.com", PASSWORD, source="10.0.0.9")
+    for _ in range(3):
+        pass_time(accounts, "login_attempts", "next_at")
+        with pytest.raises(AccessError, match="wrong email or password"):
+            accounts.login("ana@acme.com", "guess-guess", source="10.0.0.9")
+    # The fifth wrong password from this source holds the pair for login_lock_minutes (10).
+    with pytest.raises(AccessError, match=r"wait 6\d\d s"):
+        accounts.login("ana@acme.com", PASSWORD, source="10.0.0.9")
+    accounts.set_password("ana@acme.com", "a brand new password")  # a CTO lifts it at once
+    user = accounts.login("ana@acme.com", "a brand new password", source="10.0.0.9")
+    assert user.role == "founder"
+
+
+def test_a_wait_ends_by_itself_and_a_success_resets_the_count(tmp_path):
     settings = Settings(data_dir=tmp_path, login_max_failures=2, login_lock_minutes=10)
     accounts = AccountStore(settings)
     accounts.add_user("bo@globex.com", "founder", "globex", PASSWORD)
     for _ in range(2):
         with pytest.raises(AccessError):
             accounts.login("bo@globex.com", "guess-guess")
-    with pytest.raises(AccessError, match="locked"):
+    with pytest.raises(AccessError, match="wait"):
         accounts.login("bo@globex.com", PASSWORD)
-    pass_time(accounts, "users", "locked_until")
+    pass_time(accounts, "login_attempts", "next_at")
     assert accounts.login("bo@globex.com", PASSWORD).client == "globex"
     with pytest.raises(AccessError, match="wrong email or password"):
         accounts.login("bo@globex.com", "guess-guess")  # counting starts again from zero

@@ -174,12 +174,22 @@ def oidc_app(shared_dir, monkeypatch, user: dict) -> AppTest:
 
 
 def test_an_oidc_identity_maps_to_its_accounts_role_and_client(shared_dir, monkeypatch):
-    at = oidc_app(shared_dir, monkeypatch, {"email": "ana@acme.com", "is_logged_in": True})
+    verified = {"is_logged_in": True, "email_verified": True}
+    at = oidc_app(shared_dir, monkeypatch, {"email": "ana@acme.com", **verified})
     assert not is_signin_page(at) and not [s for s in at.selectbox if s.key == "client"]
     assert "ana@acme.com (founder · acme)" in " ".join(texts(at.sidebar.caption))
 
-    stranger = oidc_app(shared_dir, monkeypatch, {"email": "eve@evil.test", "is_logged_in": True})
+    stranger = oidc_app(shared_dir, monkeypatch, {"email": "eve@evil.test", **verified})
     assert "has no account here" in stranger.error[0].value and not stranger.chat_input
     signed_out = oidc_app(shared_dir, monkeypatch, {"email": "cto@example.com"})
     assert is_signin_page(signed_out)  # an email without a login is not an identity
     assert any(b.label == "Sign in with single sign-on" for b in signed_out.button)
+
+
+def test_single_sign_on_requires_an_email_the_provider_verified(shared_dir, monkeypatch):
+    """Issue 22 item 9: a missing `email_verified` is not a yes (only `false` was refused)."""
+    for claims in ({}, {"email_verified": False}, {"email_verified": "true"}):
+        user = {"email": "ana@acme.com", "is_logged_in": True, **claims}
+        at = oidc_app(shared_dir, monkeypatch, user)
+        assert is_signin_page(at) and not at.chat_input, claims
+        assert "did not confirm" in " ".join(e.value for e in at.error), claims

@@ -59,7 +59,9 @@ def test_ingest_status_and_ask_print_nothing_a_terminal_would_act_on(hostile):
     asked = run_cli("ask", "Who carries the red pager?", "--client", "acme", data_dir=data_dir)
     assert_inert(asked)
     assert "Pager policy" in asked.stdout  # the document is cited, its escapes are not
-    as_json = run_cli("ask", "Who carries the red pager?", "-c", "acme", "--json", data_dir=data_dir)
+    as_json = run_cli(
+        "ask", "Who carries the red pager?", "-c", "acme", "--json", data_dir=data_dir
+    )
     assert_inert(as_json)
     assert "ERROR" in json.loads(as_json.stdout)["citations"][0]["snippet"]
 
