@@ -93,12 +93,17 @@ def _utf16(char: str) -> Iterable[int]:
 
 
 def escape_md(text: Any) -> str:
-    """Document text as inert Markdown: no links, images, HTML, math or headings; [n] stays."""
-    text = " ".join(plain(text).split())
+    """Document text as inert Markdown: no links, images, HTML, math or headings; [n] stays.
+    A bare URL is shown as code, so that no renderer turns it into a link."""
+    words = " ".join(plain(text).split()).split(" ")
+    text = " ".join(code_span(w) if _URL_LIKE.search(w) else _escape_word(w) for w in words)
+    return re.sub(r"^([-+=]|\d+[.)])", r"\\\1", text)
+
+
+def _escape_word(text: str) -> str:
     text = re.sub(r"([\\`*_\[\]<>$~|#])", r"\\\1", text)
     # Keep citation markers readable, unless they could start a link or a link definition.
-    text = re.sub(r"\\\[(\d{1,3})\\\](?![(:])", r"[\1]", text)
-    return re.sub(r"^([-+=]|\d+[.)])", r"\\\1", text)
+    return re.sub(r"\\\[(\d{1,3})\\\](?![(:])", r"[\1]", text)
 
 
 def neutralize_md(text: Any) -> str:

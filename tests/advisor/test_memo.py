@@ -226,9 +226,10 @@ def test_llm_down_falls_back_to_an_offline_draft(indexed, embeddings):
 
 def test_escaping_keeps_citations_and_disarms_everything_else():
     assert escape_md("Budget $40k [2] <img src=x> ![t](http://e/p.png) ~6") == (
-        "Budget \\$40k [2] \\<img src=x\\> \\!\\[t\\](http://e/p.png) \\~6"
-    )
-    assert escape_md("[1](http://evil)") == "\\[1\\](http://evil)"
+        "Budget \\$40k [2] \\<img src=x\\> `![t](http://e/p.png)` \\~6"
+    )  # a word holding a URL is shown as code: no renderer links or loads it
+    assert escape_md("[1](http://evil)") == "`[1](http://evil)`"
+    assert escape_md("[1](evil)") == "\\[1\\](evil)"
     assert escape_md("# Not a heading") == "\\# Not a heading"
     assert escape_md("- not a bullet") == "\\- not a bullet"
     assert neutralize_md("**Bold** $5 [1] <b>") == "**Bold** \\$5 \\[1\\] \\<b>"

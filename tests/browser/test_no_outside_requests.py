@@ -24,9 +24,10 @@ ARTIFACTS = ROOT / "artifacts"
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
         "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 EXFIL = "https://exfil.example"
+# Upload names cannot hold a "/", but a browser reads `https:host` as `https://host/`.
 NAMES = [
-    f"notes `![t]({EXFIL}/name-code.png)` end.md",
-    f"![n]({EXFIL}/name.png)<img src={EXFIL}/name-html.png>.md",
+    "notes `![t](https:exfil.example?name-code)` end.md",
+    "![n](https:exfil.example?name)<img src=https:exfil.example?name-html>.md",
 ]
 DOC = (
     "# Pager rota\n\nThe on-call engineer carries the orange pager every second week. "
@@ -37,11 +38,18 @@ DOC = (
 
 
 @pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
+def app_url(tmp_path_factory, embeddings):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: run scripts/install_browser.sh (apt-get chromium)")
     pytest.importorskip("playwright", reason="install the dev extra: pip install -e '.[dev]'")
+    from advisor.core.principal import Principal
+    from advisor.core.settings import Settings
+    from advisor.service.facade import Advisor
+
     data_dir = tmp_path_factory.mktemp("no-outside-data")
+    docs = tmp_path_factory.mktemp("no-outside-docs")
+    (docs / "rota `![r](https:exfil.example?cli-name)`.md").write_bytes(DOC)
+    Advisor(Settings(data_dir=data_dir), embeddings=embeddings).ingest(Principal.local(), [docs])
     cwd = tmp_path_factory.mktemp("no-outside-cwd")
     with streamlit_app(data_dir, cwd, "browser-no-outside-requests.log") as url:
         yield url, data_dir
@@ -69,9 +77,13 @@ def test_the_page_never_contacts_another_origin(app_url):
             files = [{"name": n, "mimeType": "text/markdown", "buffer": DOC} for n in NAMES]
             sidebar.locator("input[type=file]").set_input_files(files)
             sidebar.get_by_role("button", name="Index files").click()
-            expect(sidebar.get_by_text(": indexed").first).to_be_visible(timeout=120_000)
-            sidebar.get_by_text("Documents in scope").click()
-            expect(sidebar.get_by_text("name-code.png").first).to_be_visible()
+            try:
+                expect(sidebar.get_by_text(": indexed").first).to_be_visible(timeout=120_000)
+                sidebar.get_by_text("Documents in scope").click()
+            except Exception:
+                page.screenshot(path=str(ARTIFACTS / "browser-no-outside-fail.png"), full_page=True)
+                raise
+            expect(sidebar.get_by_text("name-code").first).to_be_visible()
             box = page.get_by_test_id("stChatInputTextArea")
             box.fill("Which pager does the on-call engineer carry?")
             box.press("Enter")
