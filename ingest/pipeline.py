@@ -28,7 +28,7 @@ FLUSH_CHUNKS = 128
 Progress = Callable[[int, int, str], None]
 # The rules a file is read under (what is skipped, redacted, capped). When they change, every
 # file is parsed again once, so nothing indexed under older rules (an unredacted key) stays.
-RULES = "2026-11 credentials, redaction, chunk caps"
+RULES = "2026-12 credentials, redaction (API tokens too), chunk caps"
 
 
 def scope_for(client: str | None) -> str:

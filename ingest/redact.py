@@ -1,4 +1,5 @@
-"""Redacting secrets (keys, tokens, passwords) from document text before it is stored or embedded.
+"""The one secret masker: keys, tokens and passwords replaced before document text is stored or
+embedded, and before a question, a comment or any field reaches the audit log or the feedback.
 
 Detection is detect-secrets' (Yelp's maintained scanner, the plugins its `scan` uses); this
 module only decides how much of a line to blank out and adds the two multi-line or
@@ -38,17 +39,27 @@ def _keyword_hint() -> re.Pattern:
     return re.compile("|".join(DENYLIST), re.I)
 
 
+# API keys detect-secrets has no plugin for: OpenAI-style `sk-`/`pk-`/`rk-` keys, and our own
+# API tokens and session ids (advisor.service.accounts: `cta_`, `cts_`).
+_TOKENS = (r"\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}", r"\bct[as]_[A-Za-z0-9_-]{16,}")
+
+
 @lru_cache(maxsize=1)
 def _plugins() -> tuple:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
+    from detect_secrets.plugins.base import RegexBasedDetector
     from detect_secrets.settings import default_settings
+
+    class ApiTokenDetector(RegexBasedDetector):
+        secret_type = "API token"
+        denylist = [re.compile(pattern) for pattern in _TOKENS]
 
     with default_settings():
         return tuple(
             plugin()
             for plugin in get_mapping_from_secret_type_to_class().values()
             if plugin.__name__ not in _SKIP_PLUGINS
-        )
+        ) + (ApiTokenDetector(),)
 
 
 def _found(line: str) -> set[str]:
@@ -61,7 +72,13 @@ def _found(line: str) -> set[str]:
         name = _CONFIG_NAME if config_style else "document.txt"
         for hit in plugin.analyze_line(filename=name, line=line, line_number=1):
             value = (hit.secret_value or "").strip()
-            if config_style and (" " in value or value.lower() in _NOT_SECRETS or len(value) < 6):
+            if config_style and " " in value:
+                # Prose after the keyword ("password: hunter2hunter2. How do we ..."): only a
+                # first word that looks like a password (letters and digits or symbols) is one.
+                value = value.split()[0].rstrip(".,;:!?)")
+                if value.isalpha() or len(value) < 8:
+                    continue
+            if config_style and (value.lower() in _NOT_SECRETS or len(value) < 6):
                 continue
             if len(value) >= 3:
                 values.add(value)
@@ -78,6 +95,11 @@ def _redact_line(line: str) -> tuple[str, int]:
         line, n = re.subn(re.escape(value) + _TOKEN_TAIL, REDACTED, line)
         count += bool(n)
     return line, count
+
+
+def mask(text: str) -> str:
+    """`text` with every secret replaced by [REDACTED] (the count left out)."""
+    return redact(text)[0]
 
 
 def redact(text: str) -> tuple[str, int]:

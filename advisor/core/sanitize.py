@@ -129,7 +129,7 @@ def origin(url: str) -> str | None:
     Anything a renderer might decode differently from us (entities, backslashes, user info,
     spaces, quotes) gives None, so it can never pass for an allowed origin.
     """
-    if not re.fullmatch(r"https?://[A-Za-z0-9.-]+(?::\d{1,5})?(?:[/?#][^\s\\<>\"'`]*)?", url):
+    if not re.fullmatch(r"(?i:https?)://[A-Za-z0-9.-]+(?::\d{1,5})?(?:[/?#][^\s\\<>\"'`]*)?", url):
         return None
     if re.search(r"&#?\w+;", url):
         return None

@@ -40,13 +40,14 @@ class AnswerStream:
         finish=None,
         on_answer: Callable[[Answer], None] | None = None,
         allowed: frozenset[str] = frozenset(),
+        answer_id: str | None = None,
     ) -> None:
         self._chunks = chunks
         self._scopes = list(scopes)
         self._finish = finish
         self._on_answer = on_answer
         self._allowed = allowed
-        self.id = uuid.uuid4().hex
+        self.id = answer_id or uuid.uuid4().hex
         self.answer: Answer | None = None
 
     def __iter__(self) -> Iterator[str]:
@@ -95,6 +96,12 @@ class Advisor:
     @cached_property
     def audit(self) -> AuditLog:
         return AuditLog(self.settings)
+
+    @cached_property
+    def answers(self):
+        from advisor.service.feedback import AnswerLedger
+
+        return AnswerLedger(self.settings)
 
     @cached_property
     def embeddings(self):
@@ -184,8 +191,10 @@ class Advisor:
             raise InputError("the question is empty: type what you want to know")
         client, scopes = self.scope(principal, client)
         chunks = self.answerer.stream(question, client=client, history=list(history))
+        answer_id = uuid.uuid4().hex
 
         def on_answer(answer: Answer) -> None:
+            self.answers.add(answer_id, principal.user, client)  # only they may rate it
             self.audit.record(
                 "ask", principal, client=client, question=redact(question),
                 turns=len(history) // 2 + 1, abstained=answer.abstained, mode=answer.mode,
@@ -198,6 +207,7 @@ class Advisor:
             finish=self._annotate,
             on_answer=on_answer,
             allowed=self.settings.link_origins,
+            answer_id=answer_id,
         )
 
     def _annotate(self, answer: Answer) -> None:
@@ -434,12 +444,16 @@ class Advisor:
         uploaded = sum(1 for p in uploads.rglob("*") if p.is_file()) if uploads.exists() else 0
         shutil.rmtree(uploads, ignore_errors=True)
         feedback = FeedbackStore(settings).forget(client)
+        self.answers.forget(client)
         for name in ("retriever", "answerer"):
             self.__dict__.pop(name, None)
-        return {
+        gone = {
             "chunks": chunks, "files": files, "uploads": uploaded, "feedback": feedback,
             "repositories": repositories,
         }  # fmt: skip
+        # The client's questions stay in the audit only sealed with its key: destroy the key.
+        self.audit.forget_client(principal, client, **gone)
+        return gone
 
     def _all_clients(self) -> list[str]:
         # Every question checks its client against this list, and reading every chunk's
@@ -532,7 +546,19 @@ class Advisor:
         from advisor.service.feedback import FeedbackStore
 
         client = principal.resolve_client(client_name(record.client) if record.client else None)
-        record = record.model_copy(update={"user": principal.user, "client": client})
+        answer_id = record.answer_id.removeprefix("chatcmpl-")  # an OpenAI completion's id
+        owner = self.answers.owner(answer_id)
+        if owner is None or owner[0] != principal.user:
+            # The same words whether the answer is someone else's or does not exist.
+            self.audit.record("feedback_refused", principal, answer_id=answer_id[:80])
+            raise NotFoundError(
+                f"no answer {answer_id[:80]!r} was given to {principal.user}: rate an answer "
+                "you were given, by the id it came with"
+            )
+        client = owner[1]
+        record = record.model_copy(
+            update={"user": principal.user, "client": client, "answer_id": answer_id}
+        )
         FeedbackStore(self.settings).record(record)
         self.audit.record(
             "feedback", principal, client=client, answer_id=record.answer_id, rating=record.rating

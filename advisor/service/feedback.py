@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 import threading
 import time
 from collections.abc import Iterable
@@ -31,8 +32,45 @@ _STACK = re.compile(
 )
 
 
+class AnswerLedger:
+    """Which user was given which answer (id, user, client; no text): a rating is accepted only
+    from the user the answer was given to."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.path = settings.data_dir / "answers.sqlite"
+
+    def _db(self) -> sqlite3.Connection:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        db = sqlite3.connect(self.path, timeout=30)
+        db.execute("PRAGMA secure_delete = ON")
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS answers (id TEXT PRIMARY KEY, user TEXT NOT NULL, "
+            "client TEXT, ts REAL NOT NULL)"
+        )
+        return db
+
+    def add(self, answer_id: str, user: str, client: str | None) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO answers (id, user, client, ts) VALUES (?, ?, ?, ?)",
+                (answer_id, user, client, time.time()),
+            )
+
+    def owner(self, answer_id: str) -> tuple[str, str | None] | None:
+        with self._db() as db:
+            row = db.execute(
+                "SELECT user, client FROM answers WHERE id = ?", (answer_id,)
+            ).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def forget(self, client: str) -> int:
+        with self._db() as db:
+            return db.execute("DELETE FROM answers WHERE client = ?", (client,)).rowcount
+
+
 class FeedbackRecord(BaseModel):
-    """One rating of one answer; a later record for the same answer id replaces an earlier one."""
+    """One user's rating of one answer; a later record by the same user for the same answer
+    replaces an earlier one."""
 
     answer_id: str
     user: str = ""  # who rated (set by the service from the principal, never by the caller)
@@ -56,6 +94,16 @@ class FeedbackStore:
 
     def record(self, rec: FeedbackRecord) -> FeedbackRecord:
         """Append a rating (appending keeps history; `latest` resolves changes of mind)."""
+        from ingest.redact import mask
+
+        rec = rec.model_copy(
+            update={
+                "question": mask(rec.question),
+                "comment": mask(rec.comment),
+                "answer": mask(rec.answer),
+                "history": [{**m, "content": mask(m.get("content", ""))} for m in rec.history],
+            }
+        )  # the one secret masker, as for the audit log
         self.path.parent.mkdir(parents=True, exist_ok=True)
         line = rec.model_dump_json() + "\n"
         with _LOCK:
@@ -103,9 +151,9 @@ class FeedbackStore:
                 continue  # a half-written line from a crash must not hide the rest
         return out
 
-    def latest(self) -> dict[str, FeedbackRecord]:
-        """The current rating of each answer (the last record wins)."""
-        return {rec.answer_id: rec for rec in self.all()}
+    def latest(self) -> dict[tuple[str, str], FeedbackRecord]:
+        """The current rating of each (user, answer) (the user's last record wins)."""
+        return {(rec.user, rec.answer_id): rec for rec in self.all()}
 
     def thumbs_down(self) -> list[FeedbackRecord]:
         """Answers whose current rating is thumbs down, oldest first."""

@@ -23,8 +23,16 @@ def _summary(detail: dict) -> str:
     return "; ".join(parts)
 
 
-@app.command()
+audit_app = typer.Typer(
+    help="The audit log: who signed in, asked, exported, uploaded or changed what.",
+    invoke_without_command=True,
+)
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.callback()
 def audit(
+    ctx: typer.Context,
     client: Annotated[str | None, typer.Option("--client", "-c", help="Only this client.")] = None,
     user: Annotated[str | None, typer.Option("--user", "-u", help="Only this user.")] = None,
     since: Annotated[
@@ -33,6 +41,8 @@ def audit(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
 ) -> None:
     """Print the audit log (logins, questions and their sources, exports, uploads, changes)."""
+    if ctx.invoked_subcommand is not None:
+        return
     start = None
     if since:
         try:
@@ -61,3 +71,26 @@ def audit(
             escape(_summary(e.detail)),
         )
     console.print(table)
+
+
+@audit_app.command("verify")
+def verify(
+    expect_head: Annotated[
+        str | None,
+        typer.Option(help="A head hash noted earlier: it must still be in the log."),
+    ] = None,
+) -> None:
+    """Check that no event was changed, removed, inserted or reordered (the hash chain).
+
+    Prints the head hash: note it somewhere else, and a later `verify --expect-head HASH` also
+    detects events cut from the end.
+    """
+    log = AuditLog(settings_from_cli())
+    count, problems = log.verify()
+    if expect_head and expect_head not in {e.hash for e in log.events()}:
+        problems.append(f"the head {expect_head[:16]}... noted earlier is no longer in the log")
+    for problem in problems:
+        err_console.print(f"[red]tampered:[/] {escape(problem)}", highlight=False)
+    if problems:
+        raise typer.Exit(1)
+    console.print(f"{count} events, chain intact; head {log.head()}", highlight=False)

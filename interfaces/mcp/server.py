@@ -1,12 +1,16 @@
 """An MCP server over stdio (the official `mcp` SDK's MCPServer, formerly FastMCP).
 
-Its tools run as one principal: the user of the API token in ADVISOR_API_TOKEN, so an assistant
-configured with a founder's token sees that founder's client and the playbooks, nothing else.
+Its tools run as the user of the API token in ADVISOR_API_TOKEN, so an assistant configured with a
+founder's token sees that founder's client and the playbooks, nothing else. The token is resolved
+again on every tool call: after `tokens revoke` or `users remove` the next call is refused, and
+a role or client change applies at once. What a tool returns is made inert like every output
+(`advisor.core.sanitize`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 from mcp.server.mcpserver import MCPServer
@@ -14,6 +18,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from advisor.core.errors import AdvisorError, ConfigError
 from advisor.core.principal import Principal
+from advisor.core.sanitize import clean_model
 from advisor.core.settings import Settings
 from advisor.service.accounts import AccountStore
 from advisor.service.facade import Advisor
@@ -38,28 +43,30 @@ def principal_from_env(settings: Settings, environ: dict[str, str] | None = None
     return Principal.local()
 
 
-def _tool(call):
-    """Domain errors become tool errors whose text says what to fix (the model reads it)."""
-    try:
-        return call()
-    except AdvisorError as exc:
-        raise ToolError(str(exc)) from exc
-
-
-def build_server(advisor: Advisor, principal: Principal) -> MCPServer:
-    """The MCP server whose every tool runs as `principal` through the facade."""
+def build_server(advisor: Advisor, principal: Principal | Callable[[], Principal]) -> MCPServer:
+    """The MCP server whose every tool runs, through the facade, as `principal` (a callable is
+    asked again on every call: that is how revocation reaches a running server)."""
     server = MCPServer("cto-advisor", instructions=INSTRUCTIONS)
+    who = principal if callable(principal) else (lambda: principal)
+
+    def _tool(call):
+        """Runs `call(principal)`; domain errors become tool errors whose text says what to fix
+        (the model reads it), and what comes back is made inert."""
+        try:
+            return clean_model(call(who()))
+        except AdvisorError as exc:
+            raise ToolError(str(exc)) from exc
 
     @server.tool()
     def list_clients() -> list[str]:
         """The client names you may ask about (pass one as `client` to the other tools)."""
-        return _tool(lambda: advisor.clients(principal))
+        return _tool(lambda principal: advisor.clients(principal))
 
     @server.tool()
     def list_documents(client: str | None = None) -> list[dict[str, Any]]:
         """The indexed documents you may see: the playbooks and (optionally one) client's."""
 
-        def call():
+        def call(principal):
             scoped = advisor.scope(principal, client)[0] if client else None
             rows = advisor.documents(principal, scoped)
             return [{k: r.get(k) for k in ("source", "scope", "title", "chunks")} for r in rows]
@@ -70,7 +77,7 @@ def build_server(advisor: Advisor, principal: Principal) -> MCPServer:
     def search_documents(query: str, client: str | None = None, k: int = 6) -> list[dict[str, Any]]:
         """The passages that best match `query`, from the playbooks and `client`'s documents."""
 
-        def call():
+        def call(principal):
             found = advisor.retrieve(principal, query, client=client, k=max(1, min(k, 50)))
             keep = ("text", "source", "title", "section", "page", "slide", "scope", "score")
             return [p.model_dump(include=set(keep)) for p in found]
@@ -80,7 +87,9 @@ def build_server(advisor: Advisor, principal: Principal) -> MCPServer:
     @server.tool()
     def ask(question: str, client: str | None = None) -> dict[str, Any]:
         """A cited answer to `question` for `client` (or an honest 'not in the documents')."""
-        return _tool(lambda: advisor.ask(principal, question, client=client).to_json_dict())
+        return _tool(
+            lambda principal: advisor.ask(principal, question, client=client).to_json_dict()
+        )
 
     return server
 
@@ -88,5 +97,5 @@ def build_server(advisor: Advisor, principal: Principal) -> MCPServer:
 def serve(settings: Settings | None = None) -> None:
     """Run over stdio until the client disconnects (what `cto-advisor mcp` does)."""
     settings = settings or Settings()
-    principal = principal_from_env(settings)
-    build_server(Advisor(settings), principal).run("stdio")
+    principal_from_env(settings)  # refuse to start with a bad token, before the client connects
+    build_server(Advisor(settings), lambda: principal_from_env(settings)).run("stdio")

@@ -25,7 +25,7 @@ def test_records_survive_a_new_store_and_the_last_rating_wins(settings):
     store = FeedbackStore(settings)
     assert store.path == settings.data_dir / "feedback.jsonl"
     assert len(store.all()) == 3
-    latest = store.latest()
+    latest = {answer_id: r for (_, answer_id), r in store.latest().items()}
     assert latest["a1"].rating == "up" and latest["a1"].comment == "actually fine"
     assert store.thumbs_down() == []
 

@@ -11,7 +11,7 @@ import shutil
 
 import pytest
 
-from advisor.core.errors import AccessError, ConfigError
+from advisor.core.errors import AccessError, ConfigError, NotFoundError
 from advisor.core.principal import Principal
 from advisor.core.settings import Settings
 from advisor.service.audit import AuditLog
@@ -149,10 +149,14 @@ def test_feedback_is_kept_per_user_and_only_a_cto_exports_it(settings):
     def rating(answer_id, client=None, user=""):
         return FeedbackRecord(answer_id=answer_id, rating="down", question="Q?", client=client, user=user)  # fmt: skip
 
+    for answer_id, who in (("a1", ANA), ("b1", BO), ("c1", CTO)):  # answers given to each
+        advisor.answers.add(answer_id, who.user, who.client or "globex")
     stored = advisor.feedback(ANA, rating("a1", user="cto@example.com"))
     assert stored.user == "ana@acme.com" and stored.client == "acme"  # not what the caller said
     with pytest.raises(AccessError):
         advisor.feedback(ANA, rating("a2", client="globex"))
+    with pytest.raises(NotFoundError, match="was given to ana"):
+        advisor.feedback(ANA, rating("b1"))  # Bo's answer: Ana cannot rate (or overwrite) it
     advisor.feedback(BO, rating("b1"))
     advisor.feedback(CTO, rating("c1", client="globex"))
     assert [r.answer_id for r in advisor.feedback_records(ANA)] == ["a1"]

@@ -127,19 +127,25 @@ def test_clients_status_and_documents_follow_the_token(client, tokens):
 
 
 def test_feedback_is_kept_under_the_callers_client(client, tokens, api_data):
-    r = client.post(
-        "/v1/feedback",
-        json={"answer_id": "a1", "rating": "down", "comment": "missed release.md",
-              "question": "How do we deploy?", "sources": ["release.md"]},
-        headers=bearer(tokens.globex),
-    )  # fmt: skip
+    asked = client.post(
+        "/v1/ask", json={"question": "How do we deploy?"}, headers=bearer(tokens.globex)
+    )
+    answer_id = asked.json()["id"]
+    body = {"answer_id": answer_id, "rating": "down", "comment": "missed release.md",
+            "question": "How do we deploy?", "sources": ["release.md"]}  # fmt: skip
+    r = client.post("/v1/feedback", json=body, headers=bearer(tokens.globex))
     assert r.status_code == 201 and r.json() == {
-        "answer_id": "a1",
+        "answer_id": answer_id,
         "rating": "down",
         "client": "globex",
     }
-    stored = FeedbackStore(api_data[0]).latest()["a1"]
+    stored = FeedbackStore(api_data[0]).latest()[("gus@globex.example", answer_id)]
     assert stored.client == "globex" and stored.comment == "missed release.md"
+    # Another user who learns the id can neither rate nor overwrite it (issue 22, item 6).
+    for token in (tokens.acme, tokens.cto):
+        other = client.post("/v1/feedback", json=body | {"rating": "up"}, headers=bearer(token))
+        assert other.status_code == 404, other.text
+    assert FeedbackStore(api_data[0]).latest()[("gus@globex.example", answer_id)].rating == "down"
 
 
 # -- errors -----------------------------------------------------------------------------------

@@ -26,6 +26,11 @@ class FakeOpenAI:
         self.requests: list[dict] = []  # JSON bodies of chat-completion requests, in order
         # ("status", 429), ("hang", s), ("malformed", 0), ("cut", characters sent), ("stall", s)
         self.failures: list[tuple[str, float | int]] = []
+        self.chunk_delay = 0.0  # seconds between streamed pieces (a slow model)
+        self.active = 0  # streams being sent right now, and the most at once
+        self.max_active = 0
+        self.disconnects = 0  # streams the client closed before the end
+        self._count = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
@@ -120,9 +125,21 @@ class FakeOpenAI:
                 if cut is not None:
                     text = text[:cut]
                 pieces = [text[i : i + 7] for i in range(0, len(text), 7)] or [""]
-                for i, piece in enumerate(pieces):
-                    delta = {"content": piece} if i else {"role": "assistant", "content": piece}
-                    self._event(_chunk(body, delta, None))
+                with fake._count:
+                    fake.active += 1
+                    fake.max_active = max(fake.max_active, fake.active)
+                try:
+                    for i, piece in enumerate(pieces):
+                        delta = {"content": piece} if i else {"role": "assistant", "content": piece}
+                        self._event(_chunk(body, delta, None))
+                        time.sleep(fake.chunk_delay)
+                except (BrokenPipeError, ConnectionResetError):
+                    with fake._count:
+                        fake.disconnects += 1
+                    return
+                finally:
+                    with fake._count:
+                        fake.active -= 1
                 if cut is not None:
                     time.sleep(stall)
                     self.close_connection = True
