@@ -206,7 +206,7 @@ class MarkdownStream:
 
     def _line(self, text: str, i: int, final: bool, out: list[str]) -> int | None:
         """At a line start: a top-level fenced code block (column 0 only, where every renderer
-        agrees it is one) is copied as it is; its info string is escaped."""
+        agrees it is one) is copied as it is; its info string keeps only a language name."""
         end = text.find("\n", i)
         if end < 0 and not final:
             partial = text[i:]
@@ -225,7 +225,8 @@ class MarkdownStream:
         m = _FENCE.match(line)
         if m and not (m.group(1)[0] == "`" and "`" in m.group(2)):
             self._fence = m.group(1)
-            out.append(m.group(1) + escape_md(m.group(2)) + ("\n" if end >= 0 else ""))
+            info = re.sub(r"[^\w+.#-]", "", m.group(2))  # a language name, nothing else
+            out.append(m.group(1) + info + ("\n" if end >= 0 else ""))
             self._line_start = end >= 0
             return stop
         self._line_start = False
