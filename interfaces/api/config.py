@@ -20,14 +20,15 @@ class ApiSettings(BaseSettings):
     workers: int = Field(
         4,
         ge=1,
-        description="Requests answered at once; more wait their turn. The model is CPU-bound, "
-        "so more than a few only makes every answer slower.",
+        description="Requests answered at once, streamed or not; more wait their turn. A "
+        "request that timed out keeps its worker until its work has stopped. The model is "
+        "CPU-bound, so more than a few only makes every answer slower.",
     )
     timeout: float = Field(
         120.0,
         gt=0,
-        description="Seconds (waiting included) before a request is answered with 504; "
-        "a stream that has started is not cut.",
+        description="Seconds (waiting included) before a request is answered with 504, streamed "
+        "or not (a stream then ends with an error event); its work is stopped.",
     )
     max_body_kb: int = Field(
         256, ge=1, description="Largest JSON request body, in KiB (questions, memos, feedback)."
