@@ -283,7 +283,11 @@ class MarkdownStream:
         run = re.match(r"`+", text[i:]).end()
         line_end = text.find("\n", i)
         limit = line_end if line_end >= 0 else len(text)
+        if i + run == len(text) and not final:
+            return None  # the run itself may grow
         for m in re.finditer(r"`+", text[i + run : limit]):
+            if i + run + m.end() == len(text) and not final:
+                return None  # a closing run at the end may still grow
             if len(m.group()) == run:
                 if "|" in text[i + run : i + run + m.start()]:
                     break  # a GFM table cell boundary would cut it: scan it as text
