@@ -94,9 +94,10 @@ def _utf16(char: str) -> Iterable[int]:
 
 def escape_md(text: Any) -> str:
     """Document text as inert Markdown: no links, images, HTML, math or headings; [n] stays.
-    A bare URL is shown as code, so that no renderer turns it into a link."""
+    A word holding a URL goes through `markdown` instead: an image or link in it is reduced to
+    its text, a bare URL shown as code, so that no renderer loads or links it."""
     words = " ".join(plain(text).split()).split(" ")
-    text = " ".join(code_span(w) if _URL_LIKE.search(w) else _escape_word(w) for w in words)
+    text = " ".join(markdown(w) if _URL_LIKE.search(w) else _escape_word(w) for w in words)
     return re.sub(r"^([-+=]|\d+[.)])", r"\\\1", text)
 
 

@@ -244,7 +244,7 @@ class AccountStore:
         guesses all count; a throttled attempt checks no password at all. Known and unknown
         emails get the same answers, and the same argon2 work.
         """
-        source = (source or "unknown")[:100]
+        source = str(source or "unknown")[:100]
         try:
             email = normalize_email(email)
         except InputError:

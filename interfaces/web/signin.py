@@ -48,6 +48,8 @@ def client_address() -> str:
         forwarded = st.context.headers.get("X-Forwarded-For", "")
     except Exception:  # noqa: BLE001 - no browser connection (tests, bare mode)
         return "local"
+    ip = ip if isinstance(ip, str) else None
+    forwarded = forwarded if isinstance(forwarded, str) else ""
     if ip is None and forwarded:
         return forwarded.split(",")[-1].strip()[:100] or "local"
     return ip or "local"
