@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import sys
 import time
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from interfaces.cli.base import LOCAL, app, console, settings_from_cli
+from interfaces.cli.base import LOCAL, app, console, settings_from_cli, write_json
 
 
 @app.command("ingest-repo")
@@ -37,7 +35,7 @@ def ingest_repo(
     advisor = Advisor(settings_from_cli())
     if as_json:
         report = advisor.ingest_repo(LOCAL, location, client, branch=branch)
-        sys.stdout.write(json.dumps(report.to_dict(), ensure_ascii=False, indent=2) + "\n")
+        write_json(report.to_dict())
         return
     with console.status("Reading the repository") as status:
         report = advisor.ingest_repo(
@@ -77,7 +75,7 @@ def repos(
 
     found = Advisor(settings_from_cli()).repositories(LOCAL, client_name(client))
     if as_json:
-        sys.stdout.write(json.dumps(found, ensure_ascii=False, indent=2) + "\n")
+        write_json(found)
         return
     if not found:
         console.print(
