@@ -33,8 +33,8 @@ from advisor.answering.support import (
 from advisor.assessment.checklist import VERDICTS, Checklist, Practice, Verdict
 from advisor.assessment.repo_checks import claims, measured, stack_conflicts
 from advisor.core.errors import ConfigError, LLMError
-from advisor.core.markdown import escape_md
 from advisor.core.models import Citation, Passage
+from advisor.core.sanitize import escape_md
 from advisor.core.settings import PLAYBOOK_SCOPE
 
 # Support scores (advisor/answering/support.py) chosen on the tuning client of

@@ -92,17 +92,32 @@ def _utf16(char: str) -> Iterable[int]:
 # -- Markdown -------------------------------------------------------------------------------------
 
 
+# Inline syntax: emphasis, code, links and images, HTML, entities, tables, math, strikethrough.
+_INLINE = re.compile(r"([\\`*_\[\]<>$~|!&#])")
+# Block syntax at the start of the text: headings, quotes, list items, thematic breaks.
+_BLOCK = re.compile(r"^(\s*)([-+=>]|\d{1,9}(?=[.)](?:\s|$)))")
+
+
 def escape_md(text: Any) -> str:
     """Document text as inert Markdown: no links, images, HTML, math or headings; [n] stays.
-    A word holding a URL goes through `markdown` instead: an image or link in it is reduced to
-    its text, a bare URL shown as code, so that no renderer loads or links it."""
+
+    Only where text is rendered as Markdown (the Markdown exports, the app's Markdown widgets):
+    the DOCX, the CSV and the terminal carry the text unchanged. Escaping follows CommonMark: a
+    backslash escapes only ASCII punctuation, so a digit is never escaped ("6." at the start
+    becomes "6\\.", not "\\6.", which a renderer would show with its backslash). A word
+    holding a URL is shown as code, exactly as written, so that no renderer loads or links it."""
     words = " ".join(plain(text).split()).split(" ")
-    text = " ".join(markdown(w) if _URL_LIKE.search(w) else _escape_word(w) for w in words)
-    return re.sub(r"^([-+=]|\d+[.)])", r"\\\1", text)
+    text = " ".join(code_span(w) if _URL_LIKE.search(w) else _escape_word(w) for w in words)
+    m = _BLOCK.match(text)
+    if m and m.group(2)[0].isdigit():  # "6. Add a check": escape the dot, never the digit
+        return f"{text[: m.end()]}\\{text[m.end() :]}"
+    if m:
+        return f"{m.group(1)}\\{text[m.start(2) :]}"
+    return text
 
 
 def _escape_word(text: str) -> str:
-    text = re.sub(r"([\\`*_\[\]<>$~|#])", r"\\\1", text)
+    text = _INLINE.sub(r"\\\1", text)
     # Keep citation markers readable, unless they could start a link or a link definition.
     return re.sub(r"\\\[(\d{1,3})\\\](?![(:])", r"[\1]", text)
 

@@ -226,9 +226,9 @@ def test_llm_down_falls_back_to_an_offline_draft(indexed, embeddings):
 
 def test_escaping_keeps_citations_and_disarms_everything_else():
     assert escape_md("Budget $40k [2] <img src=x> ![t](http://e/p.png) ~6") == (
-        "Budget \\$40k [2] \\<img src=x\\> t \\~6"
-    )  # an image is reduced to its alt text, a link to its text, a bare URL shown as code
-    assert escape_md("[1](http://evil) at http://evil/x") == "1 at `http://evil/x`"
+        "Budget \\$40k [2] \\<img src=x\\> `![t](http://e/p.png)` \\~6"
+    )  # a word holding a URL is shown as code, as written: nothing loads or links it
+    assert escape_md("[1](http://evil) at http://evil/x") == "`[1](http://evil)` at `http://evil/x`"
     assert escape_md("[1](evil)") == "\\[1\\](evil)"
     assert escape_md("# Not a heading") == "\\# Not a heading"
     assert escape_md("- not a bullet") == "\\- not a bullet"

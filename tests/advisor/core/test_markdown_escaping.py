@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from advisor.core.markdown import escape_md
+from advisor.core.sanitize import escape_md
 
 _MD = MarkdownIt("commonmark").enable(["table", "strikethrough"])
 
