@@ -118,7 +118,12 @@ def read_source(path: Path, root: Path = SOURCES) -> Source:
 
 
 def all_sources(root: Path = SOURCES) -> list[Source]:
-    return [read_source(p, root) for p in sorted(root.rglob("*.md"))]
+    """Every document source under `root`; repos/ holds repository trees, built by build_sample_repo.py."""
+    return [
+        read_source(p, root)
+        for p in sorted(root.rglob("*.md"))
+        if "repos" not in p.relative_to(root).parts[:1]
+    ]
 
 
 # -- PDF --------------------------------------------------------------------------------------
