@@ -83,7 +83,9 @@ def delta(name: str, value: Any, base: Any) -> tuple[str, str]:
 
 BASELINE_ITEM_KEYS = (
     "id",
+    "unit",
     "category",
+    "client",
     "answerable",
     "abstained",
     "scores",
@@ -92,17 +94,28 @@ BASELINE_ITEM_KEYS = (
     "scope_leaks",
     "latency_ms",
 )
+CONFIG_KEYS = (
+    "task",
+    "dataset_name",
+    "system",
+    "mode",
+    "k",
+    "embedding_model",
+    "chunk_tokens",
+    "created_at",
+)
 
 
-def slim_report(report: dict[str, Any]) -> dict[str, Any]:
-    """What a checked-in baseline needs: metrics, intervals and per-item scores (no answers)."""
-    keep = ("dataset_name", "system", "mode", "k", "embedding_model", "chunk_tokens", "created_at")
+def slim_report(report: dict[str, Any], item_keys: Sequence[str] = BASELINE_ITEM_KEYS) -> dict:
+    """What a checked-in baseline needs: metrics by part, intervals and per-item values (no
+    answers)."""
     return {
         "metrics": report["metrics"],
         "ci": report.get("ci", {}),
+        "parts": report.get("parts", {}),
         "support": report.get("support", {}),
-        "config": {key: report["config"].get(key) for key in keep},
-        "items": [{key: e.get(key) for key in BASELINE_ITEM_KEYS} for e in report["items"]],
+        "config": {key: report["config"].get(key) for key in CONFIG_KEYS},
+        "items": [{key: e[key] for key in item_keys if key in e} for e in report["items"]],
     }
 
 
@@ -113,37 +126,56 @@ def fmt_ci(name: str, interval: Any) -> str:
     return f"[{fmt(name, interval[0])}, {fmt(name, interval[1])}]"
 
 
-def _verdict(row: dict[str, Any] | None) -> tuple[str, str]:
-    """(p-value text, verdict text) of one paired comparison row."""
+def _verdict(row: dict[str, Any] | None) -> str:
+    """A paired comparison row as text: "same (p 0.400)", "worse: beyond the margin (p 0.250)"."""
     if not row or row.get("p_value") is None:
-        return "", (row or {}).get("verdict", "")
-    verdict = row["verdict"]
-    label = {"same": "within noise"}.get(verdict, f"{verdict} (beyond noise)")
-    return f"{row['p_value']:.3f}", label
+        return (row or {}).get("verdict", "")
+    reason = f": {row['reason']}" if row.get("reason") else ""
+    return f"{row['verdict']}{reason} (p {row['p_value']:.3f})"
+
+
+PART_LABELS = {"tuning": "tuning", "test": "test (frozen)"}
 
 
 def metric_rows(report: dict[str, Any], baseline: dict[str, Any] | None) -> list[list[str]]:
-    """[metric, value, 95% CI, baseline, delta, direction, p, verdict] for each metric."""
+    """[metric, all, tuning value, its CI, test value, its CI, baseline, delta, direction,
+    tuning verdict, test verdict] for each metric."""
     base = (baseline or {}).get("metrics", {})
-    intervals = report.get("ci", {})
+    parts = report.get("parts", {})
     comparison = report.get("comparison", {})
     rows = []
     for name, value in report["metrics"].items():
         change, direction = delta(name, value, base.get(name))
-        p, verdict = _verdict(comparison.get(name))
-        rows.append(
-            [
-                name,
-                fmt(name, value),
-                fmt_ci(name, intervals.get(name)),
-                fmt(name, base.get(name)),
-                change,
-                direction,
-                p,
-                verdict,
+        row = [name, fmt(name, value)]
+        for part in PART_LABELS:
+            data = parts.get(part, {})
+            row += [
+                fmt(name, data.get("metrics", {}).get(name)),
+                fmt_ci(name, data.get("ci", {}).get(name)),
             ]
-        )
+        row += [fmt(name, base.get(name)), change, direction]
+        row += [_verdict(comparison.get(part, {}).get(name)) for part in PART_LABELS]
+        rows.append(row)
     return rows
+
+
+def part_header(report: dict[str, Any]) -> list[str]:
+    parts = report.get("parts", {})
+    head = ["metric", "all"]
+    for part, label in PART_LABELS.items():
+        head += [f"{label} (n={parts.get(part, {}).get('items', 0)})", "95% CI"]
+    return head
+
+
+def metrics_markdown(report: dict[str, Any], baseline: dict[str, Any] | None = None) -> str:
+    """The metrics table of any task: the whole run, each part with its interval, and (with a
+    baseline) the change and each part's verdict."""
+    rows = metric_rows(report, baseline)
+    header = part_header(report)
+    if baseline is None:
+        return _md_table(header, [r[:6] for r in rows])
+    header += ["baseline", "delta", "", "tuning verdict", "test verdict"]
+    return _md_table(header, rows)
 
 
 def _cell(text: Any) -> str:
@@ -182,24 +214,22 @@ def render_markdown(report: dict[str, Any], baseline: dict[str, Any] | None = No
         "## Metrics",
         "",
     ]
-    rows = metric_rows(report, baseline)
     parts.append(
         "95% CI: percentile bootstrap over questions (2000 resamples); a count's interval is that "
-        "of the count over resampled question sets."
+        "of the count over resampled question sets. The test part is frozen (evals/splits.toml): "
+        "nothing was tuned on it."
     )
     if baseline is not None:
         base_config = baseline.get("config", {})
         parts += [
             "",
             f"Baseline: `{base_config.get('out') or base_config.get('created_at', 'report')}` "
-            f"({base_config.get('system', '?')}, {base_config.get('mode', '?')}). Paired over "
-            "shared question ids; p from a sign-flip permutation test of the mean difference; "
-            "'beyond noise' means p < 0.05.",
+            f"({base_config.get('system', '?')}, {base_config.get('mode', '?')}). Each part is "
+            "compared on the question ids both runs share: p from a paired permutation test; a "
+            "metric is worse when p < 0.05 or when it drops by more than its margin "
+            "(evals/thresholds.toml).",
         ]
-        header = ["metric", "value", "95% CI", "baseline", "delta", "", "p", "verdict"]
-        parts += ["", _md_table(header, rows)]
-    else:
-        parts += ["", _md_table(["metric", "value", "95% CI"], [r[:3] for r in rows])]
+    parts += ["", metrics_markdown(report, baseline)]
 
     columns = [
         *retrieval_names(k),
@@ -260,23 +290,19 @@ def write_report(
 
 
 def metrics_table(report: dict[str, Any], baseline: dict[str, Any] | None = None) -> Table:
-    """The metrics as a rich table for the console."""
-    table = Table(
-        title=f"{report['config'].get('dataset_name', 'eval')} "
-        f"({report['config'].get('system', '?')})"
-    )
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    table.add_column("95% CI", justify="right")
+    """The metrics of any task as a rich table for the console, by part."""
+    config = report.get("config", {})
+    table = Table(title=f"{config.get('dataset_name', 'eval')} ({config.get('system', 'ours')})")
+    for i, column in enumerate(part_header(report)):
+        table.add_column(column, justify="left" if i == 0 else "right")
     if baseline is not None:
-        table.add_column("baseline", justify="right")
         table.add_column("delta", justify="right")
-        table.add_column("verdict")
-    for name, value, interval, base, change, direction, _, verdict in metric_rows(report, baseline):
-        if baseline is None:
-            table.add_row(name, value, interval)
-        else:
-            style = {"better": "green", "worse": "red"}.get(direction, "")
-            shown = f"[{style}]{change}[/]" if style else change
-            table.add_row(name, value, interval, base, shown, verdict)
+        table.add_column("verdict (tuning / test)")
+    for row in metric_rows(report, baseline):
+        cells = row[:6]
+        if baseline is not None:
+            style = {"better": "green", "worse": "red"}.get(row[8], "")
+            cells.append(f"[{style}]{row[7]}[/]" if style else row[7])
+            cells.append(" / ".join(v for v in row[9:] if v) or "")
+        table.add_row(*cells)
     return table

@@ -1,9 +1,11 @@
 """Quality gates: `--fail-under METRIC=VALUE` and the per-dataset sections of thresholds.toml.
 
-A dataset's section may hold hard floors and ceilings (`[<name>.min]`, `[<name>.max]`), the metrics
-that may be missing from a run (`optional = [...]`) and a checked-in baseline report
-(`baseline = "baselines/<name>.json"`, relative to the file) that a run must not fall below beyond
-noise. A gated metric that a run does not report fails unless it is declared optional.
+The file's `[margins]` table holds each metric's practical (non-inferiority) margin: how far it may
+fall below its baseline, in absolute terms, before the run fails. A dataset's section may hold
+hard floors and ceilings (`[<name>.min]`, `[<name>.max]`), margins of its own
+(`[<name>.margins]`, overriding the shared ones), the metrics that may be missing from a run
+(`optional = [...]`) and a checked-in baseline report (`baseline = "baselines/<name>.json"`,
+relative to the file). The rule that applies them is in `evals.parts`.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import math
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Literal
@@ -71,9 +73,20 @@ class Gates:
     optional: frozenset[str] = frozenset()
     baseline: Path | None = None  # a checked-in report.json to test for significant drops
     found: bool = True  # False when the file has no section for this dataset
+    # metric -> largest drop from the baseline tolerated (absolute); only these are tested
+    margins: Mapping[str, float] = field(default_factory=dict)
 
 
-_SECTION_KEYS = {"min", "max", "optional", "baseline"}
+_SECTION_KEYS = {"min", "max", "optional", "baseline", "margins"}
+MARGINS = "margins"
+
+
+def _margins(path: Path, name: str, table: object) -> dict[str, float]:
+    if not isinstance(table, dict) or not all(
+        isinstance(v, int | float) and not isinstance(v, bool) and v >= 0 for v in table.values()
+    ):
+        raise ThresholdError(f"{path}: [{name}] must be a table of metric = margin (>= 0)")
+    return {str(k): float(v) for k, v in table.items()}
 
 
 def load_gates(path: Path, dataset_name: str) -> Gates:
@@ -85,14 +98,15 @@ def load_gates(path: Path, dataset_name: str) -> Gates:
         data = tomllib.loads(Path(path).read_text("utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
         raise ThresholdError(f"cannot read the thresholds file {path}: {exc}") from exc
-    if dataset_name not in data:
+    shared = _margins(path, MARGINS, data.get(MARGINS, {}))
+    if dataset_name not in data or dataset_name == MARGINS:
         return Gates([], found=False)
     section = data[dataset_name]
     if not isinstance(section, dict) or set(section) - _SECTION_KEYS:
         raise ThresholdError(
             f'{path}: [{dataset_name}] may only hold baseline = "report.json", optional = '
-            f"[metric, ...] and [{dataset_name}.min] / [{dataset_name}.max] tables of "
-            "metric = number"
+            f"[metric, ...], [{dataset_name}.margins] and [{dataset_name}.min] / "
+            f"[{dataset_name}.max] tables of metric = number"
         )
     optional = section.get("optional", [])
     if not isinstance(optional, list) or not all(isinstance(o, str) for o in optional):
@@ -100,10 +114,12 @@ def load_gates(path: Path, dataset_name: str) -> Gates:
     baseline = section.get("baseline")
     if baseline is not None and not isinstance(baseline, str):
         raise ThresholdError(f"{path}: {dataset_name}.baseline must be a path string")
+    own = _margins(path, f"{dataset_name}.margins", section.get(MARGINS, {}))
     return Gates(
         load_thresholds(path, dataset_name, section),
         frozenset(optional),
         Path(path).parent / baseline if baseline else None,
+        margins={**shared, **own} if baseline else {},
     )
 
 

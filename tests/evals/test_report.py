@@ -61,42 +61,47 @@ def test_nan_never_reaches_the_json(tmp_path):
         write_report(report(metrics={"hit@5": float("nan")}), tmp_path)
 
 
-def test_markdown_tables_without_baseline():
-    md = render_markdown(report())
-    assert "| metric | value |" in md
-    assert "| hit@5 | 0.800 |" in md
-    assert "| citation_validity | n/a |" in md
-    assert "| latency_p95_ms | 120 |" in md
+def with_parts(run, tuning=None, test=None):
+    run["parts"] = {
+        "tuning": {"items": 7, "metrics": tuning or run["metrics"], "ci": {"hit@5": [0.6, 0.95]}},
+        "test": {"items": 5, "metrics": test or run["metrics"], "ci": {}},
+    }
+    return run
+
+
+def test_markdown_tables_show_both_parts_without_baseline():
+    md = render_markdown(with_parts(report(), test={"hit@5": 0.5}))
+    assert "| metric | all | tuning (n=7) | 95% CI | test (frozen) (n=5) | 95% CI |" in md
+    assert "| hit@5 | 0.800 | 0.800 | [0.600, 0.950] | 0.500 |  |" in md
+    assert "| citation_validity | n/a | n/a |  | n/a |  |" in md
+    assert "| latency_p95_ms | 120 | 120 |  | n/a |  |" in md
     assert "## By category" in md and "| stack | 12 | 0.800 |" in md
     assert "- a note" in md
 
 
-def test_markdown_deltas_against_a_baseline():
+def test_markdown_deltas_and_each_parts_verdict_against_a_baseline():
     base = report(
         metrics={"hit@5": 0.7, "ndcg@10": 0.6, "false_abstain_rate": 0.2, "latency_p95_ms": 100}
     )
-    md = render_markdown(report(), base)
-    assert "| metric | value | 95% CI | baseline | delta |  | p | verdict |" in md
-    assert "| hit@5 | 0.800 |  | 0.700 | +0.100 | better |" in md
-    assert "| ndcg@10 | 0.500 |  | 0.600 | -0.100 | worse |" in md
-    assert "| false_abstain_rate | 0.100 |  | 0.200 | -0.100 | better |" in md  # lower is better
-    assert "| latency_p95_ms | 120 |  | 100 | +20 | worse |" in md
-    assert "| scope_leaks | 0 |  | n/a |  |  |" in md  # not in the baseline
-
-
-def test_markdown_shows_intervals_and_which_changes_are_beyond_noise():
-    run = report()
-    run["ci"] = {"hit@5": [0.6, 0.95]}
+    run = with_parts(report())
     run["comparison"] = {
-        "hit@5": {"p_value": 0.01, "verdict": "better"},
-        "ndcg@10": {"p_value": 0.4, "verdict": "same"},
+        "tuning": {"hit@5": {"p_value": 0.01, "verdict": "better", "reason": ""}},
+        "test": {
+            "hit@5": {"p_value": 0.25, "verdict": "worse", "reason": "beyond the margin"},
+            "ndcg@10": {"p_value": 0.4, "verdict": "same", "reason": ""},
+        },
     }
-    md = render_markdown(run, report())
+    md = render_markdown(run, base)
+    assert "| baseline | delta |  | tuning verdict | test verdict |" in md
     assert (
-        "| hit@5 | 0.800 | [0.600, 0.950] | 0.800 | +0.000 |  | 0.010 | better (beyond noise) |"
+        "| 0.700 | +0.100 | better | better (p 0.010) | worse: beyond the margin (p 0.250) |" in md
+    )
+    assert (
+        "| ndcg@10 | 0.500 | 0.500 |  | 0.500 |  | 0.600 | -0.100 | worse |  | same (p 0.400) |"
         in md
     )
-    assert "| 0.400 | within noise |" in md
+    assert "| false_abstain_rate | 0.100 |" in md and "| -0.100 | better |" in md  # lower is better
+    assert "| scope_leaks | 0 | 0 |  | 0 |  | n/a |  |  |" in md  # not in the baseline
 
 
 def test_worst_ten_items_with_retrieved_versus_gold():
@@ -114,15 +119,17 @@ def test_delta_directions():
 
 
 def test_metrics_table_has_a_row_per_metric():
-    table = metrics_table(report())
+    table = metrics_table(with_parts(report()))
     assert table.row_count == 6
-    assert [c.header for c in metrics_table(report(), report()).columns] == [
+    assert [c.header for c in metrics_table(with_parts(report()), report()).columns] == [
         "metric",
-        "value",
+        "all",
+        "tuning (n=7)",
         "95% CI",
-        "baseline",
+        "test (frozen) (n=5)",
+        "95% CI",
         "delta",
-        "verdict",
+        "verdict (tuning / test)",
     ]
 
 

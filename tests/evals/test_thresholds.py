@@ -102,3 +102,25 @@ def test_the_checked_in_file_names_only_real_metrics():
         assert gates.thresholds, dataset
         assert unknown_metrics(gates.thresholds, known) == []
         assert gates.baseline is not None and gates.baseline.is_file(), dataset
+
+
+def test_margins_are_shared_and_a_dataset_may_override_them(tmp_path):
+    path = tmp_path / "t.toml"
+    path.write_text(
+        '[margins]\nfact_recall = 0.05\n"mrr@10" = 0.03\n'
+        '[sample]\nbaseline = "b.json"\n[sample.margins]\nfact_recall = 0.1\n'
+        "[nobase.max]\nscope_leaks = 0\n"
+    )
+    assert load_gates(path, "sample").margins == {"fact_recall": 0.1, "mrr@10": 0.03}
+    assert load_gates(path, "nobase").margins == {}, "no baseline, nothing to compare with"
+    path.write_text('[margins]\nfact_recall = -1\n[sample]\nbaseline = "b.json"\n')
+    with pytest.raises(ThresholdError, match="margin"):
+        load_gates(path, "sample")
+
+
+def test_every_checked_in_baseline_section_has_margins_for_its_quality_metrics():
+    for dataset in ("sample", "dev-questions", "dev-extra", "llm-replay", "memos", "memos-dev",
+                    "assessment"):  # fmt: skip
+        margins = load_gates(DEFAULT_PATH, dataset).margins
+        assert margins, dataset
+        assert margins.get("mrr@10") == 0.03 and margins.get("fact_recall") == 0.05
