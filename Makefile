@@ -11,7 +11,7 @@ export DO_NOT_TRACK := 1
 export UNSTRUCTURED_DISABLE_NOTICE := 1
 export ANONYMIZED_TELEMETRY := False
 
-.PHONY: install run app index status test test-fast lint format eval eval-llm-replay eval-naive bench browser clean
+.PHONY: install run app index status test test-fast lint format eval eval-baselines eval-llm-replay eval-mutants eval-naive bench browser clean
 
 install: $(STAMP)
 
@@ -72,33 +72,46 @@ test-fast: install
 
 EVAL_OUT ?= reports
 SHARED ?= ../shared/corpora
+EVAL_FLAGS ?=
+EVAL := $(BIN)/cto-advisor eval $(EVAL_FLAGS)
+SAVE_BASELINES ?=
+saved = $(if $(SAVE_BASELINES),--save-baseline evals/baselines/$(1).json)
 
-## Evals with the checked-in gates (evals/thresholds.toml, evals/baselines/): exit 1 when a metric
-## drops beyond noise or breaks a hard bound. Offline on sample and dev, then LLM mode on recorded
-## replies (citation validity and faithfulness where they can fail).
+## Evals with the checked-in gates (evals/thresholds.toml, evals/baselines/, evals/splits.toml):
+## exit 1 when a metric of the tuning or the frozen test part drops beyond noise or beyond its
+## margin, or breaks a hard bound; exit 2 when a frozen test part was edited. Offline on sample
+## and dev, the assessment and memos, then LLM mode on recorded replies.
 eval: install
-	$(BIN)/cto-advisor eval --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample
-	$(BIN)/cto-advisor eval --task assessment --corpus data --dataset evals/datasets/assessment.yaml --out $(EVAL_OUT)/assessment
-	$(BIN)/cto-advisor eval --task memo --corpus data --dataset evals/datasets/memos.jsonl --out $(EVAL_OUT)/memos
+	$(EVAL) --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample $(call saved,sample)
+	$(EVAL) --task assessment --corpus data --dataset evals/datasets/assessment.yaml --out $(EVAL_OUT)/assessment $(call saved,assessment)
+	$(EVAL) --task memo --corpus data --dataset evals/datasets/memos.jsonl --out $(EVAL_OUT)/memos $(call saved,memos)
 	@if [ -d $(SHARED)/dev ]; then \
-		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev && \
-		$(BIN)/cto-advisor eval --corpus $(SHARED)/dev --dataset evals/datasets/dev-extra.jsonl --out $(EVAL_OUT)/dev-extra && \
-		$(BIN)/cto-advisor eval --task memo --corpus $(SHARED)/dev --dataset evals/datasets/memos-dev.jsonl --out $(EVAL_OUT)/memos-dev; \
+		$(EVAL) --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev $(call saved,dev-questions) && \
+		$(EVAL) --corpus $(SHARED)/dev --dataset evals/datasets/dev-extra.jsonl --out $(EVAL_OUT)/dev-extra $(call saved,dev-extra) && \
+		$(EVAL) --task memo --corpus $(SHARED)/dev --dataset evals/datasets/memos-dev.jsonl --out $(EVAL_OUT)/memos-dev $(call saved,memos-dev); \
 	else echo "skipping the dev eval: $(SHARED)/dev not found"; fi
 	$(MAKE) eval-llm-replay
 
-REPLAY ?= evals/replays/llm-replay.jsonl
+## Re-save every checked-in baseline from this code (then review and commit evals/baselines/).
+eval-baselines: install
+	$(MAKE) -i eval SAVE_BASELINES=1
 
-## LLM mode against the loopback OpenAI-protocol server replaying recorded model replies.
-eval-llm-replay: install
+REPLAY ?= evals/replays/llm-replay.jsonl
+# Starts the loopback server replaying recorded model replies; $$port is set for the command.
+define WITH_REPLAY
 	@mkdir -p $(EVAL_OUT)/llm-replay
 	@$(BIN)/python -m tests.fakes.openai_server --replay $(REPLAY) --port 0 > $(EVAL_OUT)/llm-replay/server.port & pid=$$!; \
 	trap "kill $$pid" EXIT; \
 	for i in $$(seq 100); do grep -q '^PORT=' $(EVAL_OUT)/llm-replay/server.port && break; sleep 0.1; done; \
 	port=$$(sed -n 's/^PORT=//p' $(EVAL_OUT)/llm-replay/server.port); \
 	test -n "$$port" || { echo "the replay server did not start"; exit 1; }; \
-	OPENAI_BASE_URL=http://127.0.0.1:$$port/v1 OPENAI_API_KEY=replay ADVISOR_MODE=auto \
-		$(BIN)/cto-advisor eval --corpus data --dataset evals/datasets/llm-replay.jsonl --out $(EVAL_OUT)/llm-replay
+	$(1)
+endef
+
+## LLM mode against the loopback OpenAI-protocol server replaying recorded model replies.
+eval-llm-replay: install
+	$(call WITH_REPLAY,OPENAI_BASE_URL=http://127.0.0.1:$$port/v1 OPENAI_API_KEY=replay ADVISOR_MODE=auto \
+		$(EVAL) --corpus data --dataset evals/datasets/llm-replay.jsonl --out $(EVAL_OUT)/llm-replay $(call saved,llm-replay))
 
 ## The naive LangChain recipe on the same corpora and questions, for comparison.
 eval-naive: install

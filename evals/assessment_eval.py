@@ -1,16 +1,19 @@
-"""The assessment task of `cto-advisor eval`: verdicts and conflicts scored against labels.
+"""The assessment task of `cto-advisor eval --task assessment`: verdicts and conflicts scored
+against labels.
 
-Metrics: verdict accuracy and macro-F1 over the four verdicts, conflict precision and recall
-(a detected conflict is right when its two documents form a labelled pair), with bootstrap 95%
-intervals over practices (verdicts) and detections (conflicts).
+Metrics: verdict accuracy and macro-F1 over the four verdicts (per labelled practice), conflict
+precision (per detection: right when its two documents form a labelled pair) and recall (per
+labelled pair), and scope leaks (an assessment citing a document its client does not own, by the
+corpus layout on disk). Intervals, parts and gates are every task's (`evals.parts`); the split is
+by client (leave-one-client-out): a client's labels are all tuning or all frozen test.
 """
 
 from __future__ import annotations
 
 import json
-import random
+import time
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -18,10 +21,13 @@ from pydantic import BaseModel, ValidationError
 from advisor.assessment.checklist import VERDICTS, Verdict
 from advisor.core.errors import InputError
 from advisor.core.settings import Settings
+from evals import stats
 from evals.corpus import relative_source
+from evals.scoring import outside_scope
+from evals.splits import Split
 from evals.systems import EVALUATOR, OurSystem
 
-BOOTSTRAP = 1000
+CODE = {v: i for i, v in enumerate(VERDICTS)}
 
 
 class ClientLabels(BaseModel):
@@ -43,129 +49,146 @@ def load_assessment_set(path: Path) -> AssessmentSet:
         raise InputError(f"cannot read the assessment labels {path}: {exc}") from exc
 
 
-def macro_f1(pairs: list[tuple[str, str]]) -> float:
-    """Mean F1 over the verdict classes that occur in the labels or the predictions."""
-    classes = [c for c in VERDICTS if any(c in p for p in pairs)]
-    scores = []
-    for c in classes:
-        tp = sum(1 for gold, got in pairs if gold == c and got == c)
-        fp = sum(1 for gold, got in pairs if gold != c and got == c)
-        fn = sum(1 for gold, got in pairs if gold == c and got != c)
-        scores.append(0.0 if tp == 0 else 2 * tp / (2 * tp + fp + fn))
-    return sum(scores) / len(scores) if scores else float("nan")
+def _kind(kind: str, read):
+    return lambda e: read(e) if e["kind"] == kind else None
 
 
-def _ci(values: list, stat, seed: int = 7) -> list[float] | None:
-    if not values:
-        return None
-    rng = random.Random(seed)
-    draws = sorted(stat([rng.choice(values) for _ in values]) for _ in range(BOOTSTRAP))
-    return [round(draws[int(0.025 * BOOTSTRAP)], 4), round(draws[int(0.975 * BOOTSTRAP) - 1], 4)]
+def assessment_metrics() -> list[stats.Metric]:
+    """How each assessment metric is read from the report's items."""
+    return [
+        stats.Metric("verdict_accuracy", _kind("verdict", lambda e: float(e["gold"] == e["got"]))),
+        stats.Metric(
+            "verdict_macro_f1",
+            _kind("verdict", lambda e: (CODE[e["gold"]], CODE[e["got"]])),
+            stats.macro_f1(len(VERDICTS)),
+        ),
+        stats.Metric(
+            "conflict_precision", _kind("detected", lambda e: float(e["right"])), paired=False
+        ),
+        stats.Metric("conflict_recall", _kind("labelled", lambda e: float(e["found"]))),
+        stats.Metric(
+            "scope_leaks",
+            _kind("client", lambda e: float(bool(e["scope_leaks"]))),
+            stats.total,
+            higher_is_better=False,
+        ),
+    ]
 
 
-def score(labels: AssessmentSet, results: dict, clients: list[str] | None = None) -> dict:
-    """Metrics from {client: Assessment} against the labels (of `clients`, default all)."""
-    pairs: list[tuple[str, str]] = []
-    rows = []
-    detected: list[bool] = []
-    found_gold: list[bool] = []
-    for client, gold in labels.clients.items():
-        if clients is not None and client not in clients:
-            continue
-        assessment = results[client]
-        got = {v.practice_id: v.verdict for v in assessment.verdicts}
-        for practice, verdict in gold.verdicts.items():
-            pairs.append((verdict, got.get(practice, "missing")))
-            rows.append(
-                {"client": client, "practice": practice, "gold": verdict, "got": got.get(practice)}
-            )
-        by_n = {c.n: c for c in assessment.citations}
-        gold_pairs = {frozenset(p) for p in gold.conflicts}
-        hits = set()
-        for c in assessment.conflicts:
-            docs = frozenset(
-                relative_source(by_n[n].root, by_n[n].source, labels_corpus(results))
-                for n in (c.first, c.second)
-                if n in by_n
-            )
-            ok = docs in gold_pairs
-            detected.append(ok)
-            if ok:
-                hits.add(docs)
-        found_gold += [p in hits for p in gold_pairs]
-
-    def accuracy(sample):
-        return sum(g == p for g, p in sample) / len(sample)
-
-    def mean(sample):
-        return sum(sample) / len(sample) if sample else float("nan")
-
-    metrics = {
-        "verdict_accuracy": round(accuracy(pairs), 4),
-        "verdict_macro_f1": round(macro_f1(pairs), 4),
-        "conflict_precision": round(mean(detected), 4) if detected else 0.0,
-        "conflict_recall": round(mean(found_gold), 4) if found_gold else float("nan"),
-    }
-    intervals = {
-        "verdict_accuracy": _ci(pairs, accuracy),
-        "verdict_macro_f1": _ci(pairs, macro_f1),
-        "conflict_precision": _ci(detected, mean),
-        "conflict_recall": _ci(found_gold, mean),
-    }
-    return {
-        "metrics": metrics,
-        "intervals": intervals,
-        "rows": rows,
-        "conflicts_detected": len(detected),
-        "conflicts_labelled": len(found_gold),
-    }
+def _pair(a: str, b: str) -> str:
+    return " | ".join(sorted((a, b)))
 
 
-def labels_corpus(results: dict) -> Path:
-    return results["__corpus__"]
+def score_client(client: str, gold: ClientLabels, assessment, corpus: Path) -> list[dict]:
+    """The report's items for one client's assessment: one per labelled practice, per labelled
+    conflict, per detected conflict, and one for the client's citations."""
+    got = {v.practice_id: v.verdict for v in assessment.verdicts}
+    by_n = {c.n: relative_source(c.root, c.source, corpus) for c in assessment.citations}
+    items: list[dict[str, Any]] = [
+        {
+            "id": f"{client}/{practice}",
+            "unit": client,
+            "kind": "verdict",
+            "gold": verdict,
+            "got": got.get(practice, "missing"),
+        }
+        for practice, verdict in gold.verdicts.items()
+    ]
+    labelled = {_pair(*p) for p in gold.conflicts}
+    detected = []
+    for c in assessment.conflicts:
+        docs = [by_n[n] for n in (c.first, c.second) if n in by_n]
+        detected.append(_pair(*docs) if len(docs) == 2 else "(unresolved)")
+    items += [
+        {"id": f"{client}/labelled/{p}", "unit": client, "kind": "labelled", "found": p in detected}
+        for p in sorted(labelled)
+    ]
+    items += [
+        {"id": f"{client}/detected/{p}", "unit": client, "kind": "detected", "right": p in labelled}
+        for p in detected
+    ]
+    items.append(
+        {
+            "id": f"{client}/citations",
+            "unit": client,
+            "kind": "client",
+            "scope_leaks": outside_scope(list(by_n.values()), client),
+        }
+    )
+    return items
 
 
-def run(settings: Settings, corpus: Path, dataset: Path, embeddings=None) -> dict:
-    """Index the corpus (cached), assess every labelled client, and score."""
+def run(
+    settings: Settings,
+    corpus: Path,
+    dataset: Path,
+    split: Split | None = None,
+    embeddings=None,
+    system: OurSystem | None = None,
+) -> dict:
+    """Index the corpus (cached, or use `system`'s), assess every labelled client, and score."""
+    from evals.parts import summarize
+
+    corpus = corpus.resolve()  # the index stores resolved roots (a symlinked corpus too)
     labels = load_assessment_set(dataset)
     checklist = (corpus / labels.checklist).resolve()
-    system = OurSystem(settings.model_copy(update={"checklist": checklist}), corpus, embeddings)
-    system.prepare()
-    results: dict = {"__corpus__": corpus.resolve()}
-    for client in labels.clients:
-        results[client] = system.advisor.assess(EVALUATOR, client)
-    report = score(labels, results)
-    report["parts"] = {
-        part: score(labels, results, [c for c, g in labels.clients.items() if g.split == part])
-        | {"clients": [c for c, g in labels.clients.items() if g.split == part]}
-        for part in ("tuning", "test")
-        if any(g.split == part for g in labels.clients.values())
+    if system is None:
+        system = OurSystem(settings, corpus, embeddings)
+        system.prepare()
+    if Path(system.settings.checklist).resolve() != checklist:
+        raise InputError(
+            f"{dataset} labels the checklist {checklist}, but the corpus's is "
+            f"{system.settings.checklist}: name the corpus's checklist.yaml in the labels"
+        )
+    started = time.time()
+    items, mode = [], "offline"
+    for client, gold in labels.clients.items():
+        assessment = system.advisor.assess(EVALUATOR, client)
+        mode = assessment.mode
+        items += score_client(client, gold, assessment, corpus.resolve())
+    metrics = {
+        m.name: (None if (v := m.value(items)) is None else round(v, 4))
+        for m in assessment_metrics()
     }
-    for part in report["parts"].values():
-        part.pop("rows", None)
-    report["config"] = {
-        "corpus": str(corpus.resolve()),
-        "dataset": str(dataset.resolve()),
+    return {
         "task": "assessment",
-        "checklist": str(checklist),
-        "mode": results[next(iter(labels.clients))].mode,
+        "metrics": metrics,
+        **summarize(items, assessment_metrics(), split),
+        "items": items,
+        "config": {
+            "task": "assessment",
+            "corpus": str(corpus.resolve()),
+            "dataset": str(dataset.resolve()),
+            "dataset_name": dataset.stem,
+            "system": "ours",
+            "checklist": str(checklist),
+            "mode": mode,
+            "run_seconds": round(time.time() - started, 1),
+        },
     }
-    return report
 
 
-def write(report: dict, out_dir: Path) -> tuple[Path, Path]:
+def write(report: dict, out_dir: Path, baseline: dict | None = None) -> tuple[Path, Path]:
+    from evals.report import metrics_markdown
+
     out_dir.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out_dir / "report.json", out_dir / "report.md"
     json_path.write_text(json.dumps(report, indent=2, default=str) + "\n", encoding="utf-8")
-    lines = ["# Assessment eval", "", "| metric | value | 95% CI |", "| --- | ---: | --- |"]
-    for name, value in report["metrics"].items():
-        ci = report["intervals"].get(name)
-        lines.append(f"| {name} | {value:.3f} | {ci if ci else 'n/a'} |")
-    lines += ["", "| client | practice | gold | got |", "| --- | --- | --- | --- |"]
+    test = set(report.get("split", {}).get("test_units", []))
+    lines = [
+        "# Assessment eval",
+        "",
+        f"Split by client: test (frozen) = {', '.join(sorted(test)) or 'none'}.",
+        "",
+        metrics_markdown(report, baseline),
+        "",
+        "| client | practice | gold | got |",
+        "| --- | --- | --- | --- |",
+    ]
     lines += [
-        f"| {r['client']} | {r['practice']} | {r['gold']} | {r['got']} |"
-        for r in report["rows"]
-        if r["gold"] != r["got"]
+        f"| {r['unit']} | {r['id'].split('/', 1)[1]} | {r['gold']} | {r['got']} |"
+        for r in report["items"]
+        if r["kind"] == "verdict" and r["gold"] != r["got"]
     ]
     md_path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return json_path, md_path

@@ -42,6 +42,17 @@ def scope_of(rel_path: str) -> str | None:
     return parts[1] if len(parts) >= 3 else None
 
 
+def owner_of(rel_path: str) -> str | None:
+    """Who owns a corpus-relative path, read from the folder layout on disk alone: the client
+    whose `clients/<name>/` folder holds it, or the playbooks. None for a path outside the corpus
+    (or loose in `clients/`): nobody may be shown it. Used to check client isolation without the
+    product's own scope metadata."""
+    parts = rel_path.split("/")
+    if not rel_path or rel_path.startswith("/") or ".." in parts:
+        return None
+    return scope_of(rel_path)
+
+
 def ingest_groups(corpus: Path) -> list[tuple[list[Path], str | None]]:
     """What to ingest, as (paths, client): the playbook entries, then each client's folder."""
     entries = sorted(p for p in corpus.iterdir() if _visible(p.name))

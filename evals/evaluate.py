@@ -1,4 +1,4 @@
-"""One eval run end to end: pick the system, run the items, judge, score, build the report."""
+"""One answer-task run end to end: pick the system, run the items, score, build the report."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from advisor.core.settings import Settings
 from evals.dataset import EvalItem
 from evals.judge import FaithfulnessJudge
 from evals.runner import Observation, run_items
-from evals.scoring import aggregate, by_category, cited_passages, score_observation
-from evals.stats import compare, confidence_intervals
-from evals.systems import OurSystem, System
+from evals.scoring import aggregate, answer_metrics, by_category, cited_passages, score_observation
+from evals.splits import Split
+from evals.support import PassageTexts
+from evals.systems import System
 
 SYSTEMS = ("ours", "naive")
+JUDGES = ("none", "llm")
 
 
 def make_system(name: str, settings: Settings, corpus: Path, k: int, embeddings=None) -> System:
@@ -26,12 +28,16 @@ def make_system(name: str, settings: Settings, corpus: Path, k: int, embeddings=
 
         # The same number of ranked slots as ours, so both fill the same document depth.
         return NaiveSystem(settings, corpus, embeddings=embeddings, depth=max(k, RETRIEVE_K))
+    from evals.systems import OurSystem
+
     return OurSystem(settings, corpus, embeddings=embeddings)
 
 
-def make_judge(settings: Settings, system: System) -> FaithfulnessJudge | None:
-    """The faithfulness judge when an LLM is configured and the system cites, else None."""
-    if not settings.use_llm or not system.cites:
+def make_judge(settings: Settings, system: System, judge: str = "none") -> FaithfulnessJudge | None:
+    """The LLM faithfulness judge when asked for (`--judge llm`), an LLM is configured and the
+    system cites; else None. Only a real model's verdicts measure anything: recorded replies
+    would not read the answer."""
+    if judge != "llm" or not settings.use_llm or not system.cites:
         return None
     from advisor.core.llm import ChatModel
 
@@ -39,10 +45,18 @@ def make_judge(settings: Settings, system: System) -> FaithfulnessJudge | None:
     return FaithfulnessJudge(ChatModel(settings), settings.llm_model, cache)
 
 
-def _judge(judge: FaithfulnessJudge | None, obs: Observation) -> float | None:
-    if judge is None or not obs.item.answerable or obs.answer.abstained:
+def passage_texts(system: System) -> PassageTexts | None:
+    """The indexed text of the system's corpus, for claim-level faithfulness (citing systems)."""
+    store = getattr(getattr(system, "advisor", None), "store", None)
+    return PassageTexts.from_store(store) if system.cites and store is not None else None
+
+
+def _judge(
+    judge: FaithfulnessJudge | None, obs: Observation, passages: PassageTexts | None
+) -> float | None:
+    if judge is None or passages is None or not obs.item.answerable or obs.answer.abstained:
         return None
-    return judge.score(obs.answer.answer, cited_passages(obs.answer))
+    return judge.score(obs.answer.answer, cited_passages(obs.answer, passages))
 
 
 def evaluate(
@@ -53,23 +67,35 @@ def evaluate(
     config: dict[str, Any],
     judge: FaithfulnessJudge | None = None,
     on_done: Callable[[Observation], None] | None = None,
+    split: Split | None = None,
 ) -> dict[str, Any]:
-    """Run every item through `system` and return the report document."""
+    """Run every item through `system` and return the report document (both parts)."""
+    from evals.parts import summarize
     from evals.report import build_report
 
     started = time.time()
     observations = run_items(system, items, on_done=on_done)
+    passages = passage_texts(system)
     judged = judge is not None
     entries = [
         score_observation(
-            obs, corpus.resolve(), k, system.cites, faithfulness=_judge(judge, obs), judged=judged
+            obs,
+            corpus.resolve(),
+            k,
+            system.cites,
+            passages=passages,
+            judged=_judge(judge, obs, passages),
+            was_judged=judged,
         )
         for obs in observations
     ]
     metrics, support, notes = aggregate(entries, k, system.cites, judged)
     notes += system.report_notes
     if not judged:
-        notes.append("faithfulness: not measured (needs an LLM judge; offline or naive run)")
+        notes.append(
+            "faithfulness_llm: not measured (an LLM judge runs only with --judge llm and a real "
+            "model); faithfulness is the claim-level support check"
+        )
     config = {
         **config,
         "items": len(entries),
@@ -84,12 +110,5 @@ def evaluate(
     report = build_report(
         metrics, by_category(entries, k, system.cites, judged), entries, config, support, notes
     )
-    report["ci"] = confidence_intervals(entries, list(metrics))
+    report.update(summarize(entries, answer_metrics(k, judged), split))
     return report
-
-
-def compare_with(report: dict[str, Any], baseline: dict[str, Any]) -> dict[str, Any]:
-    """Paired differences of `report` against a baseline report, stored on `report`."""
-    comparison = compare(report["items"], baseline.get("items", []), list(report["metrics"]))
-    report["comparison"] = comparison
-    return comparison

@@ -2,20 +2,23 @@
 sources per section and key facts.
 
 A dataset line: {"id", "topic", "client", "gold": {section: [corpus-relative paths]},
-"related": [paths], "key_facts": [phrases]}. Metrics, averaged over topics:
+"related": [paths], "key_facts": [phrases]}. Metrics, over topics:
 
-- key_fact_recall: share of key facts the memo's points state (case-insensitive);
+- key_fact_recall: share of key facts the memo's points state (whole words, like the answers'
+  facts: "Go" is not found in "Google");
 - source_recall[.section]: share of a section's gold sources that section cites;
 - off_topic_share: share of points that cite no gold or related source;
-- cited_share: share of points with at least one [n] marker ("every point cited" is 1.0);
+- cited_share: share of points whose cited passage supports them (`evals.support`: the point's
+  numbers, names and most content words are in the passage it cites); a marker alone is not
+  enough;
+- scope_leaks: memos citing a document that neither the playbooks nor the memo's client own,
+  judged by the corpus layout on disk;
 - seconds_per_memo: wall time of one memo once the index and model are loaded (reported only:
   speed is a benchmark, not a gate).
 
-Each metric comes with a bootstrap 95% interval over topics. The gates are the dataset's section of
-evals/thresholds.toml, like the other tasks: hard bounds (`[memos.min]`, `[memos.max]`) and a
-checked-in baseline that a run must not fall below beyond noise (paired sign-flip test over the
-topics both runs share). The issue's targets (`TARGETS`) are always reported; they gate only
-where the thresholds file makes them bounds.
+Shares are pooled over points. Intervals, parts and gates are the same as every task's
+(`evals.parts`). The issue's targets (`TARGETS`) are always reported; they gate only where the
+thresholds file makes them bounds.
 """
 
 from __future__ import annotations
@@ -28,13 +31,16 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from advisor.core.citations import marker_numbers, strip_markers
 from advisor.core.errors import AdvisorError
+from evals import stats
 from evals.corpus import relative_source
-from evals.stats import ALPHA, CONFIDENCE, RESAMPLES, SEED, paired_test
+from evals.metrics import phrases_found
+from evals.scoring import outside_scope
+from evals.splits import Split
+from evals.support import PassageTexts, claim_support
 
 SECTION_KEYS = {
     "Context": "context",
@@ -120,21 +126,28 @@ def memo_points(memo) -> dict[str, list[str]]:
     return out
 
 
-def score_memo(memo, item: MemoItem, corpus: Path, seconds: float) -> dict[str, Any]:
-    """One memo's numbers against its item."""
+def score_memo(
+    memo, item: MemoItem, corpus: Path, seconds: float, passages: PassageTexts | None = None
+) -> dict[str, Any]:
+    """One memo's numbers against its item (cited_share needs the indexed `passages`; without
+    them a point counts as cited when it carries a marker)."""
     sources = {c.n: relative_source(c.root, c.source, corpus) for c in memo.citations}
     points = memo_points(memo)
     on_topic = item.on_topic()
     text = " ".join(strip_markers(p, " ") for ps in points.values() for p in ps)
-    plain = " ".join(text.replace("\\", "").split()).lower()
-    found = [f for f in item.key_facts if " ".join(f.lower().split()) in plain]
+    found = phrases_found(text.replace("\\", ""), item.key_facts)
     section_recall: dict[str, float] = {}
     for key, gold in item.gold.items():
         if gold:
             cited = {sources.get(n) for p in points.get(key, []) for n in marker_numbers(p)}
             section_recall[key] = len(set(gold) & cited) / len(set(gold))
     every = [p for ps in points.values() for p in ps]
-    cited = [p for p in every if marker_numbers(p)]
+    by_n = {c.n: c for c in memo.citations}
+    claims = [(p, marker_numbers(p)) for p in every]
+    if passages is not None:
+        backed = claim_support(claims, by_n, passages)
+    else:
+        backed = [any(n in by_n for n in numbers) for _, numbers in claims]
     off_topic = [p for p in every if not ({sources.get(n) for n in marker_numbers(p)} & on_topic)]
     return {
         "id": item.id,
@@ -149,98 +162,71 @@ def score_memo(memo, item: MemoItem, corpus: Path, seconds: float) -> dict[str, 
         "source_recall": section_recall,
         "off_topic_points": [strip_markers(p, "").strip() for p in off_topic],
         "off_topic_share": len(off_topic) / len(every) if every else 0.0,
-        "cited_share": len(cited) / len(every) if every else 1.0,
+        "unsupported_points": [p for p, ok in zip(every, backed, strict=True) if not ok],
+        "cited_share": sum(backed) / len(every) if every else 1.0,
+        "scope_leaks": outside_scope([sources[n] for n in sorted(sources)], item.client),
         "open_questions": len((memo.sections or {}).get("Open questions", [])),
     }
 
 
+def _section_recall(key: str):
+    return lambda e: (e.get("source_recall") or {}).get(key)
+
+
+def _pooled_share(name: str):
+    """A share pooled over points: (share, points) of a memo with points, else undefined."""
+    return lambda e: (e[name], e["points"]) if e.get("points") and name in e else None
+
+
+def _mean_recall(e: dict[str, Any]):
+    recalls = list((e.get("source_recall") or {}).values())
+    return (statistics.fmean(recalls), len(recalls)) if recalls else None
+
+
+def memo_metrics() -> list[stats.Metric]:
+    """How each memo metric is read from the per-topic entries."""
+    return [
+        stats.Metric("key_fact_recall", lambda e: e.get("key_fact_recall")),
+        stats.Metric("off_topic_share", _pooled_share("off_topic_share"), stats.pooled, False),
+        stats.Metric("cited_share", _pooled_share("cited_share"), stats.pooled),
+        stats.Metric("source_recall", _mean_recall, stats.pooled),
+        *(
+            stats.Metric(f"source_recall.{key}", _section_recall(key))
+            for key in SECTION_KEYS.values()
+        ),
+        stats.Metric(
+            "scope_leaks", lambda e: float(bool(e.get("scope_leaks"))), stats.total, False
+        ),
+        stats.Metric("seconds_per_memo", lambda e: e.get("seconds"), tested=False),
+        stats.Metric(
+            "seconds_max",
+            lambda e: e.get("seconds"),
+            lambda a: a[..., 0].max(axis=-1),
+            tested=False,
+        ),
+    ]
+
+
 def aggregate(entries: Sequence[dict[str, Any]]) -> dict[str, float]:
-    """Means over topics; off-topic and cited shares pooled over all points."""
-    points = sum(e["points"] for e in entries)
-    metrics = {
-        "key_fact_recall": statistics.fmean(e["key_fact_recall"] for e in entries),
-        "off_topic_share": sum(e["off_topic_share"] * e["points"] for e in entries) / points
-        if points
-        else 0.0,
-        "cited_share": sum(e["cited_share"] * e["points"] for e in entries) / points
-        if points
-        else 1.0,
-        "seconds_per_memo": statistics.fmean(e["seconds"] for e in entries),
-        "seconds_max": max(e["seconds"] for e in entries),
-    }
-    recalls = [v for e in entries for v in e["source_recall"].values()]
-    metrics["source_recall"] = statistics.fmean(recalls) if recalls else 0.0
-    for key in SECTION_KEYS.values():
-        values = [e["source_recall"][key] for e in entries if key in e["source_recall"]]
-        if values:
-            metrics[f"source_recall.{key}"] = statistics.fmean(values)
-    return {k: round(v, 4) for k, v in metrics.items()}
-
-
-# Per-topic values a baseline keeps and a run is tested against (lower is better for off-topic).
-TESTED = ("key_fact_recall", "off_topic_share", "cited_share")
-LOWER_IS_BETTER = frozenset({"off_topic_share"})
-
-
-def _pooled(name: str):
-    """The statistic of a metric over resampled topics (shares are pooled over points)."""
-    if name in ("off_topic_share", "cited_share"):
-        return lambda es: (
-            sum(e[name] * e["points"] for e in es) / max(1, sum(e["points"] for e in es))
-        )
-    return lambda es: statistics.fmean(e[name] for e in es)
-
-
-def intervals(entries: Sequence[dict[str, Any]]) -> dict[str, list[float] | None]:
-    """A percentile bootstrap 95% interval over topics for each tested metric."""
-    if len(entries) < 2:
-        return {name: None for name in TESTED}
-    rng = np.random.default_rng(SEED)
-    draws = rng.integers(0, len(entries), size=(RESAMPLES, len(entries)))
-    out: dict[str, list[float] | None] = {}
-    for name in TESTED:
-        stat = _pooled(name)
-        values = [stat([entries[i] for i in row]) for row in draws]
-        tail = (1 - CONFIDENCE) / 2
-        low, high = np.quantile(values, [tail, 1 - tail])
-        out[name] = [round(float(low), 4), round(float(high), 4)]
+    """The memo metrics over these topics (a metric defined on none of them is left out)."""
+    out: dict[str, float] = {}
+    for metric in memo_metrics():
+        value = metric.value(entries)
+        if value is not None:
+            out[metric.name] = int(value) if metric.statistic is stats.total else round(value, 4)
     return out
 
 
-def regressions(entries: Sequence[dict[str, Any]], base: Sequence[dict[str, Any]]) -> list[str]:
-    """One line per tested metric that is worse than the baseline beyond noise, paired by topic."""
-    ours, theirs = {e["id"]: e for e in entries}, {e["id"]: e for e in base}
-    shared = [i for i in ours if i in theirs]
-    out = []
-    for name in TESTED:
-        d = [ours[i][name] - theirs[i][name] for i in shared if name in theirs[i]]
-        if not d:
-            continue
-        diff, p = float(np.mean(d)), paired_test(d)
-        worse = diff > 0 if name in LOWER_IS_BETTER else diff < 0
-        if p < ALPHA and worse:
-            out.append(
-                f"{name} worse than the baseline beyond noise: change {diff:+.4g} over "
-                f"{len(d)} paired topics, p = {p:.3g} < {ALPHA}"
-            )
-    return out
-
-
-def slim(metrics: dict[str, float], entries: Sequence[dict[str, Any]], config: dict) -> dict:
-    """What a checked-in memo baseline keeps: metrics and each topic's tested values."""
-    keep = ("task", "dataset_name", "mode", "embedding_model")
-    return {
-        "metrics": metrics,
-        "config": {k: config.get(k) for k in keep},
-        "items": [{"id": e["id"], **{name: e[name] for name in TESTED}} for e in entries],
-    }
+# What a checked-in memo baseline keeps of each topic.
+ITEM_KEYS = ("id", "client", "points", "key_fact_recall", "off_topic_share", "cited_share",
+             "source_recall", "scope_leaks", "seconds")  # fmt: skip
 
 
 def missed_targets(metrics: dict[str, float]) -> list[str]:
     out = []
     for name, (op, bound) in TARGETS.items():
-        value = metrics[name]
-        if (op == ">=" and value < bound) or (op == "<=" and value > bound):
+        value = metrics.get(name)
+        if value is not None and ((op == ">=" and value < bound) or (op == "<=" and value > bound)):
             out.append(f"{name} = {value:.3f}, target {op} {bound}")
     return out
 
@@ -250,38 +236,45 @@ def run_memos(
     items: Sequence[MemoItem],
     corpus: Path,
     on_done: Callable[[MemoItem], None] | None = None,
+    passages: PassageTexts | None = None,
 ) -> list[dict[str, Any]]:
     """Draft and score every topic with `draft(topic, client) -> memo`."""
     entries = []
     for item in items:
         started = time.perf_counter()
         memo = draft(item.topic, item.client)
-        entries.append(score_memo(memo, item, corpus, time.perf_counter() - started))
+        seconds = time.perf_counter() - started
+        entries.append(score_memo(memo, item, corpus, seconds, passages))
         if on_done:
             on_done(item)
     return entries
 
 
-def write_memo_report(report: dict[str, Any], out: Path) -> tuple[Path, Path]:
+def write_memo_report(
+    report: dict[str, Any], out: Path, baseline: dict[str, Any] | None = None
+) -> tuple[Path, Path]:
     """report.json and a short report.md."""
+    from evals.report import metrics_markdown
+
     out.mkdir(parents=True, exist_ok=True)
     json_path, md_path = out / "report.json", out / "report.md"
     json_path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    metrics, ci, entries = report["metrics"], report["ci"], report["items"]
     lines = [
         f"# Memo eval: {report['config'].get('dataset_name', '')}",
         "",
-        "| metric | value | 95% CI |",
-        "|---|---|---|",
+        "95% CI: percentile bootstrap over topics; shares pooled over points. The test part is "
+        "frozen (evals/splits.toml).",
+        "",
+        metrics_markdown(report, baseline),
+        "",
+        "| topic | part | facts | off-topic | cited | s |",
+        "|---|---|---|---|---|---|",
     ]
-    lines += [
-        f"| {k} | {v} | " + (f"{ci[k][0]}-{ci[k][1]} |" if ci.get(k) else "|")
-        for k, v in metrics.items()
-    ]
-    lines += ["", "| topic | facts | off-topic | cited | s |", "|---|---|---|---|---|"]
-    for e in entries:
+    test = set(report.get("split", {}).get("test_units", []))
+    for e in report["items"]:
         lines.append(
-            f"| {e['id']} | {e['key_fact_recall']:.2f} | {e['off_topic_share']:.2f} "
+            f"| {e['id']} | {'test' if e['id'] in test else 'tuning'} | "
+            f"{e['key_fact_recall']:.2f} | {e['off_topic_share']:.2f} "
             f"| {e['cited_share']:.2f} | {e['seconds']:.2f} |"
         )
     md_path.write_text("\n".join(lines) + "\n", "utf-8")
@@ -292,25 +285,32 @@ def evaluate_memos(
     settings,
     corpus: Path,
     dataset: Path,
-    out: Path,
+    split: Split | None = None,
     on_done: Callable[[MemoItem], None] | None = None,
-    on_indexing: Callable[[], None] | None = None,
-) -> tuple[dict[str, Any], tuple[Path, Path]]:
-    """Index `corpus` (cached), draft a memo per topic through the product's facade, score:
-    the report (metrics, intervals, items, config, missed targets) and where it was written."""
+    system=None,
+) -> dict[str, Any]:
+    """Index `corpus` (cached, or use `system`'s), draft a memo per topic through the product's
+    facade, and score: the report (metrics, intervals and metrics by part, items, config,
+    missed targets)."""
+    from evals.evaluate import passage_texts
+    from evals.parts import summarize
     from evals.systems import EVALUATOR, OurSystem
 
+    corpus = corpus.resolve()  # the index stores resolved roots (a symlinked corpus too)
     items = load_memo_dataset(dataset, corpus)
-    system = OurSystem(settings, corpus)
-    if on_indexing:
-        on_indexing()
-    system.prepare()
+    if system is None:
+        system = OurSystem(settings, corpus)
+        system.prepare()
     advisor = system.advisor
     # Load the lazy parts before timing (a subject that is not a name loads the topic parser).
     advisor.memo(EVALUATOR, "Should every warm-up memo load the lazy parts?", client=None)
     started = time.time()
     entries = run_memos(
-        lambda topic, client: advisor.memo(EVALUATOR, topic, client=client), items, corpus, on_done
+        lambda topic, client: advisor.memo(EVALUATOR, topic, client=client),
+        items,
+        corpus,
+        on_done,
+        passage_texts(system),
     )
     metrics = aggregate(entries)
     config = {
@@ -318,17 +318,17 @@ def evaluate_memos(
         "corpus": str(corpus.resolve()),
         "dataset": str(dataset.resolve()),
         "dataset_name": dataset.stem,
+        "system": "ours",
         "mode": "llm" if settings.use_llm else "offline",
         "embedding_model": settings.embedding_model,
         "items": len(entries),
         "run_seconds": round(time.time() - started, 1),
     }
-    report = {
+    return {
         "task": "memo",
         "config": config,
         "metrics": metrics,
-        "ci": intervals(entries),
+        **summarize(entries, memo_metrics(), split),
         "missed_targets": missed_targets(metrics),
         "items": entries,
     }
-    return report, write_memo_report(report, out)

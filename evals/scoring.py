@@ -1,4 +1,4 @@
-"""Per-item scores and run-level aggregates, built from observations with the metric functions."""
+"""Per-item scores of the answer task, the metrics built from them, and run-level aggregates."""
 
 from __future__ import annotations
 
@@ -7,10 +7,12 @@ from pathlib import Path
 from typing import Any
 
 from advisor.core.models import Answer
-from advisor.core.principal import scopes_for
+from advisor.core.settings import PLAYBOOK_SCOPE
 from evals import metrics as m
-from evals.corpus import relative_source
+from evals import stats
+from evals.corpus import owner_of, relative_source
 from evals.runner import Observation
+from evals.support import PassageTexts, support_share
 
 RANK_DEPTH = 10  # mrr@10 and ndcg@10 are fixed by the contract; hit/recall follow --k
 LOWER_IS_BETTER = frozenset(
@@ -23,6 +25,7 @@ LOWER_IS_BETTER = frozenset(
         "scope_leaks",
     }
 )
+JUDGED = "faithfulness_llm"  # the LLM judge's faithfulness (`--judge llm`, a real model only)
 
 
 def retrieval_names(k: int) -> list[str]:
@@ -30,14 +33,14 @@ def retrieval_names(k: int) -> list[str]:
     return [f"hit@{k}", f"recall@{k}", f"mrr@{RANK_DEPTH}", f"ndcg@{RANK_DEPTH}"]
 
 
-def averaged_names(k: int, judged: bool = False) -> list[str]:
+def averaged_names(k: int, judged: bool = False, cites: bool = True) -> list[str]:
     """Metrics that are means of per-item scores over the answerable items."""
-    answer = ["fact_recall", "citation_validity", "citation_precision"]
-    return [*retrieval_names(k), *answer, *(["faithfulness"] if judged else [])]
+    answer = ["fact_recall", "citation_validity", "citation_precision", "faithfulness"]
+    return [*retrieval_names(k), *answer, *([JUDGED] if judged else [])]
 
 
 def metric_names(k: int, judged: bool = False) -> list[str]:
-    """Every metric a run reports, in display order (faithfulness only when judged)."""
+    """Every metric a run reports, in display order (the LLM judge's only when judged)."""
     return [
         *averaged_names(k, judged),
         "abstain_rate_unanswerable",
@@ -50,23 +53,71 @@ def metric_names(k: int, judged: bool = False) -> list[str]:
     ]
 
 
+def _score(name: str):
+    def values(e: dict[str, Any]) -> float | None:
+        return e["scores"].get(name) if e["answerable"] else None
+
+    return values
+
+
+def answer_metrics(k: int, judged: bool = False) -> list[stats.Metric]:
+    """How each metric of the answer task is read from the report's items."""
+    out = [stats.Metric(name, _score(name)) for name in averaged_names(k, judged)]
+    out += [
+        stats.Metric(
+            "abstain_rate_unanswerable",
+            lambda e: float(e["abstained"]) if not e["answerable"] else None,
+        ),
+        stats.Metric(
+            "false_abstain_rate",
+            lambda e: float(e["abstained"]) if e["answerable"] else None,
+            higher_is_better=False,
+        ),
+        stats.Metric(
+            "must_not_include_violations",
+            lambda e: float(bool(e.get("must_not_include_found"))),
+            stats.total,
+            higher_is_better=False,
+        ),
+        stats.Metric(
+            "must_not_include_violation_rate",
+            lambda e: (
+                float(bool(e.get("must_not_include_found"))) if e.get("must_not_include") else None
+            ),
+            higher_is_better=False,
+        ),
+        stats.Metric(
+            "scope_leaks",
+            lambda e: float(bool(e.get("scope_leaks"))),
+            stats.total,
+            higher_is_better=False,
+        ),
+    ]
+    for pct in (50, 95):
+        out.append(
+            stats.Metric(
+                f"latency_p{pct}_ms",
+                lambda e: e.get("latency_ms"),
+                stats.percentile(pct),
+                higher_is_better=False,
+                tested=False,
+            )
+        )
+    return out
+
+
 def cited_numbers(answer: Answer) -> list[int]:
     """Distinct citation numbers that the answer's markers actually use, in order."""
     known = {c.n for c in answer.citations}
     return [n for n in dict.fromkeys(m.citation_markers(answer.answer)) if n in known]
 
 
-def cited_passages(answer: Answer) -> list[tuple[int, str]]:
-    """(n, text) for each cited source: the full retrieved passage when found, else the snippet."""
+def cited_passages(answer: Answer, passages: PassageTexts) -> list[tuple[int, str]]:
+    """(n, the indexed text it points at) for each source the answer's markers cite."""
     by_n = {c.n: c for c in answer.citations}
-    out = []
-    for n in cited_numbers(answer):
-        c = by_n[n]
-        same_doc = [p for p in answer.passages if p.source == c.source and p.root == c.root]
-        same_section = [p for p in same_doc if c.section and p.section == c.section]
-        chosen = (same_section or same_doc)[:1]
-        out.append((n, chosen[0].text if chosen else c.snippet))
-    return out
+    return [
+        (n, "\n".join(passages.texts(by_n[n])) or by_n[n].snippet) for n in cited_numbers(answer)
+    ]
 
 
 def _quality(scores: dict[str, float | None], answerable: bool, abstained: bool, leaked: bool):
@@ -78,35 +129,51 @@ def _quality(scores: dict[str, float | None], answerable: bool, abstained: bool,
     return m.mean(scores.values()) or 0.0
 
 
+def leaked_documents(answer: Answer, client: str | None, corpus: Path) -> list[str]:
+    """Documents retrieved or cited for this question that its client may not see, judged by
+    the corpus layout on disk (which folder holds each file), not by the product's scopes."""
+    return outside_scope(
+        [relative_source(p.root, p.source, corpus) for p in answer.passages]
+        + [relative_source(c.root, c.source, corpus) for c in answer.citations],
+        client,
+    )
+
+
+def outside_scope(paths: Sequence[str], client: str | None) -> list[str]:
+    """The corpus-relative paths (deduplicated, in order) that neither the playbooks nor
+    `client` own on disk."""
+    allowed = {PLAYBOOK_SCOPE, *([client] if client else [])}
+    return m.dedupe(p for p in paths if owner_of(p) not in allowed)
+
+
 def score_observation(
     obs: Observation,
     corpus: Path,
     k: int,
     cites: bool = True,
-    faithfulness: float | None = None,
-    judged: bool = False,
+    passages: PassageTexts | None = None,
+    judged: float | None = None,
+    was_judged: bool = False,
 ) -> dict[str, Any]:
-    """The report's entry for one item: what came back, against what was expected, and scores."""
+    """The report's entry for one item: what came back, against what was expected, and scores.
+
+    `passages` (the indexed text of the corpus) enables claim-level faithfulness; `judged` is the
+    LLM judge's score for this item when the run has a judge (`was_judged`).
+    """
     item, answer = obs.item, obs.answer
     ranked = m.dedupe(relative_source(p.root, p.source, corpus) for p in answer.passages)
     by_n = {c.n: c for c in answer.citations}
     cited = m.dedupe(
         relative_source(by_n[n].root, by_n[n].source, corpus) for n in cited_numbers(answer)
     )
-    allowed = set(scopes_for(item.client))
-    leaks = m.dedupe(
-        relative_source(p.root, p.source, corpus) for p in answer.passages if p.scope not in allowed
-    )
+    leaks = leaked_documents(answer, item.client, corpus)
     violations = m.phrases_found(answer.answer, item.must_not_include)
     found = set(m.phrases_found(answer.answer, item.must_include))
     markers = m.citation_markers(answer.answer)
     malformed = m.malformed_markers(answer.answer) if cites else []
     notes = []
 
-    scores: dict[str, float | None] = dict.fromkeys(retrieval_names(k))
-    scores.update(fact_recall=None, citation_validity=None, citation_precision=None)
-    if judged:
-        scores["faithfulness"] = None
+    scores: dict[str, float | None] = dict.fromkeys(averaged_names(k, was_judged))
     if item.answerable:
         gold = item.gold_sources
         scores[f"hit@{k}"] = m.hit_at_k(ranked, gold, k)
@@ -122,8 +189,10 @@ def score_observation(
             scores["citation_precision"] = m.citation_precision(cited, gold)
             if not markers and not invalid:
                 notes.append("no [n] markers: citation metrics undefined for this item")
-        if judged:
-            scores["faithfulness"] = faithfulness
+            if passages is not None and not answer.abstained:
+                scores["faithfulness"] = support_share(answer.answer, answer.citations, passages)
+        if was_judged:
+            scores[JUDGED] = judged
         if len(ranked) < max(k, 1):
             notes.append(f"only {len(ranked)} distinct documents retrieved")
 
@@ -154,58 +223,37 @@ def score_observation(
     }
 
 
-def _defined(entries: Sequence[dict[str, Any]], name: str) -> list[float]:
-    return [e["scores"][name] for e in entries if m.is_defined(e["scores"].get(name))]
-
-
 def aggregate(
     entries: Sequence[dict[str, Any]], k: int, cites: bool = True, judged: bool = False
 ) -> tuple[dict[str, float | None], dict[str, int], list[str]]:
-    """(metrics, how many items each metric averages over, notes on undefined values)."""
+    """(metrics, how many items each metric is computed over, notes on undefined values)."""
     answerable = [e for e in entries if e["answerable"]]
-    unanswerable = [e for e in entries if not e["answerable"]]
-    with_forbidden = [e for e in entries if e["must_not_include"]]
     metrics: dict[str, float | None] = {}
     support: dict[str, int] = {}
     notes: list[str] = []
-
-    for name in averaged_names(k, judged):
-        values = _defined(answerable, name)
-        metrics[name] = m.mean(values)
-        support[name] = len(values)
-        skipped = len(answerable) - len(values)
-        if name.startswith("citation_") and not cites:
+    averaged = set(averaged_names(k, judged))
+    for metric in answer_metrics(k, judged):
+        name = metric.name
+        ids, _ = metric.table(entries)
+        value = metric.value(entries)
+        if name.endswith("_ms") and value is not None:
+            value = round(value, 1)
+        elif metric.statistic is stats.total and value is not None:
+            value = int(value)
+        metrics[name], support[name] = value, len(ids)
+        if name not in averaged:
+            continue
+        skipped = len(answerable) - len(ids)
+        if (name.startswith("citation_") or name == "faithfulness") and not cites:
             notes.append(f"{name}: not defined, this system does not cite")
-        elif metrics[name] is None:
+        elif value is None:
             notes.append(f"{name}: not defined for any answerable item (null)")
         elif skipped and not name.startswith(("hit@", "mrr@")):
             notes.append(f"{name}: undefined for {skipped} answerable item(s), not in the mean")
-
-    metrics["abstain_rate_unanswerable"] = m.rate(e["abstained"] for e in unanswerable)
-    support["abstain_rate_unanswerable"] = len(unanswerable)
-    metrics["false_abstain_rate"] = m.rate(e["abstained"] for e in answerable)
-    support["false_abstain_rate"] = len(answerable)
-    if not unanswerable:
+    if not any(not e["answerable"] for e in entries):
         notes.append("abstain_rate_unanswerable: no unanswerable items (null)")
-
-    violated = [e for e in entries if e["must_not_include_found"]]
-    metrics["must_not_include_violations"] = len(violated)
-    metrics["must_not_include_violation_rate"] = m.rate(
-        bool(e["must_not_include_found"]) for e in with_forbidden
-    )
-    support["must_not_include_violations"] = support["must_not_include_violation_rate"] = len(
-        with_forbidden
-    )
-    if not with_forbidden:
+    if not any(e["must_not_include"] for e in entries):
         notes.append("must_not_include_violation_rate: no item has must_not_include phrases")
-    metrics["scope_leaks"] = sum(1 for e in entries if e["scope_leaks"])
-    support["scope_leaks"] = len(entries)
-
-    latencies = [e["latency_ms"] for e in entries]
-    for pct in (50, 95):
-        value = m.percentile(latencies, pct)
-        metrics[f"latency_p{pct}_ms"] = round(value, 1) if value is not None else None
-        support[f"latency_p{pct}_ms"] = len(latencies)
     return metrics, support, notes
 
 

@@ -9,7 +9,7 @@ from typing import Protocol
 from advisor.core.models import Answer
 from advisor.core.principal import Principal
 from advisor.core.settings import Settings
-from evals.corpus import eval_data_dir, ingest_groups, with_data_dir
+from evals.corpus import CHECKLIST_NAMES, eval_data_dir, ingest_groups, with_data_dir
 
 # The eval runs as a CTO: it may read every client, like the person who runs it.
 EVALUATOR = Principal(user="eval", role="cto")
@@ -43,6 +43,10 @@ class OurSystem:
         self.corpus = corpus.resolve()
         self.index_dir = eval_data_dir(settings, self.corpus)
         self.settings = with_data_dir(settings, self.index_dir)
+        # The corpus's own practice checklist (configuration next to its playbooks), if any.
+        checklists = [self.corpus / n for n in CHECKLIST_NAMES if (self.corpus / n).is_file()]
+        if checklists:
+            self.settings = self.settings.model_copy(update={"checklist": checklists[0]})
         self.advisor = Advisor(self.settings, embeddings=embeddings)
 
     def prepare(self) -> None:

@@ -10,7 +10,6 @@ from typing import Annotated
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from advisor.core.errors import AdvisorError
 from interfaces.cli.base import app, console, err_console, settings_from_cli
@@ -73,96 +72,149 @@ def eval_command(
             help="Also write this run as a slim baseline report (to check in as the new bar).",
         ),
     ] = None,
+    judge: Annotated[
+        str,
+        typer.Option(
+            "--judge",
+            help="'llm': also have the configured model judge faithfulness (faithfulness_llm); "
+            "use only with a real model. Default 'none': the claim-level support check only.",
+        ),
+    ] = "none",
 ) -> None:
     """Score retrieval, citations and abstention over a corpus and question set.
 
-    Indexes --corpus (cached), runs every question of --dataset, writes report.json and report.md, and exits 1 if a gate fails (2 on bad input).
+    Indexes --corpus (cached), runs every question of --dataset, writes report.json and report.md
+    (metrics for the tuning and the frozen test part), and exits 1 if a gate fails (2 on bad
+    input, including an edited frozen test part).
     """
     # Evals are imported here so that other subcommands do not pay for them.
     from evals.dataset import load_dataset
-    from evals.evaluate import SYSTEMS, compare_with, evaluate, make_judge, make_system
-    from evals.report import load_baseline, metrics_table, slim_report, write_report
-    from evals.scoring import metric_names
-    from evals.stats import compare, significant_drops
-    from evals.thresholds import (
-        DEFAULT_PATH,
-        Gates,
-        ThresholdError,
-        check,
-        load_gates,
-        parse_fail_under,
-        unknown_metrics,
-    )
+    from evals.evaluate import JUDGES, SYSTEMS, make_judge, make_system
+    from evals.report import load_baseline
+    from evals.scoring import answer_metrics, metric_names
+    from evals.thresholds import ThresholdError, parse_fail_under, unknown_metrics
 
-    if task == "assessment":
-        _assessment(corpus, dataset, out, thresholds)
-        return
-    if task == "memo":
-        _memo_task(corpus, dataset, out, thresholds, save_baseline)
-        return
-    if task != "answers":
+    if task not in ("answers", "assessment", "memo"):
         raise _fail_input(f"--task must be answers, assessment or memo, not {task!r}")
-    # Everything that can be wrong with the input is checked before any indexing starts.
     if system_name not in SYSTEMS:
         raise _fail_input(f"--system must be one of {', '.join(SYSTEMS)}, not {system_name!r}")
+    if judge not in JUDGES:
+        raise _fail_input(f"--judge must be one of {', '.join(JUDGES)}, not {judge!r}")
+    if task != "answers" and system_name != "ours":
+        raise _fail_input(f"--task {task} runs our system only")
+    # Everything that can be wrong with the input is checked before any indexing starts.
     if not corpus.is_dir():
         raise _fail_input(f"corpus folder {corpus} does not exist: give --corpus DIR")
     settings = settings_from_cli()
+    judged = judge == "llm" and settings.use_llm and system_name == "ours"
     try:
-        items = load_dataset(dataset, corpus=corpus)
-        gates = parse_fail_under(fail_under or [])
-        judged = settings.use_llm and system_name == "ours"
-        known = metric_names(k, judged=judged)
-        unknown = unknown_metrics(gates, metric_names(k, judged=True))
-        if unknown:
-            raise _fail_input(
-                f"--fail-under names unknown metric(s) {', '.join(unknown)}; "
-                f"known: {', '.join(known)}"
-            )
-        skipped: list[str] = []
-        thresholds_path = thresholds or DEFAULT_PATH
-        gates_file = Gates([])
-        gate_base = None
-        if system_name != "ours":
-            skipped.append(f"thresholds file not applied to the {system_name} system")
-        else:
-            gates_file = load_gates(thresholds_path, dataset.stem)
-            typos = [
-                name
-                for name in unknown_metrics(gates_file.thresholds, metric_names(k, judged=True))
-                if not re.fullmatch(r"(hit|recall)@\d+", name)  # another --k's metric
-            ]
-            if typos:
-                raise ThresholdError(
-                    f"{thresholds_path}: [{dataset.stem}] names unknown metric(s) "
-                    f"{', '.join(typos)}; known: {', '.join(metric_names(k, judged=True))}"
+        split = _split(dataset)
+        bounds = parse_fail_under(fail_under or [])
+        if task == "answers":
+            items = load_dataset(dataset, corpus=corpus)
+            known = metric_names(k, judged=True)
+            unknown = unknown_metrics(bounds, known)
+            if unknown:
+                raise _fail_input(
+                    f"--fail-under names unknown metric(s) {', '.join(unknown)}; "
+                    f"known: {', '.join(metric_names(k, judged=judged))}"
                 )
-            if not gates_file.found:
-                skipped.append(f"{thresholds_path.name} has no [{dataset.stem}] section")
-            first_baseline = (
-                gates_file.baseline is not None
-                and not gates_file.baseline.exists()
-                and save_baseline is not None
-                and save_baseline.resolve() == gates_file.baseline.resolve()
-            )
-            if first_baseline:
-                skipped.append(f"no baseline yet: this run becomes {save_baseline}")
-            elif gates_file.baseline is not None:
-                gate_base = load_baseline(gates_file.baseline)
+        gates, gate_base, skipped = _gates(thresholds, dataset, system_name, save_baseline, task, k)
         base = load_baseline(baseline) if baseline is not None else gate_base
-    except AdvisorError as exc:
+    except (AdvisorError, ThresholdError) as exc:
         raise _fail_input(str(exc)) from exc
 
     out_dir = out or Path("reports") / dataset.stem
-    system = make_system(system_name, settings, corpus, k)
-    with err_console.status(f"indexing {corpus} for the {system_name} system"):
-        system.prepare()
-    judge = make_judge(settings, system)
+    config_extra = {"out": str(out_dir), "created_at": _now()}
+    try:
+        if task == "answers":
+            system = make_system(system_name, settings, corpus, k)
+            with err_console.status(f"indexing {corpus} for the {system_name} system"):
+                system.prepare()
+            report = _answers(
+                system, items, corpus, k, settings, make_judge(settings, system, judge), split,
+                {"dataset": str(dataset.resolve()), "dataset_name": dataset.stem,
+                 "system": system_name, "judge": judge, **config_extra},
+            )  # fmt: skip
+            metrics = answer_metrics(k, judged)
+        elif task == "memo":
+            from evals import memo_eval
+
+            with err_console.status(f"indexing {corpus} and drafting memos"):
+                report = memo_eval.evaluate_memos(settings, corpus, dataset, split)
+            report["config"].update(config_extra)
+            metrics = memo_eval.memo_metrics()
+        else:
+            from evals import assessment_eval
+
+            with err_console.status(f"indexing {corpus} and assessing every labelled client"):
+                report = assessment_eval.run(settings, corpus, dataset, split)
+            report["config"].update(config_extra)
+            metrics = assessment_eval.assessment_metrics()
+    except AdvisorError as exc:
+        raise _fail_input(str(exc)) from exc
+
+    finish(report, metrics, gates, split, base, gate_base, bounds, skipped, out_dir, save_baseline)
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+def _split(dataset: Path):
+    """The dataset's frozen split, verified (an edited test part is refused before any work)."""
+    from evals.splits import verified_split
+
+    if not dataset.is_file():
+        raise AdvisorError(f"dataset {dataset} does not exist: give --dataset FILE")
+    return verified_split(dataset)
+
+
+def _gates(thresholds, dataset: Path, system_name: str, save_baseline, task: str, k: int):
+    """(the dataset's gates, its checked-in baseline or None, notes on what is not gated)."""
+    from evals.report import load_baseline
+    from evals.scoring import metric_names
+    from evals.thresholds import DEFAULT_PATH, Gates, ThresholdError, load_gates, unknown_metrics
+
+    skipped: list[str] = []
+    path = thresholds or DEFAULT_PATH
+    if system_name != "ours":
+        skipped.append(f"thresholds file not applied to the {system_name} system")
+        return Gates([]), None, skipped
+    gates = load_gates(path, dataset.stem)
+    if task == "answers":
+        known = metric_names(k, judged=True)
+        typos = [
+            name
+            for name in unknown_metrics(gates.thresholds, known)
+            if not re.fullmatch(r"(hit|recall)@\d+", name)  # another --k's metric
+        ]
+        if typos:
+            raise ThresholdError(
+                f"{path}: [{dataset.stem}] names unknown metric(s) {', '.join(typos)}; "
+                f"known: {', '.join(known)}"
+            )
+    if not gates.found:
+        skipped.append(f"{path.name} has no [{dataset.stem}] section")
+    first = (
+        gates.baseline is not None
+        and not gates.baseline.exists()
+        and save_baseline is not None
+        and save_baseline.resolve() == gates.baseline.resolve()
+    )
+    if first:
+        skipped.append(f"no baseline yet: this run becomes {save_baseline}")
+        return gates, None, skipped
+    base = load_baseline(gates.baseline) if gates.baseline is not None else None
+    return gates, base, skipped
+
+
+def _answers(system, items, corpus, k, settings, judge, split, config) -> dict:
+    """Run the answer task with a progress bar."""
+    from evals.evaluate import evaluate
+
     config = {
         "corpus": str(corpus.resolve()),
-        "dataset": str(dataset.resolve()),
-        "dataset_name": dataset.stem,
-        "system": system_name,
         "k": k,
         "mode": "llm" if settings.use_llm else "offline",
         "llm_model": settings.llm_model if settings.use_llm else None,
@@ -170,8 +222,7 @@ def eval_command(
         "chunk_tokens": settings.chunk_tokens,
         "top_k": settings.top_k,
         "index_dir": str(system.index_dir),
-        "out": str(out_dir),
-        "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **config,
     }
     progress = Progress(
         TextColumn("[bold]{task.description}"),
@@ -183,130 +234,77 @@ def eval_command(
         transient=True,
     )
     with progress:
-        task = progress.add_task("questions", total=len(items), last="")
-        report = evaluate(
+        bar = progress.add_task("questions", total=len(items), last="")
+        return evaluate(
             system,
             items,
             corpus,
             k,
             config,
             judge=judge,
-            on_done=lambda obs: progress.update(task, advance=1, last=obs.item.id),
+            on_done=lambda obs: progress.update(bar, advance=1, last=obs.item.id),
+            split=split,
         )
 
-    if base is not None:
-        compare_with(report, base)
-    json_path, md_path = write_report(report, out_dir, base)
-    console.print(metrics_table(report, base))
-    console.print(f"wrote {json_path} and {md_path}")
-    if save_baseline is not None:
-        import json
 
-        save_baseline.parent.mkdir(parents=True, exist_ok=True)
-        save_baseline.write_text(json.dumps(slim_report(report), indent=1) + "\n", "utf-8")
-        console.print(f"wrote the baseline {save_baseline}")
-
-    failures, not_measured = check(
-        report["metrics"], [*gates, *gates_file.thresholds], gates_file.optional
-    )
-    if gate_base is not None:
-        same_kind = all(
-            gate_base["config"].get(key) == config[key] for key in ("system", "mode", "k")
-        )
-        if not same_kind:
-            failures.append(
-                f"the baseline {gates_file.baseline} was run with another system, mode or k: "
-                "re-run with --save-baseline"
-            )
-        else:
-            comparison = compare(report["items"], gate_base["items"], list(report["metrics"]))
-            failures += significant_drops(comparison)
-    for line in skipped + not_measured:
-        err_console.print(f"[yellow]skipped:[/] {escape(line)}", highlight=False)
-    if failures:
-        for line in failures:
-            err_console.print(f"[bold red]FAILED:[/] {escape(line)}", highlight=False)
-        raise typer.Exit(GATE_FAILED)
-
-
-def _assessment(corpus: Path, dataset: Path, out: Path | None, thresholds: Path | None) -> None:
-    """Score practice verdicts and conflict detection against labels; gate on [<dataset>.*]."""
-    from evals import assessment_eval
-    from evals.thresholds import DEFAULT_PATH, check, load_thresholds
-
-    if not corpus.is_dir():
-        raise _fail_input(f"corpus folder {corpus} does not exist: give --corpus DIR")
-    settings = settings_from_cli()
-    try:
-        gates = load_thresholds(thresholds or DEFAULT_PATH, dataset.stem)
-        with err_console.status(f"indexing {corpus} and assessing every labelled client"):
-            report = assessment_eval.run(settings, corpus, dataset)
-    except AdvisorError as exc:
-        raise _fail_input(str(exc)) from exc
-    json_path, md_path = assessment_eval.write(report, out or Path("reports") / dataset.stem)
-    table = Table(title="Assessment eval")
-    for column in ("metric", "value", "95% CI"):
-        table.add_column(column)
-    for name, value in report["metrics"].items():
-        ci = report["intervals"].get(name)
-        table.add_row(name, f"{value:.3f}", f"{ci[0]:.3f}-{ci[1]:.3f}" if ci else "n/a")
-    console.print(table)
-    console.print(f"wrote {json_path} and {md_path}")
-    failures, not_measured = check(report["metrics"], gates)
-    for line in not_measured:
-        err_console.print(f"[yellow]skipped:[/] {line}", highlight=False)
-    if failures:
-        for line in failures:
-            err_console.print(f"[bold red]FAILED:[/] {line}", highlight=False)
-        raise typer.Exit(GATE_FAILED)
-
-
-def _memo_task(
-    corpus: Path, dataset: Path, out: Path | None, thresholds: Path | None, save: Path | None
-) -> None:
-    """`--task memo`: draft a memo per topic, score it, gate on [<dataset>.*] and its baseline."""
+def finish(report, metrics, gates, split, base, gate_base, bounds, skipped, out_dir, save) -> None:
+    """Compare, write the reports, print the table, save a baseline, apply the gates, exit."""
     import json
 
-    from evals import memo_eval
-    from evals.report import load_baseline
-    from evals.thresholds import DEFAULT_PATH, check, load_gates
+    from evals.parts import compare_parts, gate
+    from evals.report import metrics_table, slim_report, write_report
+    from evals.thresholds import check
 
-    if not corpus.is_dir():
-        raise _fail_input(f"corpus folder {corpus} does not exist: give --corpus DIR")
-    try:
-        gates = load_gates(thresholds or DEFAULT_PATH, dataset.stem)
-        first = save is not None and gates.baseline is not None and not gates.baseline.exists()
-        base = load_baseline(gates.baseline) if gates.baseline and not first else None
-        with err_console.status(f"indexing {corpus} and drafting memos"):
-            report, paths = memo_eval.evaluate_memos(
-                settings_from_cli(), corpus, dataset, out or Path("reports") / dataset.stem
-            )
-    except AdvisorError as exc:
-        raise _fail_input(str(exc)) from exc
-    metrics, ci = report["metrics"], report["ci"]
-    table = Table("memo metric", "value", "95% CI")
-    for name, value in metrics.items():
-        interval = ci.get(name)
-        table.add_row(
-            name, f"{value:.3f}", f"{interval[0]:.3f}-{interval[1]:.3f}" if interval else ""
+    task = report.get("task", "answers")
+    if base is not None:
+        report["comparison"] = compare_parts(
+            report["items"], base.get("items", []), metrics, gates.margins, split
         )
-    console.print(table)
-    console.print(f"wrote {paths[0]} and {paths[1]}")
+    if task == "memo":
+        from evals.memo_eval import ITEM_KEYS, write_memo_report
+
+        json_path, md_path = write_memo_report(report, out_dir, base)
+        slim = slim_report(report, ITEM_KEYS)
+    elif task == "assessment":
+        from evals.assessment_eval import write
+
+        json_path, md_path = write(report, out_dir, base)
+        slim = slim_report(report, ("id", "unit", "kind", "gold", "got", "found", "right",
+                                    "scope_leaks"))  # fmt: skip
+    else:
+        json_path, md_path = write_report(report, out_dir, base)
+        slim = slim_report(report)
+    console.print(metrics_table(report, base))
+    console.print(f"wrote {json_path} and {md_path}")
     if save is not None:
         save.parent.mkdir(parents=True, exist_ok=True)
-        slim = memo_eval.slim(metrics, report["items"], report["config"])
         save.write_text(json.dumps(slim, indent=1) + "\n", "utf-8")
         console.print(f"wrote the baseline {save}")
-    failures, not_measured = check(metrics, gates.thresholds, gates.optional)
-    if base is not None:
-        failures += memo_eval.regressions(report["items"], base.get("items", []))
-    if not gates.found:
-        not_measured.append(f"the thresholds file has no [{dataset.stem}] section")
-    for line in report["missed_targets"]:
+
+    lines, notes = check(report["metrics"], bounds)
+    failures = [*lines]
+    skipped = [*skipped, *notes]
+    if gate_base is not None and not _same_kind(gate_base, report):
+        failures.append(
+            "the checked-in baseline was run with another system, mode or k: re-run with "
+            "--save-baseline"
+        )
+        gate_base = None
+    found, notes = gate(
+        report, metrics, gates, split, gate_base.get("items", []) if gate_base else None
+    )
+    failures += [f.line for f in found]
+    skipped += notes
+    for line in report.get("missed_targets", []):
         err_console.print(f"[yellow]target missed:[/] {escape(line)}", highlight=False)
-    for line in not_measured:
+    for line in skipped:
         err_console.print(f"[yellow]skipped:[/] {escape(line)}", highlight=False)
     if failures:
         for line in failures:
             err_console.print(f"[bold red]FAILED:[/] {escape(line)}", highlight=False)
         raise typer.Exit(GATE_FAILED)
+
+
+def _same_kind(base: dict, report: dict) -> bool:
+    keys = ("system", "mode", "k")
+    return all(base.get("config", {}).get(key) == report["config"].get(key) for key in keys)

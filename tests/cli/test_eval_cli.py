@@ -56,7 +56,9 @@ def test_naive_run_writes_both_reports_and_exits_0(tmp_path, corpus, dataset, em
     assert report["metrics"]["hit@5"] == 1.0
     assert report["metrics"]["citation_validity"] is None  # naive does not cite
     assert report["metrics"]["abstain_rate_unanswerable"] == 0.0  # and never abstains
-    assert "faithfulness" not in report["metrics"]  # offline: absent, not zero
+    assert report["metrics"]["faithfulness"] is None  # nothing cited, nothing to check
+    assert "faithfulness_llm" not in report["metrics"]  # no judge asked for: absent, not zero
+    assert report["parts"]["tuning"]["items"] == len(ITEMS)  # no declared split: all tuning
     acme = next(i for i in report["items"] if i["id"] == "t-3")
     assert acme["retrieved"][0] == "clients/acme/roster.md"
     assert "clients/globex/roster.md" not in acme["retrieved"]
@@ -82,7 +84,10 @@ def test_naive_run_writes_both_reports_and_exits_0(tmp_path, corpus, dataset, em
     metrics = json.loads((tmp_path / "k3" / "report.json").read_text())["metrics"]
     assert "hit@3" in metrics and "hit@5" not in metrics
     md = (tmp_path / "k3" / "report.md").read_text()
-    assert "| mrr@10 | 1.000 | [1.000, 1.000] | 1.000 | +0.000 |  | 1.000 | within noise |" in md
+    assert (
+        "| mrr@10 | 1.000 | 1.000 | [1.000, 1.000] | n/a |  | 1.000 | +0.000 |  | same (p 1.000) |"
+        in md
+    )
 
 
 def test_failing_fail_under_exits_1_and_names_it(tmp_path, corpus, dataset, embeddings):
@@ -145,7 +150,7 @@ def test_ours_end_to_end_with_the_thresholds_file(tmp_path, ours_corpus, embeddi
     thresholds = tmp_path / "gates.toml"
     thresholds.write_text(
         '[tiny]\noptional = ["recall@7"]\n'
-        '[tiny.min]\n"hit@5" = 0.5\nfaithfulness = 0.9\n"recall@7" = 0.1\n'
+        '[tiny.min]\n"hit@5" = 0.5\nfaithfulness_llm = 0.9\n"recall@7" = 0.1\n'
         "[tiny.max]\nscope_leaks = 0\nmust_not_include_violations = -1\n"
         '[other.min]\n"hit@5" = 1.1\n'
     )
@@ -159,13 +164,13 @@ def test_ours_end_to_end_with_the_thresholds_file(tmp_path, ours_corpus, embeddi
     assert "must_not_include_violations = 0, required <= -1" in result.stderr
     assert "hit@5 =" not in result.stderr  # [other] does not apply to tiny.jsonl
     assert "skipped:" in result.stderr and "recall@7" in result.stderr  # declared optional
-    assert "FAILED: faithfulness: not measured in this run" in result.stderr  # not optional
+    assert "FAILED: faithfulness_llm: not measured in this run" in result.stderr  # not optional
 
     # Against its own saved run as the checked-in baseline: nothing moved, the gates pass.
     thresholds.write_text('[tiny]\nbaseline = "baselines/tiny.json"\n')
     again = run("--corpus", corpus, "--dataset", dataset, "--out", out, "--thresholds", thresholds)
     assert again.exit_code == 0, again.output
-    assert "within noise" in (out / "report.md").read_text()
+    assert "same (p 1.000)" in (out / "report.md").read_text()
     # A baseline of another mode cannot be compared: that is a failure, not a pass.
     base = json.loads(saved.read_text())
     saved.write_text(json.dumps({**base, "config": {**base["config"], "mode": "llm"}}))
@@ -179,13 +184,14 @@ def test_ours_end_to_end_with_the_thresholds_file(tmp_path, ours_corpus, embeddi
     assert metrics["scope_leaks"] == 0 and metrics["must_not_include_violations"] == 0
     assert metrics["citation_validity"] is not None
     assert metrics["abstain_rate_unanswerable"] is not None
-    assert "faithfulness" not in metrics
+    assert metrics["faithfulness"] == 1.0  # offline answers quote the passages they cite
+    assert "faithfulness_llm" not in metrics
     multi = next(i for i in report["items"] if i["id"] == "t-4")
     assert multi["turns"] == ITEMS[3]["turns"] and multi["retrieved"][0] == "playbooks/incidents.md"
 
 
 @pytest.mark.slow
-def test_with_an_llm_faithfulness_is_judged_once_and_cached(
+def test_with_a_model_and_judge_llm_faithfulness_is_judged_once_and_cached(
     tmp_path, ours_corpus, embeddings, monkeypatch
 ):
     corpus = ours_corpus
@@ -201,17 +207,25 @@ def test_with_an_llm_faithfulness_is_judged_once_and_cached(
     args = ["--corpus", corpus, "--dataset", dataset, "--out", tmp_path / "out"]
     with FakeOpenAI(reply) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
-        first = run(*args, "--fail-under", "faithfulness=0.4")
+        unjudged = run(*args)
+        assert not [r for r in server.requests if "faithful to" in messages_text(r)]
+        assert (
+            "faithfulness_llm"
+            not in json.loads((tmp_path / "out/report.json").read_text())["metrics"]
+        )
+        first = run(*args, "--judge", "llm", "--fail-under", "faithfulness_llm=0.4")
         judge_calls = [r for r in server.requests if "faithful to" in messages_text(r)]
-        second = run(*args)
+        second = run(*args, "--judge", "llm")
         judge_calls_after = [r for r in server.requests if "faithful to" in messages_text(r)]
 
+    assert unjudged.exit_code == 0, unjudged.output
     assert first.exit_code == 0, first.output
     assert second.exit_code == 0, second.output
     report = json.loads((tmp_path / "out" / "report.json").read_text())
     assert report["config"]["mode"] == "llm"
-    assert report["metrics"]["faithfulness"] == 0.5
-    assert report["items"][0]["scores"]["faithfulness"] == 0.5
+    assert report["metrics"]["faithfulness_llm"] == 0.5
+    assert report["items"][0]["scores"]["faithfulness_llm"] == 0.5
+    assert report["metrics"]["faithfulness"] is not None  # the claim check runs regardless
     judged = messages_text(judge_calls[0])
     assert "Start on managed Postgres [1]." in judged  # the answer ...
     assert "Start every new SaaS product on managed Postgres" in judged  # ... and its source
@@ -227,15 +241,12 @@ def test_llm_mode_counts_invented_and_malformed_markers_against_validity(
 
     replay = Replay(
         [
-            {"when": ["faithful to its sources"], "reply": '{"claims": []}'},
             {"when": ["Question:"], "reply": "Use managed Postgres [1], see [9] and [source 2]."},
         ]
     )
     dataset = write_dataset(tmp_path / "tiny.jsonl", ITEMS[:1])
     thresholds = tmp_path / "gates.toml"
-    thresholds.write_text(
-        '[tiny]\noptional = ["faithfulness"]\n[tiny.min]\ncitation_validity = 0.9\n'
-    )
+    thresholds.write_text("[tiny.min]\ncitation_validity = 0.9\n")
     out = tmp_path / "out"
     with FakeOpenAI(replay) as server:
         monkeypatch.setenv("OPENAI_BASE_URL", server.base_url)
@@ -248,3 +259,19 @@ def test_llm_mode_counts_invented_and_malformed_markers_against_validity(
     assert item["malformed_markers"] == ["[source 2]"]
     assert item["scores"]["citation_validity"] == pytest.approx(1 / 3)
     assert "citation_validity = 0.3333, required >= 0.9" in result.stderr
+
+
+def test_an_edited_frozen_test_item_is_refused_before_any_work(tmp_path):
+    from evals.splits import load_splits
+    from tests.conftest import ROOT, SAMPLE_DATA
+
+    frozen = load_splits()["sample"].test
+    lines = (ROOT / "evals/datasets/sample.jsonl").read_text().splitlines()
+    rows = [json.loads(line) for line in lines if line.strip()]
+    target = next(r for r in rows if r["id"] in frozen)
+    target["must_include"] = ["an easier fact"]
+    dataset = write_dataset(tmp_path / "sample.jsonl", rows)
+    result = run("--corpus", SAMPLE_DATA, "--dataset", dataset, "--out", tmp_path / "out")
+    assert result.exit_code == 2
+    assert "frozen test part of sample changed" in result.stderr and target["id"] in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -8,6 +8,7 @@ from advisor.core.models import Answer, Citation, Passage
 from evals.dataset import EvalItem
 from evals.runner import Observation, run_item
 from evals.scoring import aggregate, by_category, cited_passages, metric_names, score_observation
+from evals.support import PassageTexts
 
 CORPUS_ROOT = "/corpus"
 
@@ -119,7 +120,7 @@ def test_aggregate_averages_answerable_items_and_skips_undefined():
     assert cats["process"]["n"] == 1 and cats["process"]["hit@5"] == 0.0
 
 
-def test_cited_passages_prefer_the_full_retrieved_text():
+def test_cited_passages_read_the_indexed_text_of_the_cited_section():
     answer = Answer(
         answer="See [2].",
         passages=[passage("a.md"), passage("b.md")],
@@ -128,7 +129,28 @@ def test_cited_passages_prefer_the_full_retrieved_text():
             Citation(n=2, source="b.md", root="/corpus/playbooks", snippet="b..."),
         ],
     )
-    assert cited_passages(answer) == [(2, "text of b.md")]
+    texts = PassageTexts([passage("a.md"), passage("b.md")])
+    assert cited_passages(answer, texts) == [(2, "text of b.md")]
+
+
+def test_leaks_are_judged_by_the_folder_a_file_lives_in_not_by_its_scope_label():
+    mislabelled = passage("roster.md", scope="acme", root="/corpus/clients/globex")
+    outside = passage("notes.md", scope="playbook", root="/elsewhere")
+    entry = score(item(client="acme"), Answer(answer="x", passages=[mislabelled, outside]))
+    assert entry["scope_leaks"] == ["clients/globex/roster.md", "../elsewhere/notes.md"]
+    own = passage("roster.md", scope="acme", root="/corpus/clients/acme")
+    assert score(item(client="acme"), Answer(answer="x", passages=[own]))["scope_leaks"] == []
+
+
+def test_faithfulness_is_the_share_of_claims_their_cited_passage_states():
+    texts = PassageTexts([passage("gold.md")])  # its text: "text of gold.md"
+    cited = [Citation(n=1, source="gold.md", root="/corpus/playbooks")]
+    good = Answer(answer="The text of gold [1].", passages=[passage("gold.md")], citations=cited)
+    bad = Answer(answer="Hire five SREs [1].", passages=[passage("gold.md")], citations=cited)
+    assert score(item(), good, passages=texts)["scores"]["faithfulness"] == 1.0
+    assert score(item(), bad, passages=texts)["scores"]["faithfulness"] == 0.0
+    refused = Answer(answer="Nope [1].", abstained=True, citations=cited)
+    assert score(item(), refused, passages=texts)["scores"]["faithfulness"] is None
 
 
 class RecordingSystem:
