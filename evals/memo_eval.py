@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from advisor.core.citations import marker_numbers, strip_markers
 from advisor.core.errors import AdvisorError
+from advisor.core.sentences import sentences
 from evals import stats
 from evals.corpus import relative_source
 from evals.metrics import phrases_found
@@ -56,7 +57,6 @@ TARGETS = {
     "cited_share": (">=", 1.0),
 }
 _NOT_COVERED = re.compile(r"do not cover this|not covered by the sources", re.I)
-_POINT_END = re.compile(r"(?<=\][.!?])\s+")  # a prose paragraph is cited sentences in a row
 
 
 class MemoItem(BaseModel):
@@ -118,7 +118,7 @@ def memo_points(memo) -> dict[str, list[str]]:
     for heading, key in SECTION_KEYS.items():
         points: list[str] = []
         for text in (memo.sections or {}).get(heading, []):
-            points += [p for p in _POINT_END.split(text) if p.strip()]
+            points += sentences(text)  # a prose paragraph is cited sentences in a row
         if key == "options":
             for row in getattr(memo, "options", []) or []:
                 points += [getattr(row, c) for c in ("benefits", "costs", "risks")]

@@ -28,6 +28,7 @@ from functools import cache
 
 from advisor.core.models import Passage
 from advisor.core.nlp import import_spacy
+from advisor.core.sentences import sentences
 from advisor.retrieval.hybrid import Retrieval
 from advisor.retrieval.lexical import tokenize
 
@@ -62,15 +63,20 @@ class Evidence:
         }
 
 
-# A sentence ends at . ! ? or ; before the next sentence (a trailing "(...)" stays attached: the
-# offline rewrite appends the conversation's topic that way).
 _WORD = re.compile(r"[a-z0-9]+(?:[.+#][a-z0-9]+)*")  # the lexical index's word pattern
-_SENTENCE_END = re.compile(r"(?<=[.!?;])\s+(?=[^\s(])")
 
 
 def asked_part(message: str) -> str:
-    """The sentences of a message that ask (hold a "?"), or the whole message when none does."""
-    asking = [s for s in _SENTENCE_END.split(message.strip()) if "?" in s]
+    """The sentences of a message that ask (hold a "?"), or the whole message when none does.
+    Split by the one sentence splitter; a sentence that is all parenthesis belongs to the one
+    before it (the offline rewrite appends the conversation's topic that way)."""
+    parts: list[str] = []
+    for s in sentences(message):
+        if parts and s.startswith("(") and s.endswith(")"):
+            parts[-1] = f"{parts[-1]} {s}"
+        else:
+            parts.append(s)
+    asking = [s for s in parts if "?" in s]
     return " ".join(asking) if asking else message
 
 

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from advisor.core.models import Passage
+from advisor.core.sentences import sentences
 from advisor.retrieval.lexical import tokenize
 
 _BULLET = re.compile(r"^\s*(?:[-*+•▪◦]|\d{1,2}[.)]|[a-z][.)])\s+")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[A-Z0-9\"'(\[])")
 _CODE_CHARS = set('{}[]<>"=;|\\`')
 _MIN_CHARS = 12
 _MAX_CHARS = 400
@@ -73,10 +73,11 @@ def _lines(text: str) -> list[str]:
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences and list items of a passage, without bullets, fragments and code."""
+    """Sentences and list items of a passage, without bullets, fragments and code: lines first
+    (bullets, table rows and headings end at a line break), then the one sentence splitter."""
     out: list[str] = []
     for line in _lines(text):
-        for sentence in _SENTENCE_END.split(line):
+        for sentence in sentences(line):
             sentence = " ".join(sentence.split())
             if len(sentence) < _MIN_CHARS or not _is_prose(sentence):
                 continue

@@ -29,11 +29,22 @@ def test_a_full_stop_before_a_capital_ends_a_sentence():
     [
         "Pick a boring stack, i.e. the one your team already knows well.",
         "Budget 3.5 engineer-days a month for dependency upgrades.",
-        "Ship small changes often! it is safer than big releases.",
+        "Run Node.js 20 or later, e.g. on Fargate, per the U.S. team's guide.",
     ],
 )
-def test_no_split_inside_abbreviations_decimals_or_before_lower_case(text):
+def test_no_split_inside_abbreviations_or_decimals(text):
     assert split_sentences(text) == [text]
+
+
+def test_an_opening_bracket_or_quote_starts_the_next_sentence():
+    # spaCy's sentencizer alone would leave "(" at the end of the first sentence.
+    assert split_sentences(
+        'Keep CI under ten minutes. (Parallelise the tests.) "Flaky" tests are bugs.'
+    ) == [
+        "Keep CI under ten minutes.",
+        "(Parallelise the tests.)",
+        '"Flaky" tests are bugs.',
+    ]
 
 
 def test_bullets_and_numbering_are_removed():
