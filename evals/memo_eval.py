@@ -35,7 +35,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from advisor.core.citations import marker_numbers, strip_markers
 from advisor.core.errors import AdvisorError
-from advisor.core.sentences import sentences
 from evals import stats
 from evals.corpus import relative_source
 from evals.metrics import phrases_found
@@ -56,6 +55,9 @@ TARGETS = {
     "off_topic_share": ("<=", 0.10),
     "cited_share": (">=", 1.0),
 }
+# A prose section is cited points in a row: a point ends at its marker and full stop ("... [2].").
+# This cuts at citations, not at sentences: a point of two sentences shares its one marker.
+_POINT_END = re.compile(r"(?<=\][.!?])\s+")
 _NOT_COVERED = re.compile(r"do not cover this|not covered by the sources", re.I)
 
 
@@ -118,7 +120,7 @@ def memo_points(memo) -> dict[str, list[str]]:
     for heading, key in SECTION_KEYS.items():
         points: list[str] = []
         for text in (memo.sections or {}).get(heading, []):
-            points += sentences(text)  # a prose paragraph is cited sentences in a row
+            points += [p for p in _POINT_END.split(text) if p.strip()]
         if key == "options":
             for row in getattr(memo, "options", []) or []:
                 points += [getattr(row, c) for c in ("benefits", "costs", "risks")]
