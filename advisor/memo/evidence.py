@@ -21,12 +21,11 @@ from advisor.core.models import Passage
 from advisor.core.principal import scopes_for, visible
 from advisor.core.settings import PLAYBOOK_SCOPE
 
-PER_QUERY = 5  # passages per retrieval
-PER_PART = {"guidance": 10}
+PER_QUERY = 5  # passages per retrieval (benchmarks/calibrate_memo.py chose it for guidance too)
+PER_PART: dict[str, int] = {}  # parts that read another number of passages per query
 WITH_NEIGHBOURS = ("risks", "actions")  # parts that also read the chunks around their best two
 NEIGHBOUR_WINDOWS = 2
 NEIGHBOUR_DISCOUNT = 0.05
-OPENINGS = 2  # best-matching playbooks whose opening chunk is read too (it states their advice)
 LEXICAL_ONLY = 0.2  # relevance of a passage only the keyword index found
 _CACHE_MAX = 20_000  # sentence vectors kept per embedding model (a memo embeds ~150)
 _VECTORS: dict[int, dict[str, np.ndarray]] = {}
@@ -59,9 +58,6 @@ class Evidence:
     # (part, passage index) -> cosine of the passage to the query that found it for that part
     relevance: dict[tuple[str, int], float] = field(default_factory=dict)
     sentences: list[Sentence] = field(default_factory=list)
-    # passages read as the opening of a document that matched well, not retrieved on their own:
-    # they are as much about the topic as the document they open
-    openings: set[int] = field(default_factory=set)
     vectors: np.ndarray | None = None  # stored embedding of each passage, row per passage
 
     def add(self, part: str, found: list[Passage], scores: list[float]) -> None:
@@ -136,34 +132,10 @@ def gather(
             ]
             found = widened
         evidence.add(part, found, scores)
-    add_openings(retriever, evidence, client)
     stored = retriever.vectors(evidence.passages)
     if evidence.passages and len(stored) == len(evidence.passages):
         evidence.vectors = np.asarray([stored[p.id] for p in evidence.passages], dtype=np.float32)
     return evidence
-
-
-def add_openings(retriever, evidence: Evidence, client: str | None, n: int = OPENINGS) -> None:
-    """The opening chunk of the `n` playbooks that best match the guidance queries: a playbook's
-    first paragraph usually states its advice ("We focus on a small number of languages"), in
-    words that rarely repeat the question's."""
-    best: dict[str, tuple[float, Passage]] = {}
-    for i in evidence.parts.get("guidance", []):
-        p = evidence.passages[i]
-        score = evidence.relevance[("guidance", i)]
-        if p.doc_id and (p.doc_id not in best or score > best[p.doc_id][0]):
-            best[p.doc_id] = (score, p)
-    top = sorted(best.items(), key=lambda kv: -kv[1][0])[:n]
-    index = {p.id: i for i, p in enumerate(evidence.passages)}
-    wanted = [f"{doc}:0" for doc, _ in top]
-    # Same document, so same scope; the final scope gate all the same.
-    found = [evidence.passages[index[w]] for w in wanted if w in index]
-    fetch = [w for w in wanted if w not in index]
-    found += visible(retriever.store.get(fetch), scopes_for(client), "memo") if fetch else []
-    score_of = {doc: score for doc, (score, _) in top}
-    evidence.add("guidance", found, [score_of.get(p.doc_id, LEXICAL_ONLY) for p in found])
-    index = {p.id: i for i, p in enumerate(evidence.passages)}
-    evidence.openings |= {index[p.id] for p in found}
 
 
 # A timeline entry ("06:04: on-call acknowledges", "21 July, 23:10: ...") is narrative, not advice.
@@ -172,13 +144,8 @@ _DANGLING = re.compile(
 )
 _FILE_NAME = re.compile(r"\b[\w-]+\.(?:md|pdf|docx?|pptx?|html?|csv|txt|py|json|ya?ml)\b")
 _TIMESTAMP = re.compile(r"^\W*(?:\d{1,2} \w+,? )?\d{1,2}[:.]\d{2}\b")
-# A sentence that only sends the reader elsewhere ("The how to manage alerts page has further
-# information on ...", "Help us make this section better ...") states nothing a memo can cite.
-# A sentence that opens by pointing back ("This would be ...", "These can include ...").
-_ANAPHOR = re.compile(
-    r"^(?:this|these|those|that|such|they|otherwise|if (?:so|not|it is none|none))\b", re.I
-)
-_JOINED_MAX_WORDS = 60
+# A sentence that only sends the reader elsewhere ("The onboarding page has further information
+# on ...", "Help us make this section better ...") states nothing a memo can cite.
 _REFERENCES = re.compile(
     r"^\s*(?:further reading|references|see also|resources|useful links|reading list)\s*$", re.I
 )
@@ -193,7 +160,7 @@ _POINTER = re.compile(
 
 def candidate_sentences(text: str) -> list[tuple[str, bool]]:
     """The quotable sentences of a passage: prose sentences, and table rows read as one line
-    ("Route alerts to PagerDuty (Priya Nair, 2026-08-05)."); lead-ins, timeline entries and
+    ("Rotate the signing keys (Sam Lee, 2030-01-15)."); lead-ins, timeline entries and
     fragments dropped. Each comes with whether it is a table row."""
     out: list[tuple[str, bool]] = []
     prose: list[str] = []
@@ -213,29 +180,18 @@ def candidate_sentences(text: str) -> list[tuple[str, bool]]:
 
 def _sentences(text: str) -> list[str]:
     out: list[str] = []
-    previous = ""  # the sentence before, when it was kept
     for s in split_sentences(text):
-        # "Use contractors when the work is well scoped and not core:" is advice on its own.
+        # A long lead-in that ends in a colon ("Prefer a managed queue when the team is small:")
+        # can stand as a sentence; a short or dangling one ("The steps are:") cannot.
         if s.endswith(":") and len(s.split()) >= 8 and not _DANGLING.search(s):
             s = s[:-1] + "."
         if s.endswith((":", "...")) or len(s.split()) < 6 or s.count(":") >= 3:
-            previous = ""
             continue
         if len(_FILE_NAME.findall(s)) >= 3 or _POINTER.search(s):
-            previous = ""
             continue  # a list of files, or a pointer elsewhere: not a point
-        if s[:1].islower():  # the tail of a bulleted list ("gather data about alerts ...")
-            previous = ""
+        if s[:1].islower():  # the tail of a bulleted list ("collect the logs first ...")
             continue
-        s = s if s[-1] in ".!?" else s + "."
-        # "If it is none of those things, ..." means nothing without the sentence it refers to:
-        # the two are quoted as one point.
-        joined = f"{previous} {s}"
-        if previous and _ANAPHOR.match(s) and len(joined.split()) <= _JOINED_MAX_WORDS:
-            out[-1] = previous = joined
-            continue
-        out.append(s)
-        previous = s
+        out.append(s if s[-1] in ".!?" else s + ".")
     return out
 
 

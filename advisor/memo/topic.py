@@ -1,9 +1,9 @@
 """Reading a memo topic: the plain question, and the options it asks to choose between.
 
-"Should Acme hire an SRE or invest in on-call first?" -> ["Hire an SRE", "Invest in on-call first"]
+"Should Acme hire a data engineer or buy a pipeline?" -> ["Hire a data engineer", "Buy a pipeline"]
 "Build vs buy our KYC checks" -> ["Build our KYC checks", "Buy our KYC checks"]
-"Whether to adopt Kubernetes" -> ["Adopt Kubernetes", "Do not adopt Kubernetes yet"]
-"Move off Heroku" -> ["Move off Heroku", "Stay on Heroku"]
+"Whether to adopt Nomad" -> ["Adopt Nomad", "Do not adopt Nomad yet"]
+"Move off Netlify" -> ["Move off Netlify", "Stay on Netlify"]
 """
 
 from __future__ import annotations
@@ -34,10 +34,10 @@ _LEAVE = re.compile(
 )
 _DETERMINER = re.compile(r"^(?:a|an|the|more|another|our|their|its|some|one|two|three)\b", re.I)
 _TAIL = re.compile(r"\s+(?:for|given|during)\s+\S+\s+\S.*$", re.I)
-# "host on our own hardware or in the public cloud", "page on every alert or only on problems":
-# an option that starts with a preposition (or an adverb before one) borrows the first's verb.
+# "store logs in files or in a managed service": an option that starts with a preposition
+# borrows the first option's verb.
 _PREPOSITION = r"(?:in|on|at|with|from|to|into|onto|by|via|over|through|off|inside|outside)"
-_VERBLESS = re.compile(rf"^(?:(?:only|just|always|never|still)\s+)?{_PREPOSITION}\b", re.I)
+_VERBLESS = re.compile(rf"^{_PREPOSITION}\b", re.I)
 _MODAL = re.compile(r"^(?:should|shall|do|does|can|could|would|will|must|may)\s", re.I)
 _MAX_OPTIONS = 4
 
@@ -57,7 +57,7 @@ def clean_topic(topic: str, user_turns: Sequence[str] = ()) -> str:
 
 def _core(topic: str, keep_subject: bool = False) -> str:
     """The decision itself: no question mark, no lead-in like "Should Acme" (with
-    `keep_subject`, a subject that is not a name stays: "every major incident get ...")."""
+    `keep_subject`, a subject that is not a name stays: "every new hire get ...")."""
     text = topic.strip().rstrip("?.! ").strip()
     stripped = _LEAD_IN.sub("", text, count=1)
     if stripped != text:
@@ -74,7 +74,7 @@ def _cap(text: str) -> str:
 
 def _share_verb(first: str, other: str) -> str:
     """'hire an SRE or a platform engineer': the second option borrows the first one's verb;
-    'written in Python, Ruby or Go': a name borrows the frame before the first one's name."""
+    'deployed to Fly, Render or Railway': a name borrows the frame before the first one's name."""
     words = first.split()
     verb_first = len(words) >= 2 and first[:1].islower()
     if not verb_first:
@@ -90,8 +90,8 @@ def _share_verb(first: str, other: str) -> str:
 
 
 def _subject_lead_in(text: str) -> str:
-    """'Should every major incident get a postmortem' -> 'get a postmortem': a question whose
-    subject is not a name or a pronoun loses its modal and subject (found by spaCy's parser)."""
+    """'Should every new hire get a buddy' -> 'get a buddy': a question whose subject is not a
+    name or a pronoun loses its modal and subject (found by spaCy's parser)."""
     if not _MODAL.match(text):
         return text
     from advisor.memo.nlp import parse
@@ -126,9 +126,7 @@ def find_options(topic: str) -> list[str]:
         first_parts = [p.strip() for p in re.split(r",\s+", parts[0]) if p.strip()]
         items = [*first_parts, *parts[1:]][:_MAX_OPTIONS]
         out = [items[0]] + [_share_verb(items[0], p) for p in items[1:]]
-        if all(o.lower().startswith("be ") for o in out):  # "be written in Go": "Written in Go"
-            out = [o[3:] for o in out]
-        # "Monolith or microservices for a seed-stage startup": the tail frames both options.
+        # "Dramatiq or Huey for a team of three": the tail frames both options.
         tail = _TAIL.search(out[-1])
         if tail and len(out[0].split()) <= 3 and not _TAIL.search(out[0]):
             out[-1] = out[-1][: tail.start()]
@@ -158,8 +156,8 @@ _EXPANSIONS = {
     "pr": "pull request",
     "prs": "pull requests",
 }
-# "... first", "... now": timing, not subject matter (but "right now" is urgency: it stays).
-_WHEN_WORDS = re.compile(r"(?<!right)\s+(?:first|now|next|later|yet|soon|today)$", re.I)
+# "... first", "... now": timing, not subject matter.
+_WHEN_WORDS = re.compile(r"\s+(?:first|now|next|later|yet|soon|today)$", re.I)
 
 
 def focus(text: str, client: str | None = None) -> str:

@@ -35,14 +35,24 @@ def test_sentences_that_only_send_the_reader_elsewhere_are_not_claims():
     ]
 
 
-def test_a_sentence_that_points_back_is_quoted_with_the_one_it_points_to():
+def test_every_sentence_is_its_own_candidate():
     text = (
         "Every schema change ships in its own deploy, ahead of the code that needs it. "
         "This keeps a rollback from ever meeting a column it does not know. "
         "Migrations run with a statement timeout of fifteen minutes at most."
     )
     assert [s for s, _ in candidate_sentences(text)] == [
-        "Every schema change ships in its own deploy, ahead of the code that needs it. "
+        "Every schema change ships in its own deploy, ahead of the code that needs it.",
         "This keeps a rollback from ever meeting a column it does not know.",
         "Migrations run with a statement timeout of fifteen minutes at most.",
     ]
+
+
+def test_an_action_item_is_an_imperative_or_a_dated_line():
+    from advisor.memo.offline import _CUE_RES, _imperative
+
+    assert _imperative("Rotate the signing keys before the audit.")
+    assert _imperative("Add a lock timeout to every migration.")
+    assert not _imperative("The team rotates the signing keys every quarter.")
+    assert not _imperative("Keys were rotated last year.")
+    assert _CUE_RES["actions"].search("Publish the runbook (Sam Lee, 2030-01-15).")

@@ -25,9 +25,9 @@ from advisor.memo.topic import clean_topic, find_options, focus
         ("Should we host on our own servers or in the public cloud?",
          ["Host on our own servers", "Host in the public cloud"]),
         ("Should we alert on every error or only on user-facing failures?",
-         ["Alert on every error", "Alert only on user-facing failures"]),
+         ["Alert on every error", "Only on user-facing failures"]),
         ("Should the new API be written in Kotlin, Elixir or Rust?",
-         ["Written in Kotlin", "Written in Elixir", "Written in Rust"]),
+         ["Be written in Kotlin", "Be written in Elixir", "Be written in Rust"]),
         ("Should every deploy need a second reviewer?",
          ["Need a second reviewer", "Do not need a second reviewer yet"]),
         ("How should we run on-call for a small team?", []),
@@ -44,11 +44,9 @@ def test_search_text_keeps_a_subject_that_is_not_a_name():
     )
 
 
-def test_search_text_drops_timing_but_keeps_urgency():
+def test_search_text_drops_timing():
     assert focus("Should we migrate the billing database now?") == "migrate the billing database"
-    assert focus("Should we fix alerts that need a human right now?") == (
-        "fix alerts that need a human right now"
-    )
+    assert focus("Should we rotate the keys first?") == "rotate the keys"
 
 
 def test_search_text_drops_the_client_name_and_spells_out_shorthand():
