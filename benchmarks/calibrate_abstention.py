@@ -1,15 +1,16 @@
-"""Fit the abstention model (advisor/answering/abstention.py) and say how well it generalises.
+"""Fit the abstention model (advisor/answering/abstention.py) on the tuning parts only.
 
     python benchmarks/calibrate_abstention.py [--folds 5] CORPUS DATASET.jsonl [CORPUS DATASET ...]
 
-For every item it retrieves exactly as the answerer does (a conversation's last turn rewritten
-with the earlier ones) and computes the evidence signals. It then fits a logistic model (L2,
-class-balanced, a wrongly refused answerable question weighed twice an answered unanswerable one)
-and prints:
+Only the tuning part of each dataset is read (evals/splits.toml): the frozen test part is never
+seen by the fit, so `cto-advisor eval` reports the test part out of sample. For every tuning item
+it retrieves exactly as the answerer does (a conversation's last turn rewritten with the earlier
+ones) and computes the evidence signals. It then fits a logistic model (L2, class-balanced, a
+wrongly refused answerable question weighed twice an answered unanswerable one) and prints:
 
-- in-sample rates: fitted and scored on the same items (optimistic);
-- out-of-fold rates: stratified k-fold cross-validation, each item scored by a model that never
-  saw it (what to expect on new questions);
+- in-sample rates: fitted and scored on the same tuning items (optimistic);
+- out-of-fold rates: stratified k-fold cross-validation within the tuning part, each item scored
+  by a model that never saw it;
 - the rates of the weights currently in abstention.py, and the weights to paste there.
 
 Each CORPUS is indexed (or its cached index reused) like `cto-advisor eval` does.
@@ -29,6 +30,7 @@ from advisor.answering.answer import RETRIEVE_K
 from advisor.answering.rewrite import standalone_question
 from advisor.core.settings import Settings
 from evals.dataset import load_dataset
+from evals.splits import TUNING, select, verified_split
 from evals.systems import OurSystem
 
 FEATURES = list(WEIGHTS)
@@ -41,7 +43,8 @@ def collect(corpus: Path, dataset: Path) -> list[tuple[str, bool, dict[str, floa
     system = OurSystem(Settings(), corpus)
     system.prepare()
     rows = []
-    for item in load_dataset(dataset, corpus):
+    tuning = select(load_dataset(dataset, corpus), verified_split(dataset), TUNING)
+    for item in tuning:
         history = []
         for turn in item.all_turns[:-1]:
             history += [{"role": "user", "content": turn}, {"role": "assistant", "content": ""}]
@@ -96,6 +99,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--signals", type=Path, help="cache of the per-item signals: read if present, else written"
     )
+    parser.add_argument(
+        "--drop", nargs="*", default=[], help="signals to leave out of the fit (weight 0)"
+    )
     parser.add_argument("pairs", nargs="+", help="CORPUS DATASET [CORPUS DATASET ...]")
     args = parser.parse_args(argv)
     rows = []
@@ -106,10 +112,11 @@ def main(argv: list[str] | None = None) -> None:
             rows += collect(Path(corpus), Path(dataset))
         if args.signals:
             args.signals.write_text(json.dumps(rows))
-    x = np.array([[r[2][f] for f in FEATURES] for r in rows])
+    features = [f for f in FEATURES if f not in args.drop]
+    x = np.array([[r[2][f] for f in features] for r in rows])
     y = np.array([1.0 if r[1] else 0.0 for r in rows])
 
-    current = predict(x, np.array([WEIGHTS[f] for f in FEATURES]), BIAS)
+    current = predict(x, np.array([WEIGHTS[f] for f in features]), BIAS)
     w, b = fit(x, y)
     in_sample = predict(x, w, b)
     fold = folds(y, args.folds)
@@ -137,7 +144,8 @@ def main(argv: list[str] | None = None) -> None:
             print(
                 f"  {'answerable refused' if answerable else 'unanswerable answered':22s} {rid:8s} {flags}"
             )
-    weights = {f: round(float(v), 2) for f, v in zip(FEATURES, w, strict=True)}
+    fitted = dict(zip(features, w, strict=True))
+    weights = {f: round(float(fitted.get(f, 0.0)), 2) for f in FEATURES}
     print(f"\nWEIGHTS = {weights}\nBIAS = {b:.2f}")
     if args.json:
         figures["weights"], figures["bias"] = weights, round(b, 2)
