@@ -2,8 +2,8 @@
 
 Usage: python benchmarks/calibrate_assessment.py [--corpus data] [--dataset evals/datasets/assessment.yaml]
 
-The assessment is split by client (`split:` in the labels): thresholds are chosen on the
-`tuning` clients only, by macro-F1 then accuracy for the verdicts (support scores of
+The assessment is split by client (evals/splits.toml, leave-one-client-out; the frozen test
+clients' digests are checked): thresholds are chosen on the tuning clients only, by macro-F1 then accuracy for the verdicts (support scores of
 advisor/answering/support.py) and by F1 for the conflicts (measure similarity of
 advisor/answering/facts.py), taking the middle of the best plateau. Then the thresholds in the
 code and the fitted ones are both scored on each part, tuning and test, with bootstrap 95%
@@ -23,9 +23,12 @@ from advisor.answering import facts as F
 from advisor.assessment import assess as A
 from advisor.assessment.checklist import load_checklist
 from advisor.core.settings import Settings
-from evals.assessment_eval import load_assessment_set, macro_f1
+from evals.assessment_eval import CODE, load_assessment_set
 from evals.corpus import relative_source
+from evals.splits import PARTS, TUNING, verified_split
 from evals.stats import bootstrap_ci
+from evals.stats import macro_f1 as macro_f1_of
+from evals.stats import mean as mean_of
 from evals.systems import OurSystem
 
 GRID = [round(0.30 + 0.025 * i, 3) for i in range(17)]  # 0.30 .. 0.70
@@ -40,6 +43,19 @@ def _middle(best: list):
     return best[len(best) // 2]
 
 
+_MACRO_F1 = macro_f1_of(len(CODE))
+
+
+def macro_f1(pairs) -> float:
+    """The one macro-F1 (evals.stats) of (gold, predicted) verdict pairs."""
+    return float(_MACRO_F1(np.array([[CODE[g], CODE[v]] for g, v in pairs], dtype=float)))
+
+
+def interval(values) -> list[float] | None:
+    """The one bootstrap (evals.stats) of a mean of 0/1 values."""
+    return bootstrap_ci(np.asarray(values, dtype=float).reshape(-1, 1), mean_of)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", type=Path, default=Path("data"))
@@ -49,6 +65,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     labels = load_assessment_set(args.dataset)
+    split = verified_split(args.dataset)
+    part_of = {c: split.part_of(c) if split else TUNING for c in labels.clients}
     checklist = load_checklist(args.corpus / labels.checklist)
     system = OurSystem(Settings(), args.corpus)
     system.prepare()
@@ -57,17 +75,16 @@ def main() -> None:
     corpus = args.corpus.resolve()
     data, chunks = {}, {}
     for client, gold in labels.clients.items():
-        if args.tuning_only and gold.split != "tuning":
+        if args.tuning_only and part_of[client] != TUNING:
             continue
         rows, client_chunks = assessor.evidence(checklist, client)
         data[client] = (rows, [gold.verdicts.get(p.id) for _, p, *_ in rows])
         chunks[client] = client_chunks
     parts = {
-        part: [c for c, g in labels.clients.items() if g.split == part and c in data]
-        for part in ("tuning", "test")
+        part: [c for c in labels.clients if part_of[c] == part and c in data] for part in PARTS
     }
-    if not parts["tuning"]:
-        raise SystemExit("no client has `split: tuning` in the labels")
+    if not parts[TUNING]:
+        raise SystemExit("no tuning client: every client is in the frozen test part")
 
     def pairs(clients, t):
         out = []
@@ -99,7 +116,7 @@ def main() -> None:
         r = sum(found) / len(found) if found else 0.0
         return 2 * p * r / (p + r) if p + r else 0.0
 
-    tuning = parts["tuning"]
+    tuning = parts[TUNING]
     grid = [
         A.Thresholds(*t)
         for t in itertools.product(GRID, GRID, GRID)
@@ -121,20 +138,20 @@ def main() -> None:
     )
     for name, t, m in (("code", current, F.SAME_MEASURE), ("fitted", fit, measure_fit)):
         for part, clients in parts.items():
-            if args.tuning_only and part != "tuning":
+            if args.tuning_only and part != TUNING:
                 continue
             for group in [clients, *([[c] for c in clients] if len(clients) > 1 else [])]:
                 ps = pairs(group, t)
                 hits = [float(g == v) for g, v in ps]
                 detected, found = conflicts(group, m)
-                label = f"{part}:{'+'.join(group)}" + (" (in-sample)" if part == "tuning" else "")
+                label = f"{part}:{'+'.join(group)}" + (" (in-sample)" if part == TUNING else "")
                 print(
                     f"[{name}] {label:34} verdict accuracy {np.mean(hits):.3f} "
-                    f"{bootstrap_ci(hits, np.mean)}  macro-F1 {macro_f1(ps):.3f}  "
+                    f"{interval(hits)}  macro-F1 {macro_f1(ps):.3f}  "
                     f"conflict precision {np.mean(detected) if detected else float('nan'):.3f} "
-                    f"{bootstrap_ci([float(x) for x in detected], np.mean)} ({len(detected)} flagged)  "
+                    f"{interval(detected)} ({len(detected)} flagged)  "
                     f"recall {np.mean(found) if found else float('nan'):.3f} "
-                    f"{bootstrap_ci([float(x) for x in found], np.mean)} ({len(found)} labelled)"
+                    f"{interval(found)} ({len(found)} labelled)"
                 )
 
 

@@ -2,10 +2,10 @@
 the playbook passage [n] that states the practice and the client's evidence [m].
 
 Offline, from the client's own documents only: every sentence of the client's chunks is compared
-with the practice (MiniLM cosine). The thresholds below were calibrated on the labelled set
-evals/datasets/assessment.yaml with benchmarks/calibrate_assessment.py (which also reports
-leave-one-client-out accuracy). With an LLM, the model judges the same evidence and must answer
-in a pydantic-validated structure; invalid output falls back to the offline verdicts.
+with the practice (MiniLM cosine). The thresholds below were calibrated on the tuning clients of
+the labelled set evals/datasets/assessment.yaml with benchmarks/calibrate_assessment.py. With an
+LLM, the model judges the same evidence and must answer in a pydantic-validated structure;
+invalid output falls back to the offline verdicts.
 """
 
 from __future__ import annotations
