@@ -1,7 +1,7 @@
 """Follow-up questions become standalone queries: with the LLM when configured, else offline.
 
-Offline, the conversation's topic is carried as its noun phrases and names: a follow-up ("How long
-should that take?") is asked together with the phrases of the turns it continues, back to the last
+Offline, the conversation's topic is carried as its noun phrases and names: a follow-up ("Who
+should own that?") is asked together with the phrases of the turns it continues, back to the last
 self-contained question, so a three-turn chain keeps its topic and a switch of topic starts a new
 one. A question that carries its own topic is never rewritten.
 """
@@ -86,7 +86,7 @@ def _phrases(doc) -> list[str]:
 
 def _resolved_in_question(token, doc) -> bool:
     """True when a noun phrase earlier in the same question can be what `token` refers to (and
-    is not the phrase that contains it, as in "the first step of it")."""
+    is not the phrase that contains it, as in "the owner of it")."""
     for chunk in doc.noun_chunks:
         if chunk.end > token.i:
             break
