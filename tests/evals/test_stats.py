@@ -84,6 +84,11 @@ def test_items_that_do_not_pair_are_tested_unpaired():
     assert row["paired_items"] is None and row["verdict"] == "worse" and row["p_value"] < 0.05
 
 
+def test_a_single_paired_item_is_judged_by_the_margin_alone():
+    row = stats.compare_metric(FACTS, items([0.0]), items([1.0]), margin=0.05)
+    assert row["p_value"] == 1.0 and row["verdict"] == "worse" and row["reason"] == "beyond the margin"
+
+
 def test_machine_dependent_metrics_are_never_compared():
     latency = next(m for m in answer_metrics(5) if m.name == "latency_p95_ms")
     base = [{"id": "a", "latency_ms": 10.0}, {"id": "b", "latency_ms": 20.0}]
