@@ -66,6 +66,7 @@ test: install browser lint
 	$(BIN)/pytest
 	$(MAKE) bench BENCH_FLAGS=--short
 	$(MAKE) eval
+	$(MAKE) eval-mutants
 
 test-fast: install
 	$(BIN)/pytest -m "not browser and not slow"
@@ -112,6 +113,13 @@ endef
 eval-llm-replay: install
 	$(call WITH_REPLAY,OPENAI_BASE_URL=http://127.0.0.1:$$port/v1 OPENAI_API_KEY=replay ADVISOR_MODE=auto \
 		$(EVAL) --corpus data --dataset evals/datasets/llm-replay.jsonl --out $(EVAL_OUT)/llm-replay $(call saved,llm-replay))
+
+## Mutation testing of the gates (evals/mutants.py): each deliberately broken variant must fail
+## at least one gate, and each gated metric must catch at least one variant. Reuses the cached
+## eval indexes that `make eval` builds; writes the mutant x gate table to $(EVAL_OUT)/mutants.md.
+eval-mutants: install
+	$(call WITH_REPLAY,$(BIN)/python -m evals.mutants --shared $(SHARED) \
+		--replay-url http://127.0.0.1:$$port/v1 --md $(EVAL_OUT)/mutants.md --json $(EVAL_OUT)/mutants.json)
 
 ## The naive LangChain recipe on the same corpora and questions, for comparison.
 eval-naive: install
