@@ -33,7 +33,7 @@ def retrieval_names(k: int) -> list[str]:
     return [f"hit@{k}", f"recall@{k}", f"mrr@{RANK_DEPTH}", f"ndcg@{RANK_DEPTH}"]
 
 
-def averaged_names(k: int, judged: bool = False, cites: bool = True) -> list[str]:
+def averaged_names(k: int, judged: bool = False) -> list[str]:
     """Metrics that are means of per-item scores over the answerable items."""
     answer = ["fact_recall", "citation_validity", "citation_precision", "faithfulness"]
     return [*retrieval_names(k), *answer, *([JUDGED] if judged else [])]

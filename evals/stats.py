@@ -29,6 +29,7 @@ ALPHA = 0.05  # a change with p below this is reported (and gated) as beyond noi
 RESAMPLES = 2000  # bootstrap resamples
 PERMUTATIONS = 9999  # permutation resamples (exact when there are fewer distinct permutations)
 SEED = 20261130  # fixed: the same run always reports the same intervals and p-values
+DIGITS = 10  # statistics are compared to this many decimals (far below any margin)
 
 # A statistic takes an array of item values shaped (..., items, columns) and returns (...).
 Statistic = Callable[[np.ndarray], np.ndarray]
@@ -155,7 +156,10 @@ def permutation_p(ours: np.ndarray, base: np.ndarray, statistic: Statistic, pair
     second = len(ours) + np.arange(len(base))
 
     def difference(x, y, axis=-1):
-        return statistic(pool[np.asarray(x, dtype=int)]) - statistic(pool[np.asarray(y, dtype=int)])
+        d = statistic(pool[np.asarray(x, dtype=int)]) - statistic(pool[np.asarray(y, dtype=int)])
+        # Rounded: numpy sums a batch of resamples in another order than one sample, and the
+        # last bits of that would make an observed change look more extreme than its own mirror.
+        return np.round(d, DIGITS)
 
     result = permutation_test(
         (first, second),
