@@ -143,7 +143,7 @@ def _asserted(sentence: str, match: re.Match) -> bool:
 
 def _subjects(repo_facts: dict, client: str) -> list[str]:
     """Names a sentence can use for what this repository holds: the client, the repository and
-    the components whose names are distinctive (two or more words: "Dispatch Classic"); a
+    the components whose names are distinctive (two or more words: "Billing Core"); a
     one-word folder ("docs", "tools", "infra") is an ordinary word in any document."""
     names = [repo_facts.get("repo", ""), client]
     for comp in repo_facts.get("components", []):

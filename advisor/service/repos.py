@@ -14,7 +14,7 @@ from advisor.core.settings import Settings
 
 
 def mask_email(email: str) -> str:
-    """ "dana.whitfield@ledgerly.io" -> "d•••@ledgerly.io" (the domain says which company)."""
+    """ "sam.lee@example.com" -> "s•••@example.com" (the domain says which company)."""
     local, at, domain = (email or "").partition("@")
     if not at:
         return "•••" if email else ""

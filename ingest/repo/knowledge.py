@@ -75,7 +75,7 @@ class Knowledge:
 
 
 def humanize(folder: str) -> str:
-    """ "dispatch-classic" -> "Dispatch Classic"."""
+    """ "billing-core" -> "Billing Core"."""
     words = folder.replace("_", " ").replace("-", " ").split()
     return " ".join(w if w.isupper() else w.capitalize() for w in words) or folder
 

@@ -1,7 +1,7 @@
 """Repository facts as short factual documents, so retrieval, answers, memos and the assessment
 can quote them like any other evidence. Each document cites a path in the repository and the
 commit its facts were computed at; its heading path names the repository and the component, so
-a question such as "Who knows Dispatch Classic?" finds the component's ownership."""
+a question such as "Who knows Billing Core?" finds the component's ownership."""
 
 from __future__ import annotations
 

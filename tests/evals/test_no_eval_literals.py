@@ -119,6 +119,12 @@ def _specific_word(fact: str) -> bool:
     return len(words(fact)) == 1 and (len(fact) >= 5 or any(c.isdigit() for c in fact))
 
 
+# Words that are product vocabulary, not a fitted rule, with where and why they appear.
+VOCABULARY = {
+    "Heroku": "ingest/repo/stack.py: a hosting platform the repository stack detector recognises",
+}
+
+
 def hits(literals, facts, phrases) -> list[str]:
     """Printable hits of facts and phrases (runs of words) in the literals."""
     out = []
@@ -158,7 +164,7 @@ def test_the_scan_finds_a_fitted_rule_in_code():
 def test_product_code_carries_no_key_fact_topic_or_gold_sentence_of_any_dataset():
     # Without the shared corpora, our own datasets are still scanned (their gold documents too).
     shared = SHARED if (SHARED / "dev-questions.jsonl").is_file() else None
-    facts = _facts(shared)
+    facts = _facts(shared) - set(VOCABULARY)
     phrases = _topic_phrases(shared) | _gold_sentences(shared)
     labels = yaml.safe_load((ROOT / "evals/datasets/assessment.yaml").read_text("utf-8"))
     assert facts and phrases and labels["clients"]
