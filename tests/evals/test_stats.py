@@ -96,7 +96,9 @@ def test_one_changed_item_among_many_is_noise_whatever_the_summation_order():
 
 def test_a_single_paired_item_is_judged_by_the_margin_alone():
     row = stats.compare_metric(FACTS, items([0.0]), items([1.0]), margin=0.05)
-    assert row["p_value"] == 1.0 and row["verdict"] == "worse" and row["reason"] == "beyond the margin"
+    assert (
+        row["p_value"] == 1.0 and row["verdict"] == "worse" and row["reason"] == "beyond the margin"
+    )
 
 
 def test_machine_dependent_metrics_are_never_compared():
