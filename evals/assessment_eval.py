@@ -125,6 +125,7 @@ def run(
     split: Split | None = None,
     embeddings=None,
     system: OurSystem | None = None,
+    intervals: bool = True,
 ) -> dict:
     """Index the corpus (cached, or use `system`'s), assess every labelled client, and score."""
     from evals.parts import summarize
@@ -153,7 +154,7 @@ def run(
     return {
         "task": "assessment",
         "metrics": metrics,
-        **summarize(items, assessment_metrics(), split),
+        **summarize(items, assessment_metrics(), split, intervals),
         "items": items,
         "config": {
             "task": "assessment",

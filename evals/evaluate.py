@@ -46,9 +46,17 @@ def make_judge(settings: Settings, system: System, judge: str = "none") -> Faith
 
 
 def passage_texts(system: System) -> PassageTexts | None:
-    """The indexed text of the system's corpus, for claim-level faithfulness (citing systems)."""
+    """The indexed text of the system's corpus, for claim-level faithfulness (citing systems);
+    read once per store version and kept on the system (runs on the same index share it)."""
     store = getattr(getattr(system, "advisor", None), "store", None)
-    return PassageTexts.from_store(store) if system.cites and store is not None else None
+    if not system.cites or store is None:
+        return None
+    version = store.version
+    kept = getattr(system, "_passage_texts", None)
+    if kept is None or kept[0] != version:
+        kept = (version, PassageTexts.from_store(store))
+        system._passage_texts = kept  # type: ignore[attr-defined]
+    return kept[1]
 
 
 def _judge(
@@ -68,8 +76,10 @@ def evaluate(
     judge: FaithfulnessJudge | None = None,
     on_done: Callable[[Observation], None] | None = None,
     split: Split | None = None,
+    intervals: bool = True,
 ) -> dict[str, Any]:
-    """Run every item through `system` and return the report document (both parts)."""
+    """Run every item through `system` and return the report document (both parts; bootstrap
+    intervals unless `intervals` is False)."""
     from evals.parts import summarize
     from evals.report import build_report
 
@@ -110,5 +120,5 @@ def evaluate(
     report = build_report(
         metrics, by_category(entries, k, system.cites, judged), entries, config, support, notes
     )
-    report.update(summarize(entries, answer_metrics(k, judged), split))
+    report.update(summarize(entries, answer_metrics(k, judged), split, intervals))
     return report

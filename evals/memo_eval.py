@@ -290,6 +290,7 @@ def evaluate_memos(
     split: Split | None = None,
     on_done: Callable[[MemoItem], None] | None = None,
     system=None,
+    intervals: bool = True,
 ) -> dict[str, Any]:
     """Index `corpus` (cached, or use `system`'s), draft a memo per topic through the product's
     facade, and score: the report (metrics, intervals and metrics by part, items, config,
@@ -330,7 +331,7 @@ def evaluate_memos(
         "task": "memo",
         "config": config,
         "metrics": metrics,
-        **summarize(entries, memo_metrics(), split),
+        **summarize(entries, memo_metrics(), split, intervals),
         "missed_targets": missed_targets(metrics),
         "items": entries,
     }

@@ -93,8 +93,10 @@ def replaced_everywhere(original: Callable, replacement: Callable) -> Iterator[N
     try:
         yield
     finally:
-        for module in holders:
-            setattr(module, original.__name__, original)
+        # A module first imported during the block bound the replacement: restore it too.
+        for module in list(sys.modules.values()):
+            if getattr(module, original.__name__, None) is replacement:
+                setattr(module, original.__name__, original)
 
 
 def _facade():
@@ -240,8 +242,9 @@ def scope_widened():
 
         return mutated
 
+    facade = _facade()  # imported first, so that it is among the modules the block rebinds
     widen = replaced_everywhere(principal.scopes_for, lambda client: list(every))
-    with widen, replaced(_facade(), "assess", make):
+    with widen, replaced(facade, "assess", make):
         yield
 
 
@@ -399,13 +402,15 @@ class Runner:
             from evals.memo_eval import evaluate_memos, memo_metrics
 
             report = evaluate_memos(
-                system.settings, dataset.corpus, dataset.path, split, system=system
+                system.settings, dataset.corpus, dataset.path, split, system=system, intervals=False
             )
             return report, memo_metrics()
         if dataset.task == "assessment":
             from evals.assessment_eval import assessment_metrics, run
 
-            report = run(system.settings, dataset.corpus, dataset.path, split, system=system)
+            report = run(
+                system.settings, dataset.corpus, dataset.path, split, system=system, intervals=False
+            )
             return report, assessment_metrics()
         from evals.dataset import load_dataset
         from evals.evaluate import evaluate
@@ -413,7 +418,9 @@ class Runner:
 
         items = load_dataset(dataset.path, dataset.corpus)
         config = {"dataset_name": dataset.name, "system": "ours", "k": 5}
-        report = evaluate(system, items, dataset.corpus.resolve(), 5, config, split=split)
+        report = evaluate(
+            system, items, dataset.corpus.resolve(), 5, config, split=split, intervals=False
+        )
         return report, answer_metrics(5)
 
     def failures(self, dataset: Dataset) -> set[str]:

@@ -39,19 +39,27 @@ def _rounded(value: float | None) -> float | None:
 
 
 def summarize(
-    entries: Sequence[Mapping[str, Any]], metrics: Sequence[stats.Metric], split: Split | None
+    entries: Sequence[Mapping[str, Any]],
+    metrics: Sequence[stats.Metric],
+    split: Split | None,
+    intervals: bool = True,
 ) -> dict[str, Any]:
-    """Intervals over the whole run, and each part's metrics with their intervals."""
+    """Intervals over the whole run, and each part's metrics with their intervals (`intervals`
+    False: none, for runs that only need the gates' verdict)."""
+
+    def ci(members):
+        return stats.intervals(members, metrics) if intervals else {}
+
     parts = {}
     for part in PARTS:
         members = in_part(entries, split, part)
         parts[part] = {
             "items": len(members),
             "metrics": {m.name: _rounded(m.value(members)) for m in metrics},
-            "ci": stats.intervals(members, metrics),
+            "ci": ci(members),
         }
     return {
-        "ci": stats.intervals(entries, metrics),
+        "ci": ci(entries),
         "parts": parts,
         "split": {
             "declared": split is not None,
@@ -67,14 +75,16 @@ def compare_parts(
     metrics: Sequence[stats.Metric],
     margins: Mapping[str, float],
     split: Split | None,
+    interval: bool = True,
 ) -> dict[str, dict[str, Any]]:
     """{part: {metric: comparison row}}: each part of a run against the same part of a baseline
-    (membership by the current split)."""
+    (membership by the current split); `interval` False skips the change's bootstrap interval."""
     out = {}
     for part in PARTS:
         ours, theirs = in_part(entries, split, part), in_part(base_entries, split, part)
         out[part] = {
-            m.name: stats.compare_metric(m, ours, theirs, margins.get(m.name)) for m in metrics
+            m.name: stats.compare_metric(m, ours, theirs, margins.get(m.name), interval)
+            for m in metrics
         }
     return out
 
@@ -118,7 +128,7 @@ def gate(
                 skipped.append(line + ", declared optional")
             else:
                 failures.append(Failure(metric.name, None, line))
-    comparison = compare_parts(entries, base_entries, tested, gates.margins, split)
+    comparison = compare_parts(entries, base_entries, tested, gates.margins, split, interval=False)
     for part, rows in comparison.items():
         for name, row in rows.items():
             if row["verdict"] == "worse":

@@ -184,6 +184,7 @@ def compare_metric(
     items: Sequence[Mapping[str, Any]],
     base_items: Sequence[Mapping[str, Any]],
     margin: float | None = None,
+    with_interval: bool = True,
 ) -> dict[str, Any]:
     """One metric of a run against a baseline: the change with its interval and p-value, and a
     verdict.
@@ -204,7 +205,7 @@ def compare_metric(
         return row
     diff = float(metric.statistic(ours) - metric.statistic(theirs))
     interval = None
-    if metric.paired and len(ours) >= 2:
+    if with_interval and metric.paired and len(ours) >= 2:
         # The change's own interval: resample the pairs, recompute both statistics.
         stacked = np.concatenate([ours, theirs], axis=1)
         width = ours.shape[1]

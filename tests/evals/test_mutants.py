@@ -55,3 +55,14 @@ def test_the_seam_installs_a_fault_for_the_block_only():
         assert {"haulwise", "ledgerly"} <= set(hybrid.scopes_for(None))
     assert principal.scopes_for is scopes and hybrid.scopes_for is scopes
     assert hybrid.scopes_for("ledgerly") == ["playbook", "ledgerly"]
+    import sys
+
+    # A module imported while the fault is installed binds it; it is restored all the same.
+    with mutants.replaced_everywhere(scopes, lambda client: ["everything"]):
+        fresh = type(sys)("advisor.fresh_module")
+        fresh.scopes_for = principal.scopes_for
+        sys.modules["advisor.fresh_module"] = fresh
+    try:
+        assert fresh.scopes_for is scopes
+    finally:
+        del sys.modules["advisor.fresh_module"]
