@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -33,8 +33,6 @@ CODE = {v: i for i, v in enumerate(VERDICTS)}
 class ClientLabels(BaseModel):
     verdicts: dict[str, Verdict]
     conflicts: list[tuple[str, str]] = []
-    # The assessment is split by client: thresholds are chosen on `tuning` clients only.
-    split: Literal["tuning", "test"] = "test"
 
 
 class AssessmentSet(BaseModel):

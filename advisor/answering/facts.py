@@ -38,7 +38,7 @@ from advisor.core.nlp import load_spacy
 
 # -- closed-class grammar and units (English function words and unit conversions, not topics) --
 
-# Prepositions that bound a value rather than state it ("under 10 minutes", "within a week"),
+# Prepositions that bound a value rather than state it ("under 8 seconds", "within a week"),
 # and those that give the start or end of a change ("from 6 to 11"): neither is a current value.
 BOUNDING_PREPOSITIONS = frozenset({"under", "below", "over", "above", "within", "beyond", "until"})
 CHANGE_PREPOSITIONS = frozenset({"from", "to"})
@@ -138,7 +138,7 @@ def _nlp():
 
 def parse_number(text: str) -> tuple[float, float] | None:
     """(value, precision) of a number as written: "1.9M", "650,000", "nine", "twenty-one",
-    "GBP 4.1M", "31%"; None when it is not a number. Precision is half a unit of the last
+    "GBP 4.1M", "17%"; None when it is not a number. Precision is half a unit of the last
     digit when the number has a decimal part or a multiplier ("1.9M": 50,000), else 0."""
     from text_to_num import text2num
 
@@ -382,7 +382,7 @@ def _measure(doc, anchor, owner, verb, skip: set[int]) -> list:
         words += _chunk(owner, skip)  # the counted noun and its modifiers
     else:
         words += [c for c in anchor.children if c.dep_ in _MODIFIERS and c.i not in skip]
-    if owner.pos_ in ("VERB", "AUX"):  # "the renewal is in January 2027": the subject is dated
+    if owner.pos_ in ("VERB", "AUX"):  # "the lease ends in June 2031": the subject is dated
         for c in owner.children:
             if c.dep_ in ("nsubj", "nsubjpass") and c.i not in skip and c.pos_ != "PRON":
                 words += _chunk(c, skip)

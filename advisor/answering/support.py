@@ -8,11 +8,11 @@ its numbers meet the claim's numbers and conditions. Sharing the topic is not en
 is the mean of the sentence cosine and that weighted term coverage.
 
 A sentence contradicts the claim when, close to it, it
-- states a value on the wrong side of the claim's requirement ("one approval" against "two
+- states a value on the wrong side of the claim's requirement ("a single sign-off" against "two
   approvals", "eight business days" against "within five business days");
 - says the opposite (one of the two negated by the parse, the other not); or
-- states the alternative the claim excludes ("rather than reported by customers" against "we
-  learned about the outage from a customer").
+- states the alternative the claim excludes ("rather than found by hand" against "the auditor
+  spotted the gap in a spreadsheet").
 
 Used by the assessment's verdicts and by the memo's evidence. The thresholds that turn scores
 into verdicts are chosen on the tuning part only (benchmarks/calibrate_assessment.py).
@@ -31,7 +31,7 @@ from advisor.answering.facts import Fact, _nlp, negated, sentence_facts, stateme
 
 # Two different words whose MiniLM vectors are at least this close count as the same term.
 TERM_SIMILARITY = 0.6
-# Closed-class words that set a requirement's direction ("under 10 minutes" is at most 10).
+# Closed-class words that set a requirement's direction ("under 8 seconds" is at most 8).
 AT_MOST = frozenset({"under", "below", "within", "less", "fewer", "most", "maximum", "until"})
 AT_LEAST = frozenset({"over", "above", "least", "more", "minimum", "beyond"})
 # Phrases that introduce the alternative a claim excludes ("X rather than Y", "X instead of Y").
@@ -79,7 +79,7 @@ def requirements(claim: str) -> list[Requirement]:
         if f.kind in ("condition", "change") or f.unit in ("date", "quarter-date"):
             continue
         before = re.findall(r"[a-z]+", claim[: f.start].lower())[-2:]
-        before += re.findall(r"[a-z]+", f.label.lower())  # "under 10 minutes" as one entity
+        before += re.findall(r"[a-z]+", f.label.lower())  # "under 8 seconds" as one entity
         at_most = bool(set(before) & AT_MOST)
         out.append(Requirement(f.value, f.unit, f.counted, at_most, f"{_side(at_most)} {f.label}"))
     return out
