@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import threading
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 from advisor.core.clients import client_name
 from advisor.core.models import Chunk
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
-from advisor.core.store import Store
+from advisor.core.store import EVERY_SCOPE, Store
 from ingest.files import Target, check_size, credential_name, discover, sniff
 from ingest.lock import exclusive
 from ingest.manifest import PENDING, Manifest, Row
@@ -29,6 +30,8 @@ Progress = Callable[[int, int, str], None]
 # The rules a file is read under (what is skipped, redacted, capped). When they change, every
 # file is parsed again once, so nothing indexed under older rules (an unredacted key) stays.
 RULES = "2026-12 credentials, redaction (API tokens too), chunk caps"
+# Manifest meta: the scopes a run changed and has not yet published (bumped), as JSON.
+UNPUBLISHED = "unpublished scopes"
 
 
 def scope_for(client: str | None) -> str:
@@ -111,7 +114,7 @@ class _Run:
         self.progress = progress
         self.on_file = on_file
         self.report = IngestReport()
-        self.changed = False
+        self.changed: set[str] = set()  # scopes whose chunks this run changed
         self.done = 0
         self.total = 0
         self.rows: dict[tuple[str, str], Row] = {}
@@ -139,12 +142,32 @@ class _Run:
         """Remove a document's chunks and its manifest row, crash-safely."""
         row.status = PENDING
         self.manifest.put(row)
+        self.changing([row.scope])
         self.store.delete_docs([row.doc_id])
         self.manifest.delete(row.key)
-        self.changed = True
+
+    def changing(self, scopes: Iterable[str]) -> None:
+        """Journal the scopes about to change before their chunks do: a run killed before it
+        bumps the store's generation leaves them in the manifest, and the next run bumps them,
+        so no reader keeps answering from caches of what is no longer there."""
+        new = set(scopes) - self.changed
+        if new:
+            self.changed |= new
+            self.manifest.set_meta(UNPUBLISHED, json.dumps(sorted(self.changed)))
+
+    def publish(self) -> None:
+        """Bump the generation of every changed scope (derived indexes rebuild), then clear
+        the journal of them."""
+        if self.changed:
+            self.store.bump_generation(sorted(self.changed))
+            self.manifest.set_meta(UNPUBLISHED, "[]")
 
     def recover(self) -> list[tuple[Target, str]]:
         """Clean up documents a killed run left half-written; return the files to redo."""
+        try:
+            self.changed |= set(json.loads(self.manifest.get_meta(UNPUBLISHED) or "[]"))
+        except ValueError:
+            self.changed.add(EVERY_SCOPE)  # unreadable: every scope's caches rebuild
         redo = []
         for row in self.manifest.pending():
             self.drop(row)
@@ -203,8 +226,7 @@ class _Run:
             self.process(work)
         finally:
             # Even an interrupted run may have changed the store: derived indexes must rebuild.
-            if self.changed:
-                self.store.bump_generation()
+            self.publish()
         self.report.seconds = time.perf_counter() - started
         return self.report
 
@@ -416,7 +438,7 @@ class _Run:
         ]
         existing = [r.chunks[0].doc_id for r in batch if self._row(r.work) is not None]
         self.manifest.put_many(rows)
-        self.changed = True
+        self.changing(r.work.scope for r in batch)
         self.store.replace_docs(chunks, vectors, existing)
         self.report.stage_seconds["write"] += time.perf_counter() - t1
         for row, ready in zip(rows, batch, strict=True):

@@ -102,6 +102,13 @@ class Settings(BaseSettings):
         600.0, description="Seconds an ingest waits for another one on the same data dir."
     )
 
+    refresh_inline_chunks: int = Field(
+        20_000,
+        description="After the index changes, a BM25 index or vector matrix of fewer chunks is "
+        "rebuilt before the next answer; a bigger one keeps answering while its successor is "
+        "built in the background.",
+    )
+
     top_k: int = Field(6, description="Passages given to the answer.")
 
     checklist: Path = Field(

@@ -4,16 +4,17 @@ reciprocal rank, diversified, and always restricted to the scopes a question may
 from __future__ import annotations
 
 import hashlib
+import logging
 import shutil
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from advisor.core.errors import AccessError
 from advisor.core.models import Passage
 from advisor.core.principal import scopes_for, visible
+from advisor.core.refresh import VersionedCache
 from advisor.core.settings import Settings
-from advisor.core.store import Store
+from advisor.core.store import Store, StoreVersion
 from advisor.retrieval.dense import DenseIndex
 from advisor.retrieval.lexical import LexicalIndex
 
@@ -22,6 +23,7 @@ RRF_K = 60
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 MAX_PER_DOC = 2  # in the returned list, unless fewer documents than slots match
+log = logging.getLogger("advisor.retrieval")
 
 
 @dataclass
@@ -44,42 +46,57 @@ class HybridRetriever:
         self.store = store
         self.embeddings = embeddings
         self.settings = settings
-        self._lexical: dict[tuple[str, ...], tuple[tuple[str, int], LexicalIndex]] = {}
-        self.dense_index = DenseIndex(store)
-        self._lock = threading.Lock()
+        inline = settings.refresh_inline_chunks
+        self._lexical: VersionedCache[LexicalIndex] = VersionedCache(inline)
+        self.dense_index = DenseIndex(store, inline)
 
-    def lexical(self, scopes: list[str], version: tuple[str, int] | None = None) -> LexicalIndex:
-        """The BM25 index of exactly these scopes, rebuilt only when the store changed.
+    def lexical(self, scopes: list[str], version: StoreVersion | None = None) -> LexicalIndex:
+        """The BM25 index of exactly these scopes, rebuilt when one of them changed (a big
+        one keeps serving while its successor is built in the background).
 
-        Keyed by the collection's identity as well as its generation: after `reset` (here or in
-        another process) the generation restarts, and an index of the old collection would hand
-        out ids that now belong to another client's documents.
+        Keyed by the collection's identity as well as its scopes' generation: after `reset`
+        (here or in another process) the generation restarts, and an index of the old
+        collection would hand out ids that now belong to another client's documents.
         """
         key = tuple(sorted(set(scopes)))
-        version = version or self.store.version  # read before building: a change means a rebuild
+        # Read before building: a change made meanwhile means another rebuild next time.
+        current = (version or self.store.versions()).of(key)
+        return self._lexical.get(key, current, lambda: self._load_or_build(key, current))
+
+    def _load_or_build(self, key: tuple[str, ...], version: tuple[str, int]) -> LexicalIndex:
         collection_id, generation = version
-        with self._lock:
-            cached = self._lexical.get(key)
-            if cached and cached[0] == version:
-                return cached[1]
-            folder = self.settings.data_dir / "lexical"
-            slug = hashlib.sha1("|".join(key).encode()).hexdigest()[:12]
-            tag = hashlib.sha1(collection_id.encode()).hexdigest()[:12]
-            path = folder / f"{slug}-{tag}-g{generation}"
-            index = None
-            if (path / "ids.json").exists():
-                try:
-                    index = LexicalIndex.load(path)
-                except Exception:  # a damaged cache is rebuilt, never trusted
-                    index = None
-            if index is None:
-                index = LexicalIndex.build(self.store.chunks_in(list(key)))
-                folder.mkdir(parents=True, exist_ok=True)
-                for old in folder.glob(f"{slug}-*"):
+        folder = self.settings.data_dir / "lexical"
+        slug = hashlib.sha1("|".join(key).encode()).hexdigest()[:12]
+        tag = hashlib.sha1(collection_id.encode()).hexdigest()[:12]
+        path = folder / f"{slug}-{tag}-g{generation}"
+        if (path / "ids.json").exists():
+            try:
+                return LexicalIndex.load(path)
+            except Exception:  # a damaged cache is rebuilt, never trusted
+                pass
+        index = LexicalIndex.build(self.store.chunks_in(list(key)))
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            index.save(path)
+            for old in folder.glob(f"{slug}-*"):
+                if old != path:
                     shutil.rmtree(old, ignore_errors=True)
-                index.save(path)
-            self._lexical[key] = (version, index)
-            return index
+        except OSError as exc:  # read-only or full: answer from memory, say why in the log
+            log.warning(
+                "cannot save the BM25 index under %s (%s): it is rebuilt at each start until "
+                "the folder is writable",
+                folder,
+                exc.strerror or exc,
+            )
+        return index
+
+    def refresh(self) -> None:
+        """Bring every loaded index up to date now: after this process's own write, so that
+        what it just indexed is answerable before the write returns."""
+        version = self.store.versions()
+        for key in self._lexical.stale(version.of):
+            self.lexical(list(key), version)
+        self.dense_index.refresh(version)
 
     def search(self, query: str, client: str | None = None, k: int = 10) -> Retrieval:
         """Top `k` passages for `query` from the playbooks and `client`'s own documents."""
@@ -96,13 +113,10 @@ class HybridRetriever:
 
     def vectors(self, passages: list[Passage]) -> dict[str, list[float]]:
         """The stored embedding of each passage (of its heading context plus text), by id."""
-        if not passages:
-            return {}
-        res = self.store.collection.get(ids=[p.id for p in passages], include=["embeddings"])
-        return dict(zip(res["ids"], res["embeddings"], strict=True))
+        return self.store.embeddings_of([p.id for p in passages])
 
     def _search(self, query: str, scopes: list[str], k: int) -> Retrieval:
-        version = self.store.version  # one read per search (a round trip on a Chroma server)
+        version = self.store.versions()  # one read per search (a round trip on a Chroma server)
         lexical_index = self.lexical(scopes, version)
         lexical = lexical_index.search(query, CANDIDATES)
         dense, by_id = self._dense(query, scopes, [cid for cid, _ in lexical], version)
@@ -133,7 +147,7 @@ class HybridRetriever:
         )
 
     def _dense(
-        self, query: str, scopes: list[str], also: list[str], version: tuple[str, int]
+        self, query: str, scopes: list[str], also: list[str], version: StoreVersion
     ) -> tuple[list[Passage], dict[str, Passage]]:
         """The dense candidates (best first, with their similarity), and every passage of
         those and of `also` (the lexical hits) by id, read from the store in one call."""

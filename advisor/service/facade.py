@@ -330,6 +330,8 @@ class Advisor:
             store=self.store,
             **options,
         )
+        if "retriever" in self.__dict__:  # what was just indexed is answerable when this returns
+            self.retriever.refresh()
         self.audit.record(
             "ingest", principal, client=client,
             files=[f"{f.status}:{Path(f.path).name}" for f in report.files],
@@ -433,7 +435,7 @@ class Advisor:
             self.store.delete_scope(client)  # the store first: nothing of theirs stays visible
             with Manifest(settings.manifest_path) as manifest:
                 files = len(manifest.delete_scope(client))
-            self.store.bump_generation()
+            self.store.bump_generation([client])
             purge_deleted(settings, client)
             repos = repos_dir(settings, client)  # mirrors and history: authors' names, emails
             repositories = sum(1 for p in repos.iterdir() if p.is_dir()) if repos.exists() else 0
