@@ -7,6 +7,9 @@ import time
 from dataclasses import astuple, dataclass, fields
 from pathlib import Path
 
+from advisor.core.damage import access_fix, sqlite_error_problem, sqlite_problem
+from advisor.core.errors import IngestError
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS files (
     root TEXT NOT NULL,
@@ -56,23 +59,63 @@ class Row:
 
 
 _COLUMNS = ", ".join(f.name for f in fields(Row))
+_REQUIRED = {f.name for f in fields(Row)} - {"redactions"}  # added later by ALTER TABLE
+
+
+class ManifestDamaged(IngestError):
+    """The manifest file cannot be used; `repairable` when it can be rebuilt from the index
+    (damaged, empty, foreign), not when only its permissions or its disk are at fault."""
+
+    def __init__(self, path: Path, problem: str) -> None:
+        self.path = Path(path)
+        self.problem = problem
+        self.repairable = not problem.startswith(
+            ("it is read-only", "it cannot be read", "it cannot be opened")
+        )
+        if self.repairable:
+            fix = (
+                "the next `cto-advisor ingest` keeps it beside as a .damaged copy and rebuilds "
+                "it from the index (nothing indexed is lost)"
+            )
+        else:
+            fix = access_fix(self.path)
+        super().__init__(f"the ingest manifest {self.path} cannot be used: {problem}: {fix}")
+
+
 _PLACEHOLDERS = ", ".join("?" for _ in fields(Row))
 
 
 class Manifest:
     """Rows keyed by (root, source); every write commits at once (crash safety needs that)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, read_only: bool = False) -> None:
+        """Open (or create) the manifest; a damaged one raises ManifestDamaged, never a
+        traceback, and is never silently replaced by an empty one."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.executescript(_SCHEMA)
-        columns = {r[1] for r in self.db.execute("PRAGMA table_info(files)")}
-        if "redactions" not in columns:  # a manifest written before redaction existed
-            self.db.execute("ALTER TABLE files ADD COLUMN redactions INTEGER NOT NULL DEFAULT 0")
+        problem = sqlite_problem(path, write=not read_only)
+        if problem:
+            raise ManifestDamaged(path, problem)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if read_only:
+                self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+            else:
+                self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
+                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.execute("PRAGMA synchronous=NORMAL")
+                self.db.executescript(_SCHEMA)
+            columns = {r[1] for r in self.db.execute("PRAGMA table_info(files)")}
+            if _REQUIRED - columns:
+                self.db.close()
+                missing = ", ".join(sorted(_REQUIRED - columns))
+                raise ManifestDamaged(path, f"it has another layout (no column {missing})")
+            if "redactions" not in columns and not read_only:  # written before redaction
+                self.db.execute(
+                    "ALTER TABLE files ADD COLUMN redactions INTEGER NOT NULL DEFAULT 0"
+                )
+        except sqlite3.Error as exc:
+            raise ManifestDamaged(path, sqlite_error_problem(exc) or f"it failed ({exc})") from exc
 
     def close(self) -> None:
         self.db.close()
@@ -119,11 +162,11 @@ class Manifest:
                 [astuple(r) for r in rows],
             )
 
-    def touch(self, key: tuple[str, str], mtime_ns: int) -> None:
-        """Record a new mtime for content that did not change."""
+    def touch(self, key: tuple[str, str], mtime_ns: int, size: int) -> None:
+        """Record a new mtime (and size) for content that did not change."""
         self.db.execute(
-            "UPDATE files SET mtime_ns = ?, updated_at = ? WHERE root = ? AND source = ?",
-            (mtime_ns, time.time(), *key),
+            "UPDATE files SET mtime_ns = ?, size = ?, updated_at = ? WHERE root = ? AND source = ?",
+            (mtime_ns, size, time.time(), *key),
         )
 
     def delete(self, key: tuple[str, str]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -17,7 +18,8 @@ from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 from advisor.core.store import EVERY_SCOPE, Store
 from ingest.files import Target, check_size, credential_name, discover, sniff
 from ingest.lock import exclusive
-from ingest.manifest import PENDING, Manifest, Row
+from ingest.manifest import PENDING, Manifest, ManifestDamaged, Row
+from ingest.repair import rebuild_manifest
 from ingest.report import FileResult, IngestReport
 from ingest.sandbox import ParsePool
 from ingest.shared import ChromaManifest, IngestLease
@@ -289,7 +291,7 @@ class _Run:
             return None
         sha = file_sha256(target.path)
         if same_scope and row.sha256 == sha:
-            self.manifest.touch(key, stat.st_mtime_ns)
+            self.manifest.touch(key, stat.st_mtime_ns, stat.st_size)
             settle(*self._cached(row))
             return None
         sniffed = sniff(target.path, self.settings.max_uncompressed_mb)
@@ -509,8 +511,29 @@ def ingest_paths(
         shared = ChromaManifest(store.client, settings.manifest_collection)
         with shared, IngestLease(shared):
             return _Run(settings, store, shared, embeddings, progress, on_file).run(paths, scope)
-    with (
-        exclusive(settings.data_dir, settings.ingest_lock_wait, waiting),
-        Manifest(settings.manifest_path) as manifest,
-    ):
-        return _Run(settings, store, manifest, embeddings, progress, on_file).run(paths, scope)
+    with exclusive(settings.data_dir, settings.ingest_lock_wait, waiting):
+        notes = []
+        try:
+            manifest = Manifest(settings.manifest_path)
+        except ManifestDamaged as exc:
+            if not exc.repairable:
+                raise
+            notes.append(rebuild_manifest(settings, store, exc))
+            manifest = Manifest(settings.manifest_path)
+        with manifest:
+            run = _Run(settings, store, manifest, embeddings, progress, on_file)
+            run.report.notes.extend(notes)
+            try:
+                return run.run(paths, scope)
+            except sqlite3.Error as exc:  # the manifest, mid-run: a full disk, or damage
+                raise _manifest_failure(settings, exc) from exc
+
+
+def _manifest_failure(settings: Settings, exc: sqlite3.Error) -> Exception:
+    from advisor.core.damage import sqlite_error_problem
+    from advisor.core.store import FULL, disk_full
+
+    if any(words in str(exc).lower() for words in FULL):
+        return disk_full(settings)
+    problem = sqlite_error_problem(exc) or f"it failed ({exc})"
+    return ManifestDamaged(settings.manifest_path, problem)

@@ -33,6 +33,7 @@ class IngestReport:
     parsed: int = 0  # files handed to a parser this run
     embedded: int = 0  # chunks embedded this run
     recovered: int = 0  # half-written files from an interrupted run that were cleaned up
+    notes: list[str] = field(default_factory=list)  # what the run repaired before it started
     # Where the time went (seconds; parse+chunk is summed over parser processes, so it can
     # exceed the run's wall time when parsing ran in parallel).
     stage_seconds: dict[str, float] = field(
@@ -74,6 +75,7 @@ class IngestReport:
             "parsed": self.parsed,
             "embedded": self.embedded,
             "recovered": self.recovered,
+            "notes": self.notes,
             "seconds": round(self.seconds, 3),
             "stage_seconds": {k: round(v, 3) for k, v in self.stage_seconds.items()},
             "files": [asdict(f) for f in self.files],

@@ -95,10 +95,10 @@ class ChromaManifest:
                 metadatas=[{"kind": "file", **asdict(r)} for r in part],
             )
 
-    def touch(self, key: tuple[str, str], mtime_ns: int) -> None:
+    def touch(self, key: tuple[str, str], mtime_ns: int, size: int) -> None:
         row = self.rows_for([key]).get(key)
         if row is not None:
-            row.mtime_ns = mtime_ns
+            row.mtime_ns, row.size = mtime_ns, size
             self.put(row)
 
     def rows_for(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Row]:

@@ -19,6 +19,8 @@ A Chroma server (`chroma run`) is one process that every client talks to: no loc
 
 from __future__ import annotations
 
+import functools
+import sqlite3
 import threading
 import time
 from collections import defaultdict
@@ -28,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from advisor.core.errors import EmbeddingMismatchError, StoreError
+from advisor.core.damage import access_fix, hnsw_problem, sqlite_error_problem, sqlite_problem
+from advisor.core.errors import AdvisorError, EmbeddingMismatchError, StoreError
 from advisor.core.locks import flocked, read_text, write_text
 from advisor.core.models import Chunk, Passage
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
@@ -72,19 +75,143 @@ def _fresh_persistent_client(path: Path):
     return chromadb.PersistentClient(path=key, settings=_chroma_settings())
 
 
-def _next_count(text: str) -> str:
-    """The write count after `text` (what the lock file says; garbage counts as 0)."""
+def _parse_count(text: str) -> tuple[int, int]:
+    """(epoch, writes) from what the store lock says; garbage reads as (0, 0). The epoch moves
+    when the index files are replaced (`rebuild`): every process then opens them again, even
+    for reads that need no lock."""
+    parts = text.split()
     try:
-        return str(int(text) + 1)
-    except ValueError:
-        return "1"
+        return (int(parts[0]), int(parts[1])) if len(parts) == 2 else (0, int(parts[0]))
+    except (ValueError, IndexError):
+        return 0, 0
+
+
+def _next_count(text: str, epoch: bool = False) -> str:
+    """What the store lock says after one more write (in a new epoch if `epoch`)."""
+    current, writes = _parse_count(text)
+    return f"{current + epoch} {writes + 1}"
+
+
+def _epoch(text: str | None) -> int:
+    return _parse_count(text or "")[0]
+
+
+# Chroma's own tables: a chroma.sqlite3 without them is another program's database.
+CHROMA_TABLES = ("collections", "segments", "embeddings", "embedding_metadata", "max_seq_id")
+FULL = ("database or disk is full", "no space left on device")
+
+
+def rebuild_fix(settings: Settings) -> str:
+    return (
+        f"restore the folder {settings.chroma_path} from a backup, or rebuild the index from "
+        "your documents with `cto-advisor rebuild --yes` (it keeps the damaged folder beside "
+        "it and indexes again every folder the ingest manifest lists)"
+    )
+
+
+def index_damage(settings: Settings, problem: str, path: Path | None = None) -> StoreError:
+    """The message for a damaged or unusable index file: which file, what is wrong, the fix."""
+    path = path or settings.chroma_path / "chroma.sqlite3"
+    if problem.startswith(("it is read-only", "it cannot be read", "it cannot be opened")):
+        # Chroma writes even to answer (it records what it has read): read-only is not enough.
+        fix = access_fix(path)
+    else:
+        fix = rebuild_fix(settings)
+    return StoreError(
+        f"the index file {path} cannot be used: {problem}. Nothing was changed: {fix}"
+    )
+
+
+def disk_full(settings: Settings) -> StoreError:
+    import shutil
+
+    try:
+        free = f" ({shutil.disk_usage(settings.data_dir).free / 2**20:.0f} MB free)"
+    except OSError:
+        free = ""
+    return StoreError(
+        f"the disk holding {settings.data_dir} is full{free}: free some space, then run the "
+        "same command again (what was indexed before is kept, and the ingest resumes)"
+    )
+
+
+def check_index_files(settings: Settings) -> None:
+    """Refuse, with the file and the fix, an embedded index Chroma would fail on or, worse,
+    silently take as a new empty one (a zero-byte or foreign chroma.sqlite3)."""
+    problem = sqlite_problem(settings.chroma_path / "chroma.sqlite3", CHROMA_TABLES)
+    if problem:
+        raise index_damage(settings, problem)
+    if settings.chroma_path.is_dir():
+        for folder in sorted(p for p in settings.chroma_path.iterdir() if p.is_dir()):
+            found = hnsw_problem(folder)
+            if found:
+                raise index_damage(settings, found[1], found[0])
+
+
+def translate(settings: Settings, exc: BaseException) -> StoreError:
+    """A Chroma or SQLite failure as a StoreError that names the damaged file and the fix."""
+    text = str(exc)
+    if any(words in text.lower() for words in FULL):
+        return disk_full(settings)
+    if settings.chroma_host:
+        return StoreError(
+            f"the Chroma server at {settings.chroma_host}:{settings.chroma_port} failed "
+            f"({type(exc).__name__}: {text[:300]}): check that it is running and see its log"
+        )
+    sqlite_file = settings.chroma_path / "chroma.sqlite3"
+    problem = sqlite_problem(sqlite_file, CHROMA_TABLES)
+    if problem:
+        return index_damage(settings, problem)
+    folders = sorted(p for p in settings.chroma_path.iterdir() if p.is_dir())
+    for folder in folders:
+        found = hnsw_problem(folder)
+        if found:
+            return index_damage(settings, found[1], found[0])
+    if any(w in text.lower() for w in ("hnsw", "pickle", "getting embedding", "finding id")):
+        where = ", ".join(str(p) for p in folders) or str(settings.chroma_path)
+        return index_damage(settings, f"its vectors cannot be loaded ({text[:200]})", Path(where))
+    problem = sqlite_error_problem(exc)
+    if problem:
+        return index_damage(settings, problem)
+    if isinstance(exc, OSError):
+        return index_damage(
+            settings,
+            f"it cannot be used ({exc.strerror or exc})",
+            Path(exc.filename or settings.chroma_path),
+        )
+    return StoreError(
+        f"the index in {settings.chroma_path} failed ({type(exc).__name__}: {text[:300]}): "
+        f"try again; if it keeps failing, {rebuild_fix(settings)}"
+    )
+
+
+def _store_errors() -> tuple[type[BaseException], ...]:
+    from chromadb.errors import ChromaError
+
+    return (ChromaError, sqlite3.Error, OSError)
+
+
+def guarded(method):
+    """Chroma and SQLite failures of a Store method become StoreErrors with the fix."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except AdvisorError:
+            raise
+        except _store_errors() as exc:
+            raise translate(self.settings, exc) from exc
+
+    return wrapper
 
 
 class _Embedded:
     """This process's client of one embedded store (every Store on that path shares it), and
     the write count of `store.lock` up to which it has seen every write."""
 
-    def __init__(self, path: Path, lock: Path) -> None:
+    def __init__(self, settings: Settings, path: Path, lock: Path) -> None:
+        self.settings = settings
         self.path = path
         self.lock = lock
         self.client = None
@@ -95,14 +222,34 @@ class _Embedded:
         if self.client is None:
             with flocked(self.lock) as fd:
                 if self.client is None:
-                    self.client = _fresh_persistent_client(self.path)
+                    self.client = self._client()
                     self.seen = read_text(fd)
+
+    def check_epoch(self) -> None:
+        """Open the index again if it was replaced since this client opened it (a cheap read
+        of the lock file, done before every search)."""
+        try:
+            text = self.lock.read_text()
+        except OSError:
+            return  # the lock is checked, with its fix, by the next locked read or write
+        if self.client is not None and _epoch(text) != _epoch(self.seen):
+            with flocked(self.lock) as fd:
+                current = read_text(fd)
+                if _epoch(current) != _epoch(self.seen):
+                    self.reopen(current, self.settings.collection)
+
+    def _client(self):
+        check_index_files(self.settings)
+        try:
+            return _fresh_persistent_client(self.path)
+        except _store_errors() as exc:
+            raise translate(self.settings, exc) from exc
 
     def reopen(self, count: str, collection: str) -> None:
         """Under the exclusive lock: a fresh client that has seen every write up to `count`.
         Its first read replays Chroma's log into the vectors it loads (a write of Chroma's own,
         hence the lock), so that happens here, before anyone else uses the client."""
-        fresh = _fresh_persistent_client(self.path)
+        fresh = self._client()
         # Deleted by a reset: created (and counted) by whichever Store needs it.
         with suppress(Exception):
             fresh.get_collection(collection).count()
@@ -171,7 +318,9 @@ def _count_held() -> None:
 def _embedded(settings: Settings) -> _Embedded:
     path = settings.chroma_path.resolve()
     with _EMBEDDED_GUARD:
-        return _EMBEDDED.setdefault(str(path), _Embedded(path, settings.data_dir / STORE_LOCK))
+        return _EMBEDDED.setdefault(
+            str(path), _Embedded(settings, path, settings.data_dir / STORE_LOCK)
+        )
 
 
 @contextmanager
@@ -251,7 +400,11 @@ class Store:
 
     @property
     def client(self):
-        return self._http if self._shared is None else self._shared.client
+        if self._shared is None:
+            return self._http
+        if self._shared.client is None:  # the index was set aside for a rebuild
+            self._shared.open()
+        return self._shared.client
 
     @property
     def collection(self):
@@ -279,23 +432,18 @@ class Store:
             embedding_function=None,
         )
 
+    @guarded
     def _open_or_create(self):
         """The collection, created (a counted write) if it does not exist yet."""
+        from chromadb.errors import NotFoundError
+
         try:
             return self.client.get_collection(self.settings.collection)
-        except Exception:  # chromadb's NotFoundError; anything else fails again below
+        except NotFoundError:
             pass
-        try:
-            with self._exclusive() as counted:
-                counted()
-                return self._create(self.client)
-        except StoreError:
-            raise
-        except Exception as exc:
-            raise StoreError(
-                f"cannot open the Chroma collection {self.settings.collection!r} ({exc}): check "
-                f"ADVISOR_DATA_DIR ({self.settings.data_dir}) or the Chroma server"
-            ) from exc
+        with self._exclusive() as counted:
+            counted()
+            return self._create(self.client)
 
     @contextmanager
     def _exclusive(self) -> Iterator[Callable[[], None]]:
@@ -325,13 +473,16 @@ class Store:
         """How many fresh clients this process opened because another process wrote."""
         return 0 if self._shared is None else self._shared.reopened
 
+    @guarded
     def _live(self):
         """The collection as it is now. Another process (`cto-advisor reset`) may have deleted
         and recreated it since this store was opened: a long-running app must read the new one
         (or an empty one), never fail on, or answer from, the old."""
+        from chromadb.errors import NotFoundError
+
         try:
             current = self.client.get_collection(self.settings.collection)
-        except Exception:  # chromadb's NotFoundError: deleted and not yet recreated
+        except NotFoundError:  # deleted (a reset) and not yet recreated
             current = self._open_or_create()
         if self._override is None:
             self._collection = current  # writes go to the new collection too
@@ -352,6 +503,7 @@ class Store:
 
     # -- writes -------------------------------------------------------------------------------
 
+    @guarded
     def upsert(self, chunks: Sequence[Chunk], embeddings: Sequence[Sequence[float]]) -> None:
         """Insert or replace chunks (ids are deterministic, so a repeat is harmless)."""
         with self._writing():
@@ -365,6 +517,7 @@ class Store:
                     embeddings=[list(e) for e in embeddings[start : start + step]],
                 )
 
+    @guarded
     def replace_docs(
         self,
         chunks: Sequence[Chunk],
@@ -387,6 +540,7 @@ class Store:
                 self.collection.delete(where=tail)
             self.upsert(chunks, embeddings)
 
+    @guarded
     def delete_docs(self, doc_ids: Iterable[str]) -> None:
         """Remove every chunk of these documents."""
         ids = list(doc_ids)
@@ -396,11 +550,13 @@ class Store:
                 where = {"doc_id": part[0]} if len(part) == 1 else {"doc_id": {"$in": part}}
                 self.collection.delete(where=where)
 
+    @guarded
     def delete_scope(self, scope: str) -> None:
         """Remove every chunk of one scope (a client being forgotten)."""
         with self._writing():
             self.collection.delete(where={"scope": scope})
 
+    @guarded
     def bump_generation(self, scopes: Iterable[str] | None = None) -> int:
         """Mark the collection as changed, so derived indexes (BM25, vectors) rebuild: those of
         `scopes` only, or of every scope when they are not known."""
@@ -432,8 +588,11 @@ class Store:
         current = self.versions()
         return current.collection, current.generation
 
+    @guarded
     def versions(self) -> StoreVersion:
         """The collection's id and its per-scope generations, read once (one round trip)."""
+        if self._shared is not None:
+            self._shared.check_epoch()
         collection = self._live()
         return StoreVersion.from_metadata(collection.id, collection.metadata)
 
@@ -441,9 +600,11 @@ class Store:
     def updated_at(self) -> float | None:
         return (self._live().metadata or {}).get("updated_at")
 
+    @guarded
     def count(self) -> int:
         return self._live().count()
 
+    @guarded
     def dense_search(
         self, embedding: Sequence[float], scopes: Sequence[str], n: int
     ) -> list[Passage]:
@@ -469,6 +630,7 @@ class Store:
             out.append(Passage.from_store(id_, text, meta, score=sim, dense_score=sim))
         return out
 
+    @guarded
     def embeddings_of(self, ids: Sequence[str]) -> dict[str, list[float]]:
         """The stored embedding of each of these chunks, by id (those that exist)."""
         if not ids:
@@ -477,6 +639,7 @@ class Store:
             res = self._live().get(ids=list(dict.fromkeys(ids)), include=["embeddings"])
         return dict(zip(res["ids"], res["embeddings"], strict=True))
 
+    @guarded
     def _get_all(self, include: list[str], where: dict[str, Any] | None = None) -> dict:
         """`collection.get` over any number of records, a page at a time: one call for 100k
         chunks fails inside Chroma ("too many SQL variables")."""
@@ -509,6 +672,7 @@ class Store:
         matrix = np.asarray(res["embeddings"], dtype=np.float32)
         return list(res["ids"]), matrix.reshape(len(res["ids"]), self.dimension)
 
+    @guarded
     def get(self, ids: Sequence[str]) -> list[Passage]:
         """Chunks by id, in the order asked."""
         if not ids:
@@ -605,6 +769,28 @@ def delete_collection(settings: Settings) -> str:
             "ADVISOR_DATA_DIR by hand"
         ) from exc
     return where
+
+
+def set_aside_index(settings: Settings) -> str:
+    """Put the index out of the way for a rebuild, keeping it: the embedded store's folder is
+    renamed `chroma.damaged-<time>` (it is never opened, since it may be what is damaged); on a
+    server the collections are deleted. Every other process opens the new index at its next
+    search. Returns what was done, for the user."""
+    if settings.chroma_host:
+        return f"deleted {delete_collection(settings)}"
+    import os
+
+    shared = _embedded(settings)
+    with flocked(shared.lock) as fd:
+        kept = ""
+        if settings.chroma_path.exists():
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            target = settings.chroma_path.with_name(f"{settings.chroma_path.name}.damaged-{stamp}")
+            os.replace(settings.chroma_path, target)
+            kept = f"kept the old index as {target}"
+        write_text(fd, _next_count(read_text(fd), epoch=True))
+        shared.client = shared.seen = None  # this process, too, opens the new index
+    return kept or "there was no index folder"
 
 
 def purge_deleted(settings: Settings, scope: str) -> None:

@@ -21,7 +21,13 @@ from advisor.core.principal import Principal, scopes_for, visible
 from advisor.core.runtime import secure_data_dir
 from advisor.core.sanitize import MarkdownStream, clean_model, markdown
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings, get_settings
-from advisor.core.store import Store, delete_collection, open_store, purge_deleted
+from advisor.core.store import (
+    Store,
+    delete_collection,
+    open_store,
+    purge_deleted,
+    set_aside_index,
+)
 from advisor.service.audit import AuditLog, redact
 
 
@@ -416,6 +422,43 @@ class Advisor:
         self.audit.record("delete", principal, what="the whole index", where=where)
         return where
 
+    def rebuild(self, principal: Principal, **options: Any) -> dict[str, Any]:
+        """Rebuild a damaged index from the documents it was built from (the manifest's list,
+        or the index's own metadata): the old index and manifest are kept beside, renamed,
+        then every folder and file is ingested again under its scope. CTO only."""
+        from ingest.lock import exclusive
+        from ingest.repair import keep_aside, plan_rebuild
+
+        if not principal.is_cto:
+            raise AccessError(f"{principal.user} may not rebuild the index: only a CTO may")
+        settings = self.settings
+        with exclusive(settings.data_dir, settings.ingest_lock_wait):
+            plan = plan_rebuild(settings)
+            if not plan:
+                raise InputError(
+                    "nothing says what was indexed here (no readable manifest or index): ingest "
+                    "your folders again with `cto-advisor ingest FOLDER [--client NAME]`"
+                )
+            kept = [set_aside_index(settings)]
+            if settings.manifest_path.exists():
+                kept.append(f"kept the old manifest as {keep_aside(settings.manifest_path, 'old')}")
+            for derived in settings.derived_dirs:
+                shutil.rmtree(derived, ignore_errors=True)
+        for name in ("store", "retriever", "answerer", "_clients_cache"):
+            self.__dict__.pop(name, None)
+        self._store = None
+        reports = []
+        for scope, paths in plan.batches():
+            client = None if scope == PLAYBOOK_SCOPE else scope
+            reports.append(self.ingest(principal, paths, client=client, **options))
+        self.audit.record("rebuild", principal, folders=sum(len(p) for _, p in plan.batches()))
+        return {
+            "from": plan.source,
+            "kept": kept,
+            "missing": sorted(str(p) for p in plan.missing),
+            "reports": reports,
+        }
+
     def forget(self, principal: Principal, client: str) -> dict[str, int]:
         """Remove everything held about one client: chunks, manifest rows, derived caches,
         uploads and feedback. A client's contract ends; their data goes. CTO only."""
@@ -589,7 +632,8 @@ class Advisor:
     def status(self, principal: Principal) -> dict[str, Any]:
         """Counts and settings for `status --json` and the app's sidebar."""
         sources = self.documents(principal)
-        redactions = self._redactions()
+        warnings: list[str] = []
+        redactions = self._redactions(warnings)
         return {
             "documents": len(sources),
             "chunks": sum(r["chunks"] for r in sources),
@@ -602,6 +646,7 @@ class Advisor:
             if (dotenv := self.settings.dotenv_settings()) and principal.is_cto
             else None,
             "last_ingest": self.store.updated_at,
+            "warnings": warnings if principal.is_cto else [],
             "sources": [
                 {k: r[k] for k in ("source", "scope", "chunks", "pages", "title")}
                 | {"redactions": redactions.get((r["root"], r["source"]), 0)}
@@ -609,11 +654,16 @@ class Advisor:
             ],
         }
 
-    def _redactions(self) -> dict[tuple[str, str], int]:
-        """Secrets redacted per indexed file, from the ingest manifest."""
-        from ingest.manifest import Manifest
+    def _redactions(self, warnings: list[str]) -> dict[tuple[str, str], int]:
+        """Secrets redacted per indexed file, from the ingest manifest (read only: a damaged
+        one is reported in `warnings`, and the next ingest rebuilds it)."""
+        from ingest.manifest import Manifest, ManifestDamaged
 
         if not self.settings.manifest_path.exists():
             return {}
-        with Manifest(self.settings.manifest_path) as manifest:
-            return {key: row.redactions for key, row in manifest.rows().items()}
+        try:
+            with Manifest(self.settings.manifest_path, read_only=True) as manifest:
+                return {key: row.redactions for key, row in manifest.rows().items()}
+        except ManifestDamaged as exc:
+            warnings.append(str(exc))
+            return {}

@@ -98,6 +98,8 @@ def _print_summary(report) -> None:
         if len(notable) > _MAX_ROWS:
             table.caption = f"... and {len(notable) - _MAX_ROWS} more"
         console.print(table)
+    for note in report.notes:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False)
     counts = report.counts
     parts = [f"[{_STYLE[s]}]{n} {s}[/]" for s, n in counts.items()]
     console.print(
@@ -134,6 +136,8 @@ def status(
             f"{', '.join(info['dotenv']['settings'])}[/]",
         )
     console.print(summary)
+    for warning in info.get("warnings") or []:
+        err_console.print(f"[yellow]warning:[/] {escape(warning)}", highlight=False)
     if info["sources"]:
         table = Table(title="Sources")
         table.add_column("scope")
@@ -176,6 +180,36 @@ def reset(
         raise typer.Exit(1)
     where = Advisor(settings).reset(LOCAL)
     console.print(f"Deleted the index ({where}), the manifest and derived caches.", highlight=False)
+
+
+@app.command()
+def rebuild(
+    yes: bool = typer.Option(False, "--yes", help="Confirm: without it, rebuild only explains."),
+) -> None:
+    """Rebuild a damaged index from your documents: the old index and manifest are kept beside
+    (renamed), then every folder and file indexed before is ingested again under its client."""
+    from advisor.service.facade import Advisor
+
+    settings = settings_from_cli()
+    if not yes:
+        err_console.print(
+            f"this sets the index in {settings.data_dir.resolve()} aside (renamed, not deleted) "
+            "and ingests again every folder and file it listed: re-run with "
+            "`cto-advisor rebuild --yes` to confirm",
+            highlight=False,
+        )
+        raise typer.Exit(1)
+    done = Advisor(settings).rebuild(LOCAL)
+    for line in done["kept"]:
+        console.print(line, highlight=False)
+    for report in done["reports"]:
+        _print_summary(report)
+    if done["missing"]:
+        err_console.print(
+            f"[yellow]not found any more, so not indexed:[/] {escape(', '.join(done['missing']))}",
+            highlight=False,
+        )
+    console.print(f"Rebuilt the index from {done['from']}.", highlight=False)
 
 
 @app.command()

@@ -22,8 +22,9 @@ def test_rows_round_trip_and_survive_reopen(tmp_path):
 def test_touch_delete_and_clear(tmp_path):
     with Manifest(tmp_path / "m.sqlite") as manifest:
         manifest.put(_row())
-        manifest.touch(("/r", "a.md"), 999)
+        manifest.touch(("/r", "a.md"), 999, 12)
         assert manifest.rows()[("/r", "a.md")].mtime_ns == 999
+        assert manifest.rows()[("/r", "a.md")].size == 12
         manifest.put(_row("b.md"))
         manifest.delete(("/r", "a.md"))
         assert list(manifest.rows()) == [("/r", "b.md")]
