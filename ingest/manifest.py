@@ -101,6 +101,7 @@ class Manifest:
             if read_only:
                 self.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
             else:
+                self._refuse_foreign(path)
                 self.db = sqlite3.connect(str(path), isolation_level=None, timeout=30)
                 self.db.execute("PRAGMA journal_mode=WAL")
                 self.db.execute("PRAGMA synchronous=NORMAL")
@@ -116,6 +117,20 @@ class Manifest:
                 )
         except sqlite3.Error as exc:
             raise ManifestDamaged(path, sqlite_error_problem(exc) or f"it failed ({exc})") from exc
+
+    @staticmethod
+    def _refuse_foreign(path: Path) -> None:
+        """Another program's SQLite file is never written into: tables but no `files`."""
+        if not path.exists():
+            return
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+        try:
+            tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        finally:
+            db.close()
+        if tables and "files" not in tables:
+            names = ", ".join(sorted(tables)[:5])
+            raise ManifestDamaged(path, f"it is another program's database (tables {names})")
 
     def close(self) -> None:
         self.db.close()

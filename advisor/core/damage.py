@@ -150,7 +150,12 @@ def access_fix(path: Path) -> str:
     try:
         import pwd
 
-        owner = pwd.getpwuid(path.stat().st_uid).pw_name
+        try:
+            info = path.stat()
+        except FileNotFoundError:  # not created yet: its folder is what must be writable
+            path = path.parent
+            info = path.stat()
+        owner = pwd.getpwuid(info.st_uid).pw_name
         me = pwd.getpwuid(os.geteuid()).pw_name
     except (OSError, KeyError, ImportError):
         return f"give this user read and write access to {path} (chmod u+rw {path})"

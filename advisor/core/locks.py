@@ -29,10 +29,9 @@ def unwritable(path: Path, exc: OSError) -> StoreError:
             f"{path} is on a read-only file system: remount it read-write, or point "
             "ADVISOR_DATA_DIR at a writable folder"
         )
-    return StoreError(
-        f"cannot open {path} ({exc.strerror or exc}): make it readable and writable by this "
-        f"user (chmod u+rw {path}), or point ADVISOR_DATA_DIR at a folder this user owns"
-    )
+    from advisor.core.damage import access_fix
+
+    return StoreError(f"cannot open {path} ({exc.strerror or exc}): {access_fix(path)}")
 
 
 @contextmanager

@@ -69,11 +69,11 @@ class HybridRetriever:
         slug = hashlib.sha1("|".join(key).encode()).hexdigest()[:12]
         tag = hashlib.sha1(collection_id.encode()).hexdigest()[:12]
         path = folder / f"{slug}-{tag}-g{generation}"
-        if (path / "ids.json").exists():
-            try:
+        try:
+            if (path / "ids.json").exists():
                 return LexicalIndex.load(path)
-            except Exception:  # a damaged cache is rebuilt, never trusted
-                pass
+        except Exception as exc:  # a damaged or unreadable cache is rebuilt, never trusted
+            log.warning("the BM25 cache %s cannot be used (%s): rebuilding it", path, exc)
         index = LexicalIndex.build(self.store.chunks_in(list(key)))
         try:
             folder.mkdir(parents=True, exist_ok=True)

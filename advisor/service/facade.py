@@ -326,14 +326,15 @@ class Advisor:
         from ingest.sandbox import warm_up
 
         client = self._writable(principal, client)
-        warm_up()  # the parsers load on the other core while the store opens and files hash
+        store = self.store  # a damaged or unreachable index is said before anything starts
+        warm_up()  # the parsers load on the other core while the files hash
         # The model is loaded only if some file actually needs embedding.
         report = ingest_paths(
             paths,
             client=client,
             settings=self.settings,
             embeddings=self._embeddings or (lambda: self.embeddings),
-            store=self.store,
+            store=store,
             **options,
         )
         if "retriever" in self.__dict__:  # what was just indexed is answerable when this returns
@@ -663,7 +664,12 @@ class Advisor:
             return {}
         try:
             with Manifest(self.settings.manifest_path, read_only=True) as manifest:
-                return {key: row.redactions for key, row in manifest.rows().items()}
+                rows = {key: row.redactions for key, row in manifest.rows().items()}
+            try:  # readable, but the next ingest must write it too
+                Manifest(self.settings.manifest_path).close()
+            except ManifestDamaged as exc:
+                warnings.append(str(exc))
+            return rows
         except ManifestDamaged as exc:
             warnings.append(str(exc))
             return {}

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from advisor.core.clients import client_name
 from advisor.core.errors import InputError
+from advisor.core.locks import unwritable
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 
 # What the ingestion pipeline can read (ingest/files.py); anything else is refused up front.
@@ -129,8 +130,12 @@ def save_uploads(
         if reason:
             refused.append(UploadResult(name, "refused", reason))
             continue
-        folder.mkdir(parents=True, exist_ok=True)
-        path, new = _save_new(folder, name, data)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            path, new = _save_new(folder, name, data)
+        except OSError as exc:  # a full disk, a read-only or foreign folder: nothing is kept
+            discard(saved)
+            raise unwritable(folder, exc) from exc
         saved.append(Saved(name, path, new))
     return saved, refused
 
