@@ -9,6 +9,7 @@ from contextlib import asynccontextmanager
 import anyio.to_thread
 from fastapi import FastAPI
 
+from advisor.core.errors import AdvisorError
 from advisor.core.settings import Settings
 from advisor.service.accounts import AccountStore
 from advisor.service.facade import Advisor
@@ -34,6 +35,8 @@ def warm(advisor: Advisor) -> None:
     try:
         advisor.embeddings.embed_query("warm up")
         advisor.answerer  # noqa: B018 (builds the store and the retriever)
+    except AdvisorError as exc:  # a damaged index: said in one line, and again per request
+        log.error("the index cannot be used yet: %s", exc)
     except Exception:  # the first request reports the same problem with its fix
         log.exception("warm-up failed; requests will report why")
 

@@ -294,3 +294,67 @@ def test_an_unwritable_bm25_cache_folder_still_answers(nobodys):
     _said(out)
     assert out.returncode == 0
     assert "Zebra-7" in out.stdout
+
+
+# -- the API and the app -------------------------------------------------------------------------
+
+
+def test_the_api_names_a_damaged_index_and_the_fix(indexed, tmp_path):
+    import httpx
+
+    from tests.api.conftest import add_accounts, bearer
+    from tests.server.scenario import api_server, environment
+
+    data_dir = _copy(indexed, tmp_path)
+    from advisor.core.settings import Settings
+
+    tokens = add_accounts(Settings(data_dir=data_dir))
+    index = data_dir / "chroma" / "chroma.sqlite3"
+    _damage(index, "zero")
+    log = tmp_path / "serve.log"
+    with api_server(environment(data_dir, None), log) as url:
+        for method, route, body in (
+            ("POST", "/v1/ask", {"question": QUESTION}),
+            ("GET", "/v1/status", None),
+            ("GET", "/v1/clients", None),
+        ):
+            r = httpx.request(
+                method, url + route, json=body, headers=bearer(tokens.cto), timeout=60
+            )
+            assert r.status_code == 503, (route, r.text)
+            detail = r.json()["detail"]
+            assert f"the index file {index} cannot be used: it is empty (0 bytes)" in detail
+            assert "cto-advisor rebuild --yes" in detail
+    assert "Traceback" not in log.read_text()
+    assert index.stat().st_size == 0
+
+
+@pytest.mark.browser
+def test_the_app_names_a_damaged_index_and_the_fix(indexed, tmp_path):
+    from tests.browser.test_chat_browser import CHROMIUM, CHROMIUM_ARGS
+
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/install_browser.sh")
+    pytest.importorskip("playwright")
+    from playwright.sync_api import expect, sync_playwright
+
+    from tests.server.scenario import app_server, environment
+
+    data_dir = _copy(indexed, tmp_path)
+    index = data_dir / "chroma" / "chroma.sqlite3"
+    _damage(index, "garbage")
+    with (
+        app_server(data_dir, environment(data_dir, None), tmp_path / "app") as url,
+        sync_playwright() as pw,
+    ):
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(url)
+            alert = page.get_by_test_id("stAlertContentError")
+            expect(alert).to_contain_text(f"the index file {index}", timeout=120_000)
+            expect(alert).to_contain_text("cto-advisor rebuild --yes")
+            assert "Traceback" not in page.content()
+        finally:
+            browser.close()
+    assert "Traceback" not in (tmp_path / "app" / "streamlit.log").read_text()
