@@ -170,3 +170,69 @@ def _sources_in_chroma_sqlite(path: Path) -> list[tuple[str, str, str]]:
         if m.get("root") and m.get("source")
     }
     return sorted(found)
+
+
+# -- what a killed process left ------------------------------------------------------------------
+
+UPLOAD_JOURNAL = ".journal"
+UPLOAD_TEMP = ".upload-"
+STALE_TEMP_SECONDS = 600  # a BM25 cache half-saved this long ago belongs to a dead process
+
+
+def reconcile(settings: Settings, store: Store) -> dict[str, int]:
+    """Finish what killed processes left, under the ingest lock (skipped, returning {}, while a
+    live ingest or upload holds it: that one finishes its own work):
+
+    - documents half-written by a killed ingest or upload (pending in the manifest) leave the
+      index, and their scopes' caches are rebuilt (as are those of a run killed before it
+      published its changes): the next ingest of their folder indexes them whole;
+    - files an upload had saved but not indexed when it was killed are removed, with the
+      temporary files of half-written saves: no unlisted copy of a document stays on disk;
+    - BM25 caches half-saved by a killed answer are removed.
+    """
+    from ingest.lock import if_free
+    from ingest.pipeline import _Run
+    from ingest.shared import ChromaManifest
+
+    with if_free(settings.data_dir) as free:
+        if not free:
+            return {}
+        done = {"documents": 0, "uploads": 0, "temporary": 0}
+        rows: dict | None = None
+        if settings.chroma_host:
+            rows = ChromaManifest(store.client, settings.manifest_collection).rows()
+        elif settings.manifest_path.exists():
+            try:
+                with Manifest(settings.manifest_path) as manifest:
+                    run = _Run(settings, store, manifest, None, None, None)
+                    run.recover()  # drops pending documents; the files are not redone here
+                    run.publish()
+                    done["documents"] = run.report.recovered
+                    rows = manifest.rows()
+            except ManifestDamaged:
+                rows = None  # the next ingest repairs the manifest; uploads are kept till then
+        uploads = settings.data_dir.resolve() / "uploads"
+        journal = uploads / UPLOAD_JOURNAL
+        if journal.exists() and rows is not None:
+            for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
+                path = Path(line.strip())
+                if not line.strip() or not path.is_relative_to(uploads):
+                    continue
+                row = rows.get((str(path.parent), path.name))
+                if (row is None or row.status != "indexed") and path.is_file():
+                    path.unlink()
+                    done["uploads"] += 1
+            journal.unlink()
+        if uploads.is_dir():
+            for temp in uploads.rglob(f"{UPLOAD_TEMP}*"):
+                temp.unlink(missing_ok=True)
+                done["temporary"] += 1
+        lexical = settings.data_dir / "lexical"
+        if lexical.is_dir():
+            import shutil
+
+            for temp in lexical.glob("*.tmp"):
+                if time.time() - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+                    shutil.rmtree(temp, ignore_errors=True)
+                    done["temporary"] += 1
+        return done

@@ -557,11 +557,17 @@ class Store:
             self.collection.delete(where={"scope": scope})
 
     @guarded
-    def bump_generation(self, scopes: Iterable[str] | None = None) -> int:
+    def bump_generation(
+        self, scopes: Iterable[str] | None = None, forgotten: Iterable[str] = ()
+    ) -> int:
         """Mark the collection as changed, so derived indexes (BM25, vectors) rebuild: those of
-        `scopes` only, or of every scope when they are not known."""
+        `scopes` only, or of every scope when they are not known. A `forgotten` scope's name
+        leaves the metadata (every scope is marked changed instead)."""
         with self._writing():
             meta = dict(self._live().metadata or {})  # as it is now, not as this object last saw
+            for scope in forgotten:
+                meta.pop(f"generation:{scope}", None)
+                scopes = None
             generation = int(meta.get("generation", 0))
             meta.setdefault(f"generation:{EVERY_SCOPE}", generation)  # an index from before
             generation += 1

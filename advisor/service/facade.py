@@ -7,6 +7,8 @@ principal may see or change is decided here, never in a widget; the final scope 
 
 from __future__ import annotations
 
+import logging
+import os
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from advisor.core.clients import client_name
-from advisor.core.errors import AccessError, InputError, NotFoundError
+from advisor.core.errors import AccessError, AdvisorError, InputError, NotFoundError
 from advisor.core.models import Answer, Passage
 from advisor.core.principal import Principal, scopes_for, visible
 from advisor.core.runtime import secure_data_dir
@@ -29,6 +31,9 @@ from advisor.core.store import (
     set_aside_index,
 )
 from advisor.service.audit import AuditLog, redact
+
+log = logging.getLogger("advisor.service")
+FORGETTING = "forgetting"  # clients whose forget has started and not yet finished
 
 
 class AnswerStream:
@@ -119,7 +124,35 @@ class Advisor:
 
     @cached_property
     def store(self) -> Store:
-        return self._store or open_store(self.settings, self._embeddings)
+        store = self._store or open_store(self.settings, self._embeddings)
+        self.__dict__["store"] = store  # recover() below uses it
+        self.recover()
+        return store
+
+    def recover(self) -> dict[str, int]:
+        """Finish what a killed process left (run whenever a process first opens the index):
+        half-written documents leave the index, uploads that were never indexed leave the
+        disk, and a forget that was cut short is completed (see ingest/repair.reconcile)."""
+        from ingest.repair import reconcile
+
+        done: dict[str, int] = {}
+        try:
+            done = reconcile(self.settings, self.store)
+            for client in self._forgetting():
+                self.forget(Principal.local(), client)
+                done["forgotten"] = done.get("forgotten", 0) + 1
+        except (AdvisorError, OSError) as exc:  # a read-only data dir: reads still work
+            log.warning("could not finish what an earlier process left: %s", exc)
+        if any(done.values()):
+            log.warning("finished what an earlier, killed process left: %s", done)
+        return done
+
+    def _forgetting(self) -> list[str]:
+        path = self.settings.data_dir / FORGETTING
+        try:
+            return [c for c in path.read_text(encoding="utf-8").split() if c]
+        except FileNotFoundError:
+            return []
 
     @cached_property
     def retriever(self):
@@ -473,13 +506,20 @@ class Advisor:
             raise AccessError(f"{principal.user} may not forget a client: only a CTO may")
         client = client_name(client)
         settings = self.settings
+        journal = settings.data_dir / FORGETTING
+        store = self.store  # opened first: opening finishes an earlier, interrupted forget
         # No ingest may write this client's files back while they are being removed.
         with exclusive(settings.data_dir, settings.ingest_lock_wait):
-            chunks = sum(r["chunks"] for r in self.store.source_stats() if r["scope"] == client)
-            self.store.delete_scope(client)  # the store first: nothing of theirs stays visible
+            # Journalled first: a forget killed half-way is finished by the next process.
+            with open(journal, "a", encoding="utf-8") as fh:
+                fh.write(client + "\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            chunks = sum(r["chunks"] for r in store.source_stats() if r["scope"] == client)
+            store.delete_scope(client)  # the store first: nothing of theirs stays visible
             with Manifest(settings.manifest_path) as manifest:
                 files = len(manifest.delete_scope(client))
-            self.store.bump_generation([client])
+            store.bump_generation(forgotten=[client])
             purge_deleted(settings, client)
             repos = repos_dir(settings, client)  # mirrors and history: authors' names, emails
             repositories = sum(1 for p in repos.iterdir() if p.is_dir()) if repos.exists() else 0
@@ -493,6 +533,11 @@ class Advisor:
         self.answers.forget(client)
         for name in ("retriever", "answerer"):
             self.__dict__.pop(name, None)
+        left = [c for c in self._forgetting() if c != client]
+        if left:
+            journal.write_text("".join(f"{c}\n" for c in left), encoding="utf-8")
+        else:
+            journal.unlink(missing_ok=True)
         gone = {
             "chunks": chunks, "files": files, "uploads": uploaded, "feedback": feedback,
             "repositories": repositories,

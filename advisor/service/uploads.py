@@ -73,18 +73,39 @@ def versions(name: str) -> Iterator[str]:
         yield f"{path.stem} (v{n}){path.suffix}"
 
 
-def _save_new(folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
+JOURNAL = ".journal"  # in uploads/: the names an upload in progress may have created
+TEMP_PREFIX = ".upload-"
+
+
+def journal_path(settings: Settings) -> Path:
+    return settings.data_dir / "uploads" / JOURNAL
+
+
+def _journal(settings: Settings, path: Path) -> None:
+    """Note a name before it is created, durably: if this process is killed before the file is
+    indexed, the next start finds it here and removes it (advisor/service/facade.recover)."""
+    journal = journal_path(settings)
+    journal.parent.mkdir(parents=True, exist_ok=True)
+    with open(journal, "a", encoding="utf-8") as fh:
+        fh.write(str(path.resolve()) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _save_new(settings: Settings, folder: Path, name: str, data: bytes) -> tuple[Path, bool]:
     """Store `data` under `name` or its next free version, never replacing a file; returns the
     path and whether it was written now (False: an identical copy was already there)."""
     # Written in full under a temporary name first: a crash mid-write must never leave a
     # truncated file that a later ingest would index. Then hard-linked into place, which fails
     # if the name is taken, even by an upload racing this one.
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=TEMP_PREFIX)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
         for candidate in versions(name):
             path = folder / candidate
+            if not path.exists():
+                _journal(settings, path)
             try:
                 os.link(tmp, path)
                 return path, True
@@ -132,7 +153,7 @@ def save_uploads(
             continue
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            path, new = _save_new(folder, name, data)
+            path, new = _save_new(settings, folder, name, data)
         except OSError as exc:  # a full disk, a read-only or foreign folder: nothing is kept
             discard(saved)
             raise unwritable(folder, exc) from exc
@@ -163,6 +184,19 @@ def ingest_uploads(
     A file the pipeline does not index (refused, skipped, failed) is removed again, and so is
     everything this call wrote if ingestion raises.
     """
+    from ingest.lock import exclusive
+
+    settings = advisor.settings
+    # The whole upload holds the ingest lock: saving, indexing and removing what was not
+    # indexed are one step for every other process (and for the clean-up after a kill).
+    with exclusive(settings.data_dir, settings.ingest_lock_wait):
+        try:
+            return _ingest_uploads(advisor, principal, files, client, on_file)
+        finally:
+            journal_path(settings).unlink(missing_ok=True)
+
+
+def _ingest_uploads(advisor, principal, files, client, on_file) -> list[UploadResult]:
     saved, refused = save_uploads(advisor.settings, files, client)
     results: dict[str, UploadResult] = {}
     by_path = {str(s.path.resolve()): s for s in saved}

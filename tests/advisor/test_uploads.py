@@ -75,7 +75,9 @@ def test_save_writes_only_accepted_files_into_the_scope_folder(settings, tmp_pat
     assert [r.name for r in refused] == ["../escape.md", ".env", "huge.md"]
     assert all(r.status == "refused" and r.reason for r in refused)
     written = sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*") if p.is_file())
-    assert written == ["advisor-data/uploads/acme/plan.md"], "nothing else may reach the disk"
+    journal = "advisor-data/uploads/.journal"  # what an upload in progress created, for a kill
+    assert written == [journal, "advisor-data/uploads/acme/plan.md"], "nothing else on disk"
+    assert (tmp_path / journal).read_text().split() == [str((folder / "plan.md").resolve())]
     assert upload_dir(settings, None) == settings.data_dir / "uploads" / "playbook"
 
 
