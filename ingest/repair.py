@@ -176,7 +176,6 @@ def _sources_in_chroma_sqlite(path: Path) -> list[tuple[str, str, str]]:
 
 UPLOAD_JOURNAL = ".journal"
 UPLOAD_TEMP = ".upload-"
-STALE_TEMP_SECONDS = 600  # a BM25 cache half-saved this long ago belongs to a dead process
 
 
 def reconcile(settings: Settings, store: Store) -> dict[str, int]:
@@ -231,8 +230,19 @@ def reconcile(settings: Settings, store: Store) -> dict[str, int]:
         if lexical.is_dir():
             import shutil
 
-            for temp in lexical.glob("*.tmp"):
-                if time.time() - temp.stat().st_mtime > STALE_TEMP_SECONDS:
+            for temp in lexical.glob("*.tmp*"):
+                if not _alive(temp.name.rpartition(".tmp-")[2]):
                     shutil.rmtree(temp, ignore_errors=True)
                     done["temporary"] += 1
         return done
+
+
+def _alive(pid: str) -> bool:
+    """Whether the process that wrote a temporary copy still runs (it may finish it)."""
+    try:
+        os.kill(int(pid), 0)
+    except (ValueError, ProcessLookupError):
+        return False
+    except PermissionError:
+        return True
+    return True

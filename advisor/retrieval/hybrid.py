@@ -79,7 +79,7 @@ class HybridRetriever:
             folder.mkdir(parents=True, exist_ok=True)
             index.save(path)
             for old in folder.glob(f"{slug}-*"):
-                if old != path:
+                if old != path and ".tmp-" not in old.name:  # another process may be saving
                     shutil.rmtree(old, ignore_errors=True)
         except OSError as exc:  # read-only or full: answer from memory, say why in the log
             log.warning(

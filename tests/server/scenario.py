@@ -493,14 +493,15 @@ async def app_asker(run: Run, browser, url: str, i: int, client: str) -> None:
 
 
 @contextmanager
-def app_server(data_dir: Path, env: dict[str, str], cwd: Path) -> Iterator[str]:
+def app_process(data_dir: Path, env: dict[str, str], cwd: Path) -> Iterator[tuple[str, object]]:
+    """`streamlit run app.py` on a free loopback port; yields (URL, its Popen) once healthy."""
     import shutil
     import urllib.request
 
     port = free_port()
     cwd.mkdir(parents=True, exist_ok=True)
     shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit", dirs_exist_ok=True)
-    log = open(cwd / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
+    log = open(cwd / "streamlit.log", "a")  # noqa: SIM115 - closed after the server stops
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1",
@@ -520,10 +521,16 @@ def app_server(data_dir: Path, env: dict[str, str], cwd: Path) -> Iterator[str]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("streamlit did not start")
             time.sleep(0.2)
-        yield url
+        yield url, proc
     finally:
         stop_process(proc)
         log.close()
+
+
+@contextmanager
+def app_server(data_dir: Path, env: dict[str, str], cwd: Path) -> Iterator[str]:
+    with app_process(data_dir, env, cwd) as (url, _):
+        yield url
 
 
 def run_app(
