@@ -98,7 +98,10 @@ def _synthesise(store, texts, metas, vectors, n: int, seed: int = 7) -> float:
             metadatas.append(meta)
             embeddings.append(vector.tolist())
         t0 = time.perf_counter()
-        store.collection.add(ids=ids, documents=docs, metadatas=metadatas, embeddings=embeddings)
+        with store.writing():
+            store.collection.add(
+                ids=ids, documents=docs, metadatas=metadatas, embeddings=embeddings
+            )
         written += time.perf_counter() - t0
         print(f"  {start + len(ids)}/{n} chunks written", file=sys.stderr)
     store.bump_generation()
@@ -164,6 +167,66 @@ def _measure(settings, questions: list[str], rounds: int) -> dict:
     }
 
 
+MARK = "zyxquorum"  # in the documents the ingest adds, and nowhere else
+INGEST = """
+import sys, numpy as np
+from advisor.core.models import Chunk
+from advisor.core.settings import Settings
+from advisor.core.store import open_store
+data_dir, collection, scope, texts = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
+store = open_store(Settings(data_dir=data_dir, collection=collection))
+rng = np.random.default_rng(5)
+chunks, vectors = [], []
+for d in range(3):
+    for i, text in enumerate(texts):
+        doc = f"ingested-{scope}-{d}"
+        chunks.append(Chunk(id=f"{doc}:{i}", text=f"{text} {MARK}", source=f"new/{doc}.md",
+                            root="/bench", doc_id=doc, title=f"New {d}", scope=scope,
+                            sha256="x", chunk_index=i, mtime=1.0, file_type="md"))
+        v = rng.normal(size=384)
+        vectors.append((v / np.linalg.norm(v)).tolist())
+store.upsert(chunks, vectors)
+store.bump_generation([scope])
+""".replace("MARK", repr(MARK))
+
+
+def _after_ingest(settings, texts: list[str], question: str, inline: bool) -> dict:
+    """The first question after another process's ingest, with the caches warm, for the client
+    whose documents changed and for one whose did not, and how soon the new documents are
+    found. `inline`: every cache rebuilt before the next answer (the behaviour before issue 25).
+    """
+    import subprocess
+
+    from advisor.core.principal import Principal
+    from advisor.core.refresh import REFRESHER
+    from advisor.service.facade import Advisor
+
+    limit = 10**12 if inline else settings.refresh_inline_chunks
+    advisor = Advisor(settings.model_copy(update={"refresh_inline_chunks": limit}))
+    local = Principal.local()
+    changed, other = "client-01", "client-02"
+    for client in (changed, other, changed):
+        t0 = time.perf_counter()
+        advisor.ask(local, question, client=client)
+    out = {"warm": time.perf_counter() - t0}
+    scope = changed
+    subprocess.run(
+        [sys.executable, "-c", INGEST, str(settings.data_dir), settings.collection, scope,
+         *texts[:20]],
+        check=True, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    ended = time.perf_counter()
+    for name, client in (("changed", changed), ("other", other)):
+        t0 = time.perf_counter()
+        advisor.ask(local, question, client=client)
+        out[name] = time.perf_counter() - t0
+    REFRESHER.wait(timeout=600)
+    found = advisor.retrieve(local, f"{question} {MARK}", client=changed, record=False)
+    out["fresh_after"] = time.perf_counter() - ended
+    out["found_new"] = any(MARK in p.text for p in found)
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="10000,100000,300000")
@@ -173,6 +236,12 @@ def main() -> None:
     parser.add_argument("--questions", type=Path, default=SHARED / "dev-questions.jsonl")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--keep", type=Path, help="build the stores here and keep them")
+    parser.add_argument(
+        "--no-after-ingest",
+        dest="after_ingest",
+        action="store_false",
+        help="skip the first question after another process's ingest",
+    )
     parser.add_argument(
         "--short", action="store_true", help="10k chunks from data/playbooks, embedded, 1 round"
     )
@@ -207,6 +276,7 @@ def main() -> None:
         )
         print(header)
         print("-" * len(header))
+        after_rows: list[str] = []
         for mode in args.modes.split(","):
             for n in [int(s) for s in args.sizes.split(",")]:
                 data_dir = tmp / f"{mode}-{n}"
@@ -224,6 +294,12 @@ def main() -> None:
                 if store.count() < n:
                     written = _synthesise(store, texts, metas, vectors, n)
                 r = _measure(settings, questions, args.rounds)
+                if args.after_ingest:
+                    texts_of = [t for t in texts[:200] if len(t) > 200]
+                    for inline in (True, False):
+                        r[("inline" if inline else "background")] = _after_ingest(
+                            settings, texts_of, questions[0], inline
+                        )
                 if server is not None:
                     server.close()
                 print(
@@ -236,6 +312,23 @@ def main() -> None:
                     f"{r['vectors_mb']:>7.0f}{r['rss_mb']:>8.0f}{os.getloadavg()[0]:>6.1f}",
                     flush=True,
                 )
+                for how in ("inline", "background") if args.after_ingest else ():
+                    a = r[how]
+                    after_rows.append(
+                        f"{mode:<9}{n:>8}  {how:<11}{a['warm']:>9.2f}{a['changed']:>14.2f}"
+                        f"{a['other']:>12.2f}{a['fresh_after']:>15.1f}"
+                        f"{'yes' if a['found_new'] else 'NO':>11}{os.getloadavg()[0]:>6.1f}"
+                    )
+        if after_rows:
+            print(
+                "\nFirst question after another process's ingest (3 new documents of one "
+                "client; caches warm; whole answers through the facade, seconds):"
+            )
+            print(
+                f"{'mode':<9}{'chunks':>8}  {'rebuild':<11}{'warm s':>9}{'its client s':>14}"
+                f"{'another s':>12}{'fresh after s':>15}{'new found':>11}{'load':>6}"
+            )
+            print("\n".join(after_rows))
     print("RSS: peak of this benchmark process (every size so far, embedded store in-process).")
 
 

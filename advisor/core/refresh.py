@@ -101,12 +101,15 @@ class VersionedCache(Generic[V]):
         version: tuple[str, int],
         build: Callable[[], V],
         size: Callable[[V], int] = len,  # type: ignore[assignment]
+        now: bool = False,
     ) -> V:
+        """`now`: a stale value will not do (build it in line whatever its size)."""
         entry = self._entries.get(key)
         if entry is not None and entry.version[0] == version[0] and entry.version[1] >= version[1]:
             return entry.value  # current (or newer than the version this caller read)
         if (
-            entry is not None
+            not now
+            and entry is not None
             and entry.version[0] == version[0]
             and entry.version[1] < version[1]
             and entry.size >= self.inline_below

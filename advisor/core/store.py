@@ -453,6 +453,11 @@ class Store:
         with self._shared.exclusive(self.settings.collection) as counted:
             yield counted
 
+    def writing(self):
+        """For a caller writing to `collection` directly (a benchmark filling a store): hold
+        the store lock and count the write, as every write of this class does."""
+        return self._writing()
+
     @contextmanager
     def _writing(self) -> Iterator[None]:
         """A counted write (see `_Embedded.exclusive`)."""

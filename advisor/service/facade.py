@@ -546,28 +546,40 @@ class Advisor:
         self.audit.forget_client(principal, client, **gone)
         return gone
 
-    def _all_clients(self) -> list[str]:
+    @cached_property
+    def _clients_cache(self):
+        from advisor.core.refresh import VersionedCache
+
+        return VersionedCache(self.settings.refresh_inline_chunks)
+
+    def _all_clients(self, now: bool = False) -> list[str]:
         # Every question checks its client against this list, and reading every chunk's
         # metadata takes seconds at 100k chunks: recompute only when an ingest has bumped the
-        # store's generation (in any process, on a shared server).
-        generation = self.store.generation
-        cached = self.__dict__.get("_clients_cache")
-        if cached is None or cached[0] != generation:
+        # store's generation (in any process, on a shared server), and at scale in the
+        # background, answering meanwhile from the list as it was (`now`: not good enough).
+        def build() -> tuple[list[str], int]:
             stats = self.store.source_stats()
-            cached = (generation, sorted({r["scope"] for r in stats} - {PLAYBOOK_SCOPE}))
-            self.__dict__["_clients_cache"] = cached
-        return list(cached[1])
+            clients = sorted({r["scope"] for r in stats} - {PLAYBOOK_SCOPE})
+            return clients, sum(r["chunks"] for r in stats)
 
-    def clients(self, principal: Principal) -> list[str]:
+        clients, _ = self._clients_cache.get(
+            "clients", self.store.version, build, size=lambda value: value[1], now=now
+        )
+        return list(clients)
+
+    def clients(self, principal: Principal, now: bool = False) -> list[str]:
         """Client names with documents in the index that this principal may see."""
-        return [c for c in self._all_clients() if principal.may_read_scope(c)]
+        return [c for c in self._all_clients(now) if principal.may_read_scope(c)]
 
     def require_client(self, principal: Principal, client: str | None) -> None:
         """Refuse an unknown client: a typo would otherwise answer from the playbooks alone."""
         if not client:
             return
         client = principal.resolve_client(client_name(client))
-        if client not in (known := self.clients(principal)):
+        # Not in the list as it was: perhaps just ingested (elsewhere); look again at once.
+        if client not in self.clients(principal) and client not in (
+            known := self.clients(principal, now=True)
+        ):
             raise NotFoundError(
                 f"no documents for client {client!r}: known clients are "
                 f"{', '.join(known) or 'none'} (index theirs with "
