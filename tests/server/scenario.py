@@ -26,6 +26,8 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests.browser.test_chat_browser import CHROMIUM
+from tests.browser.test_chat_browser import CHROMIUM_ARGS as BROWSER_ARGS
 from tests.chroma_server import free_port, running_chroma, stop_process
 from tests.processes import CLI, ROOT
 
@@ -387,16 +389,23 @@ def ingest_meanwhile(run: Run, folders: dict[str, Path], env: dict[str, str], wa
         raise RuntimeError(f"the concurrent ingest failed: {out.stderr[-2000:]}")
 
 
+def _indexed(stack: ExitStack, tmp: Path, store: str) -> tuple[Path, dict, dict[str, Path]]:
+    """The store (a `chroma run` server held by `stack`, or embedded), the corpus indexed by the
+    CLI; returns (data dir, environment, folders)."""
+    port = stack.enter_context(store_for(tmp, store))
+    data_dir = tmp / "data"
+    env = environment(data_dir, port)
+    folders = write_corpus(tmp / "docs")
+    index(folders, env)
+    return data_dir, env, folders
+
+
 def run_api(
     tmp: Path, store: str, askers: int, before: float, after: float
 ) -> dict:  # pragma: no cover - exercised through the test and the benchmark
     """The whole scenario against `cto-advisor serve`; returns Run.report()."""
     with ExitStack() as stack:
-        port = stack.enter_context(store_for(tmp, store))
-        data_dir = tmp / "data"
-        env = environment(data_dir, port)
-        folders = write_corpus(tmp / "docs")
-        index(folders, env)
+        data_dir, env, folders = _indexed(stack, tmp, store)
         tokens = add_tokens(data_dir, askers)
         url = stack.enter_context(api_server(env, tmp / "serve.log"))
         run = Run()
@@ -420,16 +429,8 @@ def run_api(
 
 # -- the app -------------------------------------------------------------------------------------
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-dev-shm-usage",
-]
+# Twenty pages in one browser: /dev/shm is small in containers.
+CHROMIUM_ARGS = [*BROWSER_ARGS, "--disable-dev-shm-usage"]
 
 
 def _card_source(caption: str) -> str:
@@ -544,11 +545,7 @@ def run_app(
     from playwright.async_api import async_playwright
 
     with ExitStack() as stack:
-        port = stack.enter_context(store_for(tmp, store))
-        data_dir = tmp / "data"
-        env = environment(data_dir, port)
-        folders = write_corpus(tmp / "docs")
-        index(folders, env)
+        data_dir, env, folders = _indexed(stack, tmp, store)
         url = stack.enter_context(app_server(data_dir, env, tmp / "app"))
         run = Run()
         errors: list[str] = []
