@@ -52,3 +52,77 @@ def test_the_app_answers_throughout_another_processs_ingest(tmp_path: Path):
     print_report("app, embedded store, 4 Chromium pages", report)
     assert report["asker_errors"] == []
     _assert_served_through_the_ingest(report)
+
+
+WRITER = """
+import sys
+import numpy as np
+from advisor.core.models import Chunk
+from advisor.core.settings import Settings
+from advisor.core.store import open_store
+
+store = open_store(Settings(data_dir=sys.argv[1]))
+rng = np.random.default_rng(int(sys.argv[2]))
+
+def write(prefix, n):
+    chunks = [Chunk(id=f"{prefix}{i // 10}:{i % 10}", text=f"{prefix} {i}", source=f"{prefix}.md",
+                    root="/r", doc_id=f"{prefix}{i // 10}", title="t", scope="acme", sha256="x",
+                    chunk_index=i % 10, mtime=1.0, file_type="md") for i in range(n)]
+    v = rng.normal(size=(n, 384))
+    store.upsert(chunks, (v / np.linalg.norm(v, axis=1, keepdims=True)).tolist())
+    store.bump_generation()
+
+for line in sys.stdin:
+    command, *args = line.split()
+    if command == "write":
+        write(args[0], int(args[1]))
+    elif command == "read":
+        ids, matrix = store.vectors_in("acme")
+        print(len(ids), flush=True)
+    print("done", flush=True)
+"""
+
+
+def test_a_long_running_writer_never_loses_another_processs_vectors(tmp_path):
+    """A process that loaded the vectors, then writes after another process wrote, must not
+    save its stale copy over the other's (Chroma saves its vector index every 1,000 records):
+    before the one-writer model, the next process found 1,200 chunks of the other writer
+    listed but their vectors gone ("Error finding id")."""
+    import subprocess
+    import sys
+
+    from tests.processes import ROOT
+
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+
+    def process(seed: int) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path / "data"), str(seed)],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env,
+        )  # fmt: skip
+
+    def say(proc: subprocess.Popen, line: str) -> list[str]:
+        proc.stdin.write(line + "\n")
+        proc.stdin.flush()
+        out = []
+        while (got := proc.stdout.readline().strip()) != "done":
+            assert got, "the process died"
+            out.append(got)
+        return out
+
+    server, cli = process(1), process(2)
+    try:
+        say(server, "write a 50")
+        assert say(server, "read") == ["50"]  # the long-running process holds the vectors
+        say(cli, "write b 1200")  # another process: enough for Chroma to save its index
+        say(server, "write c 1100")  # the long-running one writes, and saves, after it
+    finally:
+        for proc in (server, cli):
+            proc.stdin.close()
+            proc.wait(timeout=60)
+    fresh = process(3)
+    try:
+        assert say(fresh, "read") == [str(50 + 1200 + 1100)]
+    finally:
+        fresh.stdin.close()
+        fresh.wait(timeout=60)
