@@ -355,7 +355,8 @@ def app_upload_kills(tmp: Path, kills: int, seed: int = 5) -> Kills:
                    env=environment(data_dir, None), check=True, capture_output=True)  # fmt: skip
     state = {"n": 0}
 
-    def upload(url: str, browser, until_done: bool) -> None:
+    def upload(url: str, browser, until_done: bool) -> float:
+        """Upload four files; returns when "Index files" was clicked (monotonic)."""
         state["n"] += 1
         page = browser.new_page(viewport={"width": 1280, "height": 1400})
         page.goto(url)
@@ -369,10 +370,12 @@ def app_upload_kills(tmp: Path, kills: int, seed: int = 5) -> Kills:
         ])  # fmt: skip
         expect(sidebar.get_by_text(f"app-{state['n']:02d}-0.md").first).to_be_visible()
         sidebar.get_by_role("button", name="Index files").click()
+        clicked = time.monotonic()
         if until_done:
             expect(sidebar.get_by_text(f"app-{state['n']:02d}-3.md: indexed")).to_be_visible(
                 timeout=120_000
             )
+        return clicked
 
     def session(body: Callable[[str, object, subprocess.Popen], object]):
         env = environment(data_dir, None)
@@ -385,16 +388,14 @@ def app_upload_kills(tmp: Path, kills: int, seed: int = 5) -> Kills:
 
     def once() -> float:
         def run(url, browser, proc):
-            started = time.monotonic()
-            upload(url, browser, until_done=True)
-            return time.monotonic() - started
+            clicked = upload(url, browser, until_done=True)
+            return time.monotonic() - clicked  # from the click: when a kill can land
 
         return session(run)
 
     def killed_run(at: float) -> bool:
         def run(url, browser, proc):
-            clicked = time.monotonic()
-            upload(url, browser, until_done=False)
+            clicked = upload(url, browser, until_done=False)
             last = f"app-{state['n']:02d}-3.md"
             landed = kill_at(proc, max(0.0, at - (time.monotonic() - clicked)))
             return landed and not _listed(data_dir, last)
