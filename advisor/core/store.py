@@ -261,40 +261,43 @@ class _Embedded:
         """Hold the store lock for a write, through a client that has seen every earlier write;
         yields `counted()`, which counts the write (call it before writing: a writer killed
         half-way must still make the others reopen)."""
-        mode = getattr(_HELD, "mode", None)
+        held = _held()
+        mode = held.get(self.lock, (None,))[0]
+        counted = functools.partial(_count_held, self)
         if mode == "exclusive":
-            yield _count_held
+            yield counted
             return
         if mode == "shared":
             raise RuntimeError("a write of the store inside a read of it would deadlock")
         self.open()
         with flocked(self.lock) as fd:
-            _HELD.mode, _HELD.fd, _HELD.shared = "exclusive", fd, self
+            held[self.lock] = ("exclusive", fd)
             try:
                 current = read_text(fd)
                 if current != self.seen:
                     self.reopen(current, collection)
-                yield _count_held
+                yield counted
             finally:
-                _HELD.mode = _HELD.fd = _HELD.shared = None
+                held.pop(self.lock, None)
 
     @contextmanager
     def reading(self, vectors: bool, collection: str) -> Iterator[None]:
         """Hold the store lock shared for a read that must not interleave with a write: of
         vectors (then through a client that has seen every write: a fresh one is opened first
         if another process wrote), or of a whole scope a page at a time."""
-        if getattr(_HELD, "mode", None) is not None:
+        held = _held()
+        if self.lock in held:
             yield
             return
         self.open()
         while True:
             with flocked(self.lock, shared=True) as fd:
                 if not vectors or read_text(fd) == self.seen:
-                    _HELD.mode = "shared"
+                    held[self.lock] = ("shared", fd)
                     try:
                         yield
                     finally:
-                        _HELD.mode = None
+                        held.pop(self.lock, None)
                     return
             with flocked(self.lock) as fd:
                 current = read_text(fd)
@@ -304,13 +307,19 @@ class _Embedded:
 
 _EMBEDDED: dict[str, _Embedded] = {}
 _EMBEDDED_GUARD = threading.Lock()
-_HELD = threading.local()  # the store lock this thread holds: .mode, .fd and .shared
+_HELD = threading.local()  # .locks: the store locks this thread holds -> (mode, fd)
 
 
-def _count_held() -> None:
-    """Count a write in the store lock this thread holds exclusively (nothing on a server)."""
-    fd, shared = getattr(_HELD, "fd", None), getattr(_HELD, "shared", None)
-    if fd is not None and shared is not None:
+def _held() -> dict[Path, tuple[str, int]]:
+    if not hasattr(_HELD, "locks"):
+        _HELD.locks = {}
+    return _HELD.locks
+
+
+def _count_held(shared: _Embedded) -> None:
+    """Count a write in the store lock this thread holds exclusively."""
+    mode, fd = _held().get(shared.lock, (None, None))
+    if mode == "exclusive" and fd is not None:
         shared.seen = _next_count(read_text(fd))
         write_text(fd, shared.seen)
 
