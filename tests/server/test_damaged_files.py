@@ -241,26 +241,20 @@ def test_a_file_this_user_may_not_write_or_read_is_named_with_the_fix(nobodys, n
         os.chown(path, 0, 0)
         path.chmod(0o600)
     before = _sha(path)
-    said_by = {}
-    for command in ("status", "ask", "ingest"):
-        args = {
-            "status": ["status"],
-            "ask": ["ask", QUESTION, "--client", "acme"],
-            "ingest": ["ingest", str(corpus / "clients" / "acme"), "--client", "acme"],
-        }[command]
-        out = cli(data_dir, *args, as_nobody=True)
-        said_by[command] = (out.returncode, _said(out))
-    if name == "manifest.sqlite":
-        # Only ingest writes the manifest: status warns, ask does not need it.
-        assert said_by["ask"][0] == 0
-        assert said_by["status"][0] == 0 and str(path) in said_by["status"][1]
-        checked = ["status", "ingest"]
-        assert said_by["ingest"][0] == 2
-    else:
-        checked = ["status", "ask", "ingest"]
-        assert all(said_by[c][0] == 2 for c in checked), said_by
+    # Opening the index is the same step for status, ask and ingest: two of them are enough;
+    # only ingest writes the manifest.
+    commands = {
+        "status": ["status"],
+        "ask": ["ask", QUESTION, "--client", "acme"],
+        "ingest": ["ingest", str(corpus / "clients" / "acme"), "--client", "acme"],
+    }
+    checked = ["status", "ingest"] if name == "manifest.sqlite" else ["status", "ask"]
     for command in checked:
-        said = said_by[command][1]
+        out = cli(data_dir, *commands[command], as_nobody=True)
+        said = _said(out)
+        # status still shows what is indexed when only the manifest is unusable (a warning)
+        expected = 0 if (name, command) == ("manifest.sqlite", "status") else 2
+        assert out.returncode == expected, (command, said)
         assert str(path) in said, (command, said)
         assert "chmod" in said or "chown" in said or "run as root" in said, (command, said)
     with open(path, "rb") as fh:  # as root
