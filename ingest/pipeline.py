@@ -9,6 +9,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -527,6 +528,42 @@ def ingest_paths(
                 return run.run(paths, scope)
             except sqlite3.Error as exc:  # the manifest, mid-run: a full disk, or damage
                 raise _manifest_failure(settings, exc) from exc
+
+
+@contextmanager
+def journalled(settings: Settings, store: Store, scopes: Iterable[str]) -> Iterator[None]:
+    """A write made outside an ingest run (a repository's documents), journalled like one: its
+    scopes are recorded as unpublished in the manifest before their chunks change and bumped
+    after, so a writer killed in between is published by the next process. The caller holds
+    the writer lock (`writer_lock`)."""
+    try:
+        manifest = (
+            ChromaManifest(store.client, settings.manifest_collection)
+            if settings.chroma_host
+            else Manifest(settings.manifest_path)
+        )
+    except ManifestDamaged:  # the next document ingest repairs it: bump, without a journal
+        yield
+        store.bump_generation(sorted(set(scopes)))
+        return
+    with manifest:
+        run = _Run(settings, store, manifest, None, None, None)
+        run.changing(scopes)
+        yield
+        run.publish()
+
+
+@contextmanager
+def writer_lock(settings: Settings, store: Store) -> Iterator[None]:
+    """The lock every writer of the index holds, as a document ingest takes it: the data dir's
+    ingest lock, and with a Chroma server the lease every machine shares."""
+    with exclusive(settings.data_dir, settings.ingest_lock_wait):
+        if not settings.chroma_host:
+            yield
+            return
+        shared = ChromaManifest(store.client, settings.manifest_collection)
+        with shared, IngestLease(shared):
+            yield
 
 
 def _manifest_failure(settings: Settings, exc: sqlite3.Error) -> Exception:

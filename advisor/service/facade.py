@@ -401,6 +401,8 @@ class Advisor:
             location, client=client, settings=self.settings, branch=branch, progress=progress,
             embeddings=self._embeddings or (lambda: self.embeddings), store=self.store,
         )  # fmt: skip
+        if "retriever" in self.__dict__:  # answerable when this returns, as after an ingest
+            self.retriever.refresh()
         self.audit.record(
             "ingest_repo", principal, client=client, repository=report.location,
             head=report.head, chunks=report.chunks,
@@ -468,7 +470,8 @@ class Advisor:
         settings = self.settings
         with exclusive(settings.data_dir, settings.ingest_lock_wait):
             plan = plan_rebuild(settings)
-            if not plan:
+            repos = self._indexed_repositories()
+            if not plan and not repos:
                 raise InputError(
                     "nothing says what was indexed here (no readable manifest or index): ingest "
                     "your folders again with `cto-advisor ingest FOLDER [--client NAME]`"
@@ -485,13 +488,33 @@ class Advisor:
         for scope, paths in plan.batches():
             client = None if scope == PLAYBOOK_SCOPE else scope
             reports.append(self.ingest(principal, paths, client=client, **options))
+        missing, repositories = sorted(str(p) for p in plan.missing), []
+        for client, repo in repos:  # each repository again, from where it was read
+            try:
+                repositories.append(
+                    self.ingest_repo(principal, repo["location"], client, branch=repo["branch"])
+                )
+            except (AdvisorError, OSError) as exc:
+                missing.append(f"{repo['location']} ({exc})")
         self.audit.record("rebuild", principal, folders=sum(len(p) for _, p in plan.batches()))
         return {
             "from": plan.source,
             "kept": kept,
-            "missing": sorted(str(p) for p in plan.missing),
+            "missing": missing,
             "reports": reports,
+            "repositories": repositories,
         }
+
+    def _indexed_repositories(self) -> list[tuple[str, dict[str, Any]]]:
+        """(client, repository) for every repository indexed here (their state files)."""
+        from ingest.repo.state import RepoState
+
+        root = self.settings.data_dir / "repos"
+        found = []
+        for state in sorted(root.glob("*/state.sqlite")) if root.is_dir() else []:
+            with RepoState(state) as repos:
+                found += [(state.parent.name, repo) for repo in repos.repos()]
+        return found
 
     def forget(self, principal: Principal, client: str) -> dict[str, int]:
         """Remove everything held about one client: chunks, manifest rows, derived caches,

@@ -22,8 +22,8 @@ from advisor.core.models import Chunk
 from advisor.core.settings import Settings
 from advisor.core.store import Store
 from ingest.files import check_size, credential_name, kind_from_name
-from ingest.lock import exclusive
 from ingest.parse import ParsedDoc
+from ingest.pipeline import journalled, writer_lock
 from ingest.repo.history import read_history
 from ingest.repo.knowledge import component_titles, compute, last_changes
 from ingest.repo.render import FactDoc, cadence_doc, facts_json, knowledge_docs, stack_docs
@@ -113,7 +113,7 @@ def ingest_repository(
     say = progress or (lambda _msg: None)
     base = repos_dir(settings, client)
     started = time.perf_counter()
-    with exclusive(settings.data_dir, settings.ingest_lock_wait):
+    with writer_lock(settings, store):  # as a document ingest: one writer at a time
         say(f"fetching {loc.shown}")
         git_dir = mirror(loc, base / loc.key / "mirror.git")
         with RepoState(base / "state.sqlite") as state:
@@ -310,20 +310,26 @@ class _Run:
         ]
         report.unchanged = len(wanted) - len(write)
         gone = [doc_id for doc_id in known if doc_id not in wanted]
+        vectors = []
+        all_chunks = [c for _, _, chunks, _ in write for c in chunks]
         if write:
-            all_chunks = [c for _, _, chunks, _ in write for c in chunks]
             self.say(f"embedding {len(all_chunks)} chunks")
             vectors = _resolve_embeddings(self.embeddings).embed_documents(
                 [c.context_text() for c in all_chunks]
             )
-            self.store.replace_docs(all_chunks, vectors, [d for d, *_ in write if d in known])
+        if write or gone:
+            # Journalled, then only this client's caches rebuild (see ingest/pipeline.journalled).
+            with journalled(self.settings, self.store, [self.client]):
+                if write:
+                    self.store.replace_docs(
+                        all_chunks, vectors, [d for d, *_ in write if d in known]
+                    )
+                if gone:
+                    self.store.delete_docs(gone)
+        if write:
             report.chunks = len(all_chunks)
             report.indexed = [source for *_, source in write]
-        if gone:
-            self.store.delete_docs(gone)
-            report.removed = len(gone)
-        if write or gone:
-            self.store.bump_generation()
+        report.removed = len(gone)
         self.state.save_docs(
             key, [(d, digest, len(chunks), source) for d, digest, chunks, source in write]
         )

@@ -187,7 +187,8 @@ def rebuild(
     yes: bool = typer.Option(False, "--yes", help="Confirm: without it, rebuild only explains."),
 ) -> None:
     """Rebuild a damaged index from your documents: the old index and manifest are kept beside
-    (renamed), then every folder and file indexed before is ingested again under its client."""
+    (renamed), then every folder, file and repository indexed before is ingested again under
+    its client."""
     from advisor.service.facade import Advisor
 
     settings = settings_from_cli()
@@ -199,11 +200,15 @@ def rebuild(
             highlight=False,
         )
         raise typer.Exit(1)
+    from interfaces.cli.repo_cmd import print_repo_report
+
     done = Advisor(settings).rebuild(LOCAL)
     for line in done["kept"]:
         console.print(line, highlight=False)
     for report in done["reports"]:
         _print_summary(report)
+    for report in done["repositories"]:
+        print_repo_report(report)
     if done["missing"]:
         err_console.print(
             f"[yellow]not found any more, so not indexed:[/] {escape(', '.join(done['missing']))}",

@@ -41,25 +41,7 @@ def ingest_repo(
         report = advisor.ingest_repo(
             LOCAL, location, client, branch=branch, progress=lambda m: status.update(escape(m))
         )
-    was = f"{report.previous[:7]} -> " if report.previous and report.previous != report.head else ""
-    console.print(
-        f"[bold]{escape(report.repository)}[/] ({escape(report.location)}) branch "
-        f"{escape(report.branch)} at {was}{report.head[:7]}: {report.new_commits} new commits "
-        f"({report.commits} in all), {report.counted_files} of {report.files} files counted",
-        highlight=False,
-    )
-    if report.excluded:
-        left = ", ".join(f"{n} {why}" for why, n in sorted(report.excluded.items()))
-        console.print(f"left out: {left}", style="dim", highlight=False)
-    for path, reason in report.skipped[:20]:
-        console.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}", highlight=False)
-    console.print(
-        f"{len(report.indexed)} documents written ({report.chunks} chunks), {report.unchanged} "
-        f"unchanged, {report.removed} removed"
-        + (f", {report.redactions} secrets redacted" if report.redactions else "")
-        + f"; {report.seconds:.1f}s",
-        highlight=False,
-    )
+    print_repo_report(report)
 
 
 @app.command("repos")
@@ -98,3 +80,25 @@ def repos(
                 time.strftime("%Y-%m-%d", time.gmtime(a["last"])),
             )  # fmt: skip
         console.print(table)
+
+
+def print_repo_report(report) -> None:
+    was = f"{report.previous[:7]} -> " if report.previous and report.previous != report.head else ""
+    console.print(
+        f"[bold]{escape(report.repository)}[/] ({escape(report.location)}) branch "
+        f"{escape(report.branch)} at {was}{report.head[:7]}: {report.new_commits} new commits "
+        f"({report.commits} in all), {report.counted_files} of {report.files} files counted",
+        highlight=False,
+    )
+    if report.excluded:
+        left = ", ".join(f"{n} {why}" for why, n in sorted(report.excluded.items()))
+        console.print(f"left out: {left}", style="dim", highlight=False)
+    for path, reason in report.skipped[:20]:
+        console.print(f"[yellow]skipped[/] {escape(path)}: {escape(reason)}", highlight=False)
+    console.print(
+        f"{len(report.indexed)} documents written ({report.chunks} chunks), {report.unchanged} "
+        f"unchanged, {report.removed} removed"
+        + (f", {report.redactions} secrets redacted" if report.redactions else "")
+        + f"; {report.seconds:.1f}s",
+        highlight=False,
+    )
