@@ -136,6 +136,8 @@ bench: install
 	$(BIN)/python benchmarks/startup_bench.py $(BENCH_FLAGS)
 	$(BIN)/python benchmarks/retrieval_bench.py $(BENCH_FLAGS)
 	$(BIN)/python benchmarks/repo_bench.py $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/concurrency_bench.py $(BENCH_FLAGS)
+	$(BIN)/python benchmarks/kill_bench.py $(BENCH_FLAGS)
 
 clean:
 	rm -rf $(VENV) data/.advisor reports artifacts .pytest_cache .ruff_cache

@@ -543,6 +543,8 @@ def journalled(settings: Settings, store: Store, scopes: Iterable[str]) -> Itera
             else Manifest(settings.manifest_path)
         )
     except ManifestDamaged:  # the next document ingest repairs it: bump, without a journal
+        manifest = None
+    if manifest is None:
         yield
         store.bump_generation(sorted(set(scopes)))
         return
