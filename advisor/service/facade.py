@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 import shutil
+import sqlite3
 import uuid
 from collections.abc import Callable, Iterator, Sequence
 from functools import cached_property
@@ -141,7 +142,7 @@ class Advisor:
             for client in self._forgetting():
                 self.forget(Principal.local(), client)
                 done["forgotten"] = done.get("forgotten", 0) + 1
-        except (AdvisorError, OSError) as exc:  # a read-only data dir: reads still work
+        except (AdvisorError, OSError, sqlite3.Error) as exc:  # read-only or full: reads work
             log.warning("could not finish what an earlier process left: %s", exc)
         if any(done.values()):
             log.warning("finished what an earlier, killed process left: %s", done)
