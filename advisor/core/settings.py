@@ -119,7 +119,20 @@ class Settings(BaseSettings):
         365, description="Answers resting on a document older than this (days) say so."
     )
     session_minutes: float = Field(
-        480, description="A login in the app lasts this long, then the user signs in again."
+        720,
+        description="An app session ends after this many minutes without use (sliding: each "
+        "visit extends it); the browser keeps it across reloads and restarts until then.",
+    )
+    session_max_days: float = Field(
+        7, description="However active, an app session ends this many days after sign-in."
+    )
+    require_accounts: bool = Field(
+        False,
+        description="Never run the app in single-user mode: without readable accounts it shows "
+        "nothing. Once an account has been created this holds anyway (accounts.required).",
+    )
+    max_question_chars: int = Field(
+        2000, description="Longest question (characters) the app and the API accept."
     )
     login_max_failures: int = Field(
         5, description="Wrong passwords in a row before an account is locked."

@@ -1,8 +1,9 @@
-"""Accounts, logins, app sessions and API tokens: a small SQLite database in the data directory.
+"""Accounts, logins and API tokens: a small SQLite database in the data directory.
 
-Passwords are hashed with argon2 (argon2-cffi) and never stored or logged in clear. API tokens and
-session ids are random 256-bit secrets; only their SHA-256 is stored (a token is not guessable, so
-a fast hash is enough and keeps every request cheap). `login` is the one place a password is
+App sessions live beside it (`advisor/service/sessions.py`). Passwords are hashed with argon2
+(argon2-cffi) and never stored or logged in clear. API tokens are random 256-bit secrets; only
+their SHA-256 is stored (a token is not guessable, so a fast hash is enough and keeps every
+request cheap). `login` is the one place a password is
 checked (app, API, anything else): wrong passwords slow the account down, then lock it for a
 while. Logins and account changes go to the audit log.
 """
@@ -31,7 +32,6 @@ from advisor.core.settings import Settings
 from advisor.service.audit import AuditLog
 
 TOKEN_PREFIX = "cta_"
-SESSION_PREFIX = "cts_"
 WRONG_LOGIN = "wrong email or password"
 # Failed sign-ins are throttled per (email, source), per source and per email (OWASP ASVS V2.2):
 # after SLOW_AFTER failures each new attempt waits 1 s, 2 s, 4 s, ... For one email from one
@@ -55,12 +55,6 @@ CREATE TABLE IF NOT EXISTS users (
     created_at REAL NOT NULL,
     failed_logins INTEGER NOT NULL DEFAULT 0,
     locked_until REAL NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS sessions (
-    token_hash TEXT PRIMARY KEY,
-    email TEXT NOT NULL REFERENCES users(email) ON DELETE CASCADE,
-    created_at REAL NOT NULL,
-    expires_at REAL NOT NULL
 );
 CREATE TABLE IF NOT EXISTS login_attempts (
     key TEXT PRIMARY KEY,
@@ -180,6 +174,9 @@ class AccountStore:
                     f"{email} already has an account: use `cto-advisor users set-password` "
                     "or remove it first"
                 ) from exc
+        from advisor.service.sessions import mark_accounts_required
+
+        mark_accounts_required(self.settings)  # from now on the app never runs without sign-in
         self.audit.record(
             "account_add",
             actor or Principal.local(),
@@ -207,13 +204,18 @@ class AccountStore:
         return [User(*r) for r in rows]
 
     def remove_user(self, email: str, actor: Principal | None = None) -> None:
-        """Delete an account with its sessions and tokens (they stop working at once)."""
+        """Delete an account with its sessions, tokens and chats (they stop working at once)."""
+        from advisor.service.conversations import ConversationStore
+        from advisor.service.sessions import SessionStore
+
         user = self.get_user(email)
         with self._db() as db:
             db.execute("DELETE FROM users WHERE email = ?", (user.email,))
         self.audit.record(
             "account_remove", actor or Principal.local(), client=user.client, account=user.email
         )
+        SessionStore(self.settings, self).end_user(user.email, reason="account removed")
+        ConversationStore(self.settings).forget_user(user.principal, actor or Principal.local())
 
     def set_password(self, email: str, password: str, actor: Principal | None = None) -> None:
         """Replace a password; unlocks the account and ends its open sessions."""
@@ -225,7 +227,6 @@ class AccountStore:
                 "WHERE email = ?",
                 (_HASHER.hash(password), email),
             ).rowcount
-            db.execute("DELETE FROM sessions WHERE email = ?", (email,))
             db.execute(
                 "DELETE FROM login_attempts WHERE key = ? OR key LIKE ? ESCAPE '\\'",
                 (f"acct:{email}", "pair:" + _like(email) + "|%"),
@@ -233,8 +234,11 @@ class AccountStore:
         if not changed:
             raise ConfigError(f"no account for {email}: add one with `cto-advisor users add`")
         self.audit.record("account_password", actor or Principal.local(), account=email)
+        from advisor.service.sessions import SessionStore
 
-    # -- logins and sessions ------------------------------------------------------------------
+        SessionStore(self.settings, self).end_user(email, reason="password changed")
+
+    # -- logins -------------------------------------------------------------------------------
 
     def login(self, email: str, password: str, via: str = "app", source: str = "") -> User:
         """The user whose password this is; AccessError (audited) when wrong or throttled.
@@ -338,53 +342,6 @@ class AccountStore:
         if failures < first:
             return 0.0
         return min(settings.login_lock_minutes * 60, float(2 ** (failures - first)))
-
-    def start_session(self, email: str) -> str:
-        """A new app session for a logged-in user: a random id, valid `session_minutes`."""
-        user = self.get_user(email)
-        token = SESSION_PREFIX + secrets.token_urlsafe(32)
-        now = time.time()
-        with self._db() as db:
-            db.execute("DELETE FROM sessions WHERE expires_at < ?", (now,))
-            db.execute(
-                "INSERT INTO sessions (token_hash, email, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?)",
-                (_token_hash(token), user.email, now, now + self.settings.session_minutes * 60),
-            )
-        return token
-
-    def principal_for_session(self, token: str | None) -> Principal:
-        """Who an app session belongs to, read afresh from the account (role changes apply at
-        once); AccessError when the session is unknown, ended or expired."""
-        if not token or not str(token).startswith(SESSION_PREFIX):
-            raise AccessError("sign in to continue")
-        with self._db() as db:
-            row = db.execute(
-                "SELECT u.email, u.role, u.client, s.expires_at FROM sessions s JOIN users u "
-                "ON u.email = s.email WHERE s.token_hash = ?",
-                (_token_hash(token),),
-            ).fetchone()
-        if row is None:
-            raise AccessError("your session has ended: sign in again")
-        if row[3] <= time.time():
-            self.end_session(token, reason="expired")
-            raise AccessError("your session expired: sign in again")
-        return Principal(user=row[0], role=row[1], client=row[2])
-
-    def end_session(self, token: str | None, reason: str = "logout") -> None:
-        """Forget a session (logout or expiry); unknown sessions are ignored."""
-        if not token:
-            return
-        with self._db() as db:
-            row = db.execute(
-                "SELECT u.email, u.role, u.client FROM sessions s JOIN users u "
-                "ON u.email = s.email WHERE s.token_hash = ?",
-                (_token_hash(token),),
-            ).fetchone()
-            db.execute("DELETE FROM sessions WHERE token_hash = ?", (_token_hash(token),))
-        if row is not None:
-            who = Principal(user=row[0], role=row[1], client=row[2])
-            self.audit.record("logout", who, client=who.client, reason=reason)
 
     def principal_for_email(self, email: str) -> Principal:
         """The principal of an account found by a trusted identity provider (OIDC)."""

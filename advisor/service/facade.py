@@ -116,6 +116,13 @@ class Advisor:
         return AnswerLedger(self.settings)
 
     @cached_property
+    def conversations(self):
+        """Chats, memos and assessments kept per user and client (every call takes the principal)."""
+        from advisor.service.conversations import ConversationStore
+
+        return ConversationStore(self.settings)
+
+    @cached_property
     def embeddings(self):
         if self._embeddings is None:
             from advisor.core.embeddings import load_embeddings
@@ -519,8 +526,10 @@ class Advisor:
 
     def forget(self, principal: Principal, client: str) -> dict[str, int]:
         """Remove everything held about one client: chunks, manifest rows, derived caches,
-        uploads and feedback. A client's contract ends; their data goes. CTO only."""
+        uploads, feedback and chats, and its founders' sessions. A client's contract ends; their data
+        goes. CTO only."""
         from advisor.service.feedback import FeedbackStore
+        from advisor.service.sessions import SessionStore
         from advisor.service.uploads import upload_dir
         from ingest.lock import exclusive
         from ingest.manifest import Manifest
@@ -555,6 +564,8 @@ class Advisor:
         shutil.rmtree(uploads, ignore_errors=True)
         feedback = FeedbackStore(settings).forget(client)
         self.answers.forget(client)
+        chats = self.conversations.forget_client(client, principal)
+        SessionStore(settings).end_client(client, reason="client forgotten")  # its founders
         for name in ("retriever", "answerer"):
             self.__dict__.pop(name, None)
         left = [c for c in self._forgetting() if c != client]
@@ -565,6 +576,7 @@ class Advisor:
         gone = {
             "chunks": chunks, "files": files, "uploads": uploaded, "feedback": feedback,
             "repositories": repositories,
+            "chats": chats,
         }  # fmt: skip
         # The client's questions stay in the audit only sealed with its key: destroy the key.
         self.audit.forget_client(principal, client, **gone)

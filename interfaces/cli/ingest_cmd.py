@@ -222,7 +222,7 @@ def forget(
     client: str = typer.Option(..., "--client", "-c", help="The client whose data to remove."),
     yes: bool = typer.Option(False, "--yes", help="Confirm removing everything of the client."),
 ) -> None:
-    """Remove every chunk, manifest row, cache, upload and feedback entry of one client."""
+    """Remove every chunk, manifest row, cache, upload, feedback entry and chat of one client."""
     from advisor.core.clients import client_name
     from advisor.service.facade import Advisor
 
@@ -240,6 +240,6 @@ def forget(
     console.print(
         f"Forgot client {client!r}: {gone['chunks']} chunks from {gone['files']} files, "
         f"{gone['uploads']} uploads, {gone['feedback']} feedback entries, "
-        f"{gone.get('repositories', 0)} repositories.",
+        f"{gone.get('repositories', 0)} repositories, {gone['chats']} chats.",
         highlight=False,
     )

@@ -65,9 +65,15 @@ def list_users() -> None:
     store = AccountStore(settings_from_cli())
     users = store.list_users()
     if not users:
+        from advisor.service.sessions import REQUIRED_MARKER
+
+        closed = (store.settings.data_dir / REQUIRED_MARKER).exists()
         err_console.print(
-            "no accounts: the app runs in single-user mode on this machine only; add one with "
-            "`cto-advisor users add EMAIL --role cto`"
+            "no accounts: the app shows nothing until you add one (accounts existed here)"
+            if closed
+            else "no accounts: the app runs in single-user mode on this machine only",
+            "; add one with `cto-advisor users add EMAIL --role cto`",
+            sep="",
         )
         return
     table = Table(title="Accounts", title_justify="left")
@@ -103,3 +109,23 @@ def set_password(
     user = store.get_user(email)
     store.set_password(user.email, read_password(password_stdin), actor=LOCAL)
     err_console.print(f"new password set for {user.email}", highlight=False)
+
+
+@users_app.command("single-user")
+def single_user(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation.")] = False,
+) -> None:
+    """Let the app run without sign-in again (only once every account is removed)."""
+    from advisor.service.sessions import allow_single_user
+
+    settings = settings_from_cli()
+    if not yes:
+        typer.confirm(
+            "Without accounts the app shows every client to whoever reaches it. Continue?",
+            abort=True,
+        )
+    allow_single_user(settings)
+    err_console.print(
+        "single-user mode allowed: restart the app; it still refuses addresses others can reach",
+        highlight=False,
+    )

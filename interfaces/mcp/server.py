@@ -22,6 +22,7 @@ from advisor.core.sanitize import clean_model
 from advisor.core.settings import Settings
 from advisor.service.accounts import AccountStore
 from advisor.service.facade import Advisor
+from advisor.service.sessions import sign_in_required
 
 TOKEN_ENV = "ADVISOR_API_TOKEN"
 INSTRUCTIONS = """CTO Advisor answers from a fractional CTO's client documents and playbooks,
@@ -35,7 +36,8 @@ def principal_from_env(settings: Settings, environ: dict[str, str] | None = None
     accounts = AccountStore(settings)
     if token:
         return accounts.principal_for_token(token)
-    if accounts.exists():
+    # Accounts existing now, or ever here (a lost accounts.sqlite must not open MCP up either).
+    if sign_in_required(settings, accounts):
         raise ConfigError(
             f"accounts exist, so the MCP server needs a token: set {TOKEN_ENV} to one from "
             "`cto-advisor tokens create EMAIL` in the MCP client's configuration"

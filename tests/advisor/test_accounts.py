@@ -1,4 +1,5 @@
-"""Accounts: argon2 passwords, logins slowed then locked, sessions that expire, exposure rule."""
+"""Accounts: argon2 passwords, logins slowed then locked, the exposure rule (sessions:
+test_sessions.py)."""
 
 from __future__ import annotations
 
@@ -53,7 +54,7 @@ def test_the_right_password_logs_in_and_a_wrong_one_says_nothing_about_which_par
 
 
 def pass_time(accounts: AccountStore, table: str, column: str) -> None:
-    """Move a wait's or a session's end into the past, as if the time had gone by."""
+    """Move a wait's end into the past, as if the time had gone by."""
     with sqlite3.connect(accounts.path) as db:
         db.execute(f"UPDATE {table} SET {column} = ? WHERE {column} > 0", (time.time() - 1,))
 
@@ -95,37 +96,6 @@ def test_a_wait_ends_by_itself_and_a_success_resets_the_count(tmp_path):
     assert accounts.login("bo@globex.com", PASSWORD).client == "globex"
     with pytest.raises(AccessError, match="wrong email or password"):
         accounts.login("bo@globex.com", "guess-guess")  # counting starts again from zero
-
-
-def test_a_session_names_its_principal_until_it_expires_or_ends(tmp_path):
-    accounts = AccountStore(Settings(data_dir=tmp_path, session_minutes=60))
-    accounts.add_user("cto@example.com", "cto", None, PASSWORD)
-    token = accounts.start_session("cto@example.com")
-    assert accounts.principal_for_session(token).is_cto
-    assert token.encode() not in accounts.path.read_bytes()  # only its hash is stored
-    pass_time(accounts, "sessions", "expires_at")
-    with pytest.raises(AccessError, match="expired"):
-        accounts.principal_for_session(token)
-
-    token = accounts.start_session("cto@example.com")
-    accounts.end_session(token)
-    with pytest.raises(AccessError, match="ended"):
-        accounts.principal_for_session(token)
-    for forged in ("", "cts_" + "A" * 43, "cta_whatever", None):
-        with pytest.raises(AccessError):
-            accounts.principal_for_session(forged)
-
-
-def test_removing_an_account_or_changing_its_password_ends_its_sessions(accounts):
-    ana = accounts.start_session("ana@acme.com")
-    cto = accounts.start_session("cto@example.com")
-    accounts.set_password("cto@example.com", "another password")
-    with pytest.raises(AccessError):
-        accounts.principal_for_session(cto)
-    assert accounts.principal_for_session(ana).client == "acme"
-    accounts.remove_user("ana@acme.com")
-    with pytest.raises(AccessError):
-        accounts.principal_for_session(ana)
 
 
 def test_logins_and_account_changes_are_audited_without_passwords(accounts):

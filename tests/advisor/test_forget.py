@@ -53,14 +53,38 @@ def test_forget_removes_every_trace_of_a_client_and_keeps_the_others(tmp_path, e
             FeedbackRecord(answer_id=client, rating="down", question=f"{client} billing?",
                            client=client, answer=f"{client} runs {UNIQUE if client == GONE else 'x'}")
         )  # fmt: skip
+    # A founder of the client signed in, with a chat and a memo kept in the history.
+    from advisor.service.accounts import AccountStore
+    from advisor.service.sessions import SessionStore
+
+    AccountStore(settings).add_user("f@gone.example", "founder", GONE, "a long password")
+    founder = Principal(user="f@gone.example", role="founder", client=GONE)
+    session = SessionStore(settings).start("f@gone.example")
+    chat = advisor.conversations.create(founder, GONE, f"Who owns {UNIQUE}?")
+    advisor.conversations.append(founder, chat.id, "user", {"content": f"Who owns {UNIQUE}?"})
+    advisor.conversations.save_artifact(LOCAL, GONE, "memo", f'{{"topic": "{UNIQUE}"}}')
+    kept_chat = advisor.conversations.create(LOCAL, KEPT, "keepco question")
     assert _files_mentioning(settings.data_dir, [UNIQUE, GONE])
 
     with pytest.raises(AccessError):
         advisor.forget(Principal(user="f", role="founder", client=GONE), GONE)
     gone = advisor.forget(LOCAL, GONE)
 
-    assert gone == {"chunks": 4, "files": 4, "uploads": 1, "feedback": 1, "repositories": 0}
-    assert _files_mentioning(settings.data_dir, [UNIQUE, GONE]) == []
+    assert gone == {
+        "chunks": 4,
+        "files": 4,
+        "uploads": 1,
+        "feedback": 1,
+        "repositories": 0,
+        "chats": 1,
+    }
+    # accounts.sqlite names the founder's client: the account is the CTO's to remove, not forget's
+    hits = _files_mentioning(settings.data_dir, [UNIQUE, GONE])
+    assert [p for p, _ in hits if not p.endswith("accounts.sqlite")] == []
+    with pytest.raises(AccessError, match="ended"):
+        SessionStore(settings).principal(session)  # the founder is signed out at once
+    assert advisor.conversations.chats(LOCAL, GONE) == []
+    assert advisor.conversations.get(LOCAL, kept_chat.id).title == "keepco question"
     fresh = Advisor(settings, embeddings=embeddings)  # a new process sees the same
     assert fresh.clients(LOCAL) == [KEPT]
     assert [r.client for r in FeedbackStore(settings).all()] == [KEPT]
