@@ -1,7 +1,12 @@
 """CTO Advisor in the browser: `streamlit run app.py`.
 
-This file is the page wiring only. The panels and view helpers live in `interfaces/web/`, and all
+This file is the page wiring only. The panels and view helpers live in `interfaces/web/`, all
 logic below them in `advisor/` (the service facade decides what each principal may see).
+
+It plays two parts. `streamlit run` imports it as a module and finds `app`, an `st.App` that
+serves this same file as the page plus our own routes (the HttpOnly session cookie, cited PDFs
+opened at their page: interfaces/web/routes.py). Each browser session then runs it as the page
+(`__main__`), which calls `main()`.
 """
 
 from __future__ import annotations
@@ -11,20 +16,37 @@ import streamlit as st
 from advisor.core.errors import AdvisorError
 from advisor.core.settings import get_settings
 from interfaces.web.assessment import assessment_panel
-from interfaces.web.chat import ask, chat, empty_state, new_chat, render_message
+from interfaces.web.bridge import bridge
+from interfaces.web.chat import ask as ask_question
+from interfaces.web.chat import check_question, open_chat_id, render_chat, safe_chat
+from interfaces.web.history import history_panel
 from interfaces.web.memo import memo_panel
 from interfaces.web.resources import Viewer, index_status, load_advisor, settings_key, warm_scope
-from interfaces.web.sidebar import mode_panel, scope_selector, status_panel, upload_panel
-from interfaces.web.signin import account_panel, current_principal
+from interfaces.web.routes import base_path
+from interfaces.web.sidebar import (
+    founder_note,
+    mode_panel,
+    scope_selector,
+    status_panel,
+    upload_panel,
+)
+from interfaces.web.signin import SESSION_KEY, account_panel, current_principal, session_watch
 from interfaces.web.text import inert
-
-st.set_page_config(page_title="CTO Advisor", page_icon=":material/explore:", layout="centered")
 
 
 def main() -> None:
+    st.set_page_config(
+        page_title="CTO Advisor", page_icon=":material/explore:", layout="centered",
+        menu_items={"About": "CTO Advisor: cited answers from your own documents."},
+    )  # fmt: skip
     settings = get_settings()
     # Single-user mode on loopback with no accounts, else a signed-in session (or the sign-in form).
     principal = current_principal(settings)
+    session_id = st.session_state.get(SESSION_KEY)
+    bridge(base_path(), settings.max_question_chars, touch=session_id is not None)
+    if principal is None:
+        st.stop()  # the sign-in form, or why nothing is shown
+    session_watch(settings, signed_in=session_id is not None)
     st.title("CTO Advisor")  # drawn first, so the page shows up while the model loads
     scope_line = st.empty()
     with st.spinner("Loading the embedding model and the index…"):
@@ -34,23 +56,24 @@ def main() -> None:
         except AdvisorError as exc:
             st.error(str(exc), icon=":material/error:")
             st.stop()
-    viewer = Viewer(advisor, principal)
+    viewer = Viewer(advisor, principal, session_id)
+    chat = safe_chat(viewer, open_chat_id())  # from the URL: only ever one of this user's chats
 
     with st.sidebar:
         st.header(":material/tune: Workspace", divider="blue")
         account_panel(settings, principal)
         if principal.is_cto:
-            client = scope_selector(status["clients"])
+            client = scope_selector(status["clients"], chat)
         else:  # a founder has one client: no selector, and the service enforces it regardless
             client = principal.client
             st.markdown(f"**Client:** {inert(client or '')}")
-        st.button(
-            "New chat", icon=":material/add_comment:", on_click=new_chat, args=(client,),
-            width="stretch",
-        )  # fmt: skip
+        history_panel(viewer, client, chat)
         upload_panel(advisor, principal, client, status["clients"])
-        status_panel(status, client)
-        mode_panel(settings, principal)
+        if principal.is_cto:
+            status_panel(status, client)
+            mode_panel(settings, principal)
+        else:
+            founder_note(settings, client)
 
     scope = f"**{inert(client)}** documents + playbooks" if client else "**Playbooks only**"
     where = settings.answer_destination if settings.use_llm else "offline answers"
@@ -60,24 +83,35 @@ def main() -> None:
     )
     if memo_tab.open:
         with memo_tab:
-            memo_panel(advisor, principal, client)
+            memo_panel(viewer, client, chat)
         return
     if assess_tab.open:
         with assess_tab:
-            assessment_panel(advisor, principal, client)
+            assessment_panel(viewer, client)
         return
-    messages = chat(client)
-    question = st.chat_input("Ask about hiring, architecture, process…")
-    question = question or st.session_state.pop("pending", None)
+    busy = bool(chat) and any(
+        m.body.get("status") == "running" for m in viewer.store.messages(principal, chat.id)[-1:]
+    )
+    question = st.chat_input(
+        "Answering… (Stop to ask something else)"
+        if busy
+        else "Ask about hiring, architecture, process…",
+        max_chars=settings.max_question_chars,
+        disabled=busy,
+    )
+    question = check_question(question or st.session_state.pop("pending", None),
+                              settings.max_question_chars)  # fmt: skip
+    if question:
+        ask_question(viewer, client, chat, question)
     with chat_tab:
-        if not messages and not question:
-            empty_state(client, status)
-        for i, msg in enumerate(messages):
-            render_message(msg, viewer, latest=i == len(messages) - 1 and not question)
-        if question and question.strip():
-            ask(advisor, principal, viewer, client, question.strip())
+        render_chat(viewer, chat, client, status)
     if status["chunks"]:
         warm_scope(advisor, principal, settings_key(settings), client)
 
 
-main()
+if __name__ == "__main__":
+    main()
+else:  # imported by `streamlit run` (or uvicorn): serve this page plus our routes
+    from interfaces.web.routes import routes
+
+    app = st.App(__file__, routes=routes())

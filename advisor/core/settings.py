@@ -182,10 +182,16 @@ class Settings(BaseSettings):
         """Where answers are computed: "offline", or the LLM endpoint's host (never the key)."""
         if not self.use_llm:
             return "offline (nothing leaves this machine)"
+        return f"LLM at {self.llm_host} (model {self.llm_model})"
+
+    @property
+    def llm_host(self) -> str:
+        """The LLM endpoint's host (never the key), e.g. 'localhost:11434'."""
         from urllib.parse import urlparse
 
-        host = urlparse(self.openai_base_url or "https://api.openai.com/v1").netloc
-        return f"LLM at {host or self.openai_base_url} (model {self.llm_model})"
+        return urlparse(self.openai_base_url or "https://api.openai.com/v1").netloc or str(
+            self.openai_base_url
+        )
 
     def dotenv_settings(self) -> list[str]:
         """Names of the settings that came from a `.env` file in the working directory (where

@@ -54,7 +54,14 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (owner, scope, kind)
 );
 """
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+# Control, escape and bidi-override characters (ESC ] 52 writes a terminal's clipboard, U+202E
+# spoofs a name). Until advisor/core/sanitize.py exists, the app's plain-text copy uses this too.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> str:
+    """Text without control, escape or bidi characters (newlines and tabs stay)."""
+    return _CONTROL.sub("", str(text))
 
 
 class Chat(BaseModel):
@@ -81,7 +88,7 @@ class Message(BaseModel):
 
 def title_from(text: str) -> str:
     """A chat's title from its first question: one line, control characters out, shortened."""
-    line = " ".join(_CONTROL.sub(" ", text or "").split())
+    line = " ".join(strip_controls((text or "").replace("\n", " ")).split())
     if len(line) <= TITLE_CHARS:
         return line or "New chat"
     return line[: TITLE_CHARS - 1].rstrip() + "…"

@@ -236,6 +236,11 @@ class Advisor:
         """
         if not question or not question.strip():
             raise InputError("the question is empty: type what you want to know")
+        if len(question) > (limit := self.settings.max_question_chars):
+            raise InputError(
+                f"the question has {len(question):,} characters, over the limit of {limit:,} "
+                "(ADVISOR_MAX_QUESTION_CHARS): shorten it, or ask it in two parts"
+            )
         client, scopes = self.scope(principal, client)
         chunks = self.answerer.stream(question, client=client, history=list(history))
         answer_id = uuid.uuid4().hex

@@ -1,15 +1,15 @@
-"""The Assessment tab: a client's documents against the CTO's practice checklist."""
+"""The Assessment tab: a client's documents against the CTO's practice checklist (the last
+assessment of each client is kept in its history, like its memo)."""
 
 from __future__ import annotations
 
 import streamlit as st
 
 from advisor.answering.answer import scope_label
-from advisor.core.principal import Principal
+from advisor.assessment.assess import Assessment
 from advisor.memo.model import location
-from advisor.service.facade import Advisor
-from interfaces.web.chat import scope_key
-from interfaces.web.common import download_row, errors_shown
+from interfaces.web.common import download_row, errors_shown, keep, kept
+from interfaces.web.resources import Viewer
 from interfaces.web.text import inert
 
 VERDICT_COLORS = {
@@ -50,7 +50,15 @@ def coverage_chart(assessment):
     )
 
 
-def assessment_panel(advisor: Advisor, principal: Principal, client: str | None) -> None:
+def files_of(assessment: Assessment) -> dict:
+    return {
+        "md": assessment.to_markdown(),
+        "docx": assessment.to_docx(),
+        "csv": assessment.to_csv(),
+    }
+
+
+def assessment_panel(viewer: Viewer, client: str | None) -> None:
     if not client:
         st.info(
             "An assessment checks one client's documents against your practice checklist: "
@@ -63,21 +71,16 @@ def assessment_panel(advisor: Advisor, principal: Principal, client: str | None)
         "missing, and where its own documents disagree. Every verdict cites the playbook and "
         "the client's evidence."
     )
-    results = st.session_state.setdefault("assessments", {})
     if st.button("Run assessment", type="primary", icon=":material/fact_check:", key="assess"):
         with (
             st.spinner("Reading the client's documents against the checklist…"),
             errors_shown("Assessment"),
         ):
-            assessment = advisor.assess(principal, client)
-            results[scope_key(client)] = (
-                assessment,
-                {"md": assessment.to_markdown(), "docx": assessment.to_docx(),
-                 "csv": assessment.to_csv()},
-            )  # fmt: skip
-    if scope_key(client) not in results:
+            keep(viewer, client, "assessment", viewer.advisor.assess(viewer.principal, client))
+    found = kept(viewer, client, "assessment", Assessment, files_of)
+    if found is None:
         return
-    assessment, files = results[scope_key(client)]
+    assessment, files = found
     if assessment.warning:
         st.warning(assessment.warning, icon=":material/warning:")
     counts = {v: sum(1 for x in assessment.verdicts if x.verdict == v) for v in VERDICT_COLORS}

@@ -1,12 +1,14 @@
-"""Pieces every panel uses: errors shown with their fix, and a row of download buttons."""
+"""Pieces every panel uses: errors shown with their fix, download buttons, kept results."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import streamlit as st
+from pydantic import ValidationError
 
 from advisor.core.errors import AdvisorError
 
@@ -44,3 +46,27 @@ def errors_shown(task: str) -> Iterator[None]:
     except Exception as exc:
         log.exception("%s failed", task.lower())
         st.error(f"{task} failed ({type(exc).__name__}: {exc}); see the server log.")
+
+
+def keep(viewer, client: str | None, kind: str, result) -> None:
+    """Keep a scope's latest memo or assessment in its history (it survives reloads)."""
+    viewer.store.save_artifact(viewer.principal, client, kind, result.model_dump_json())
+
+
+def kept(viewer, client: str | None, kind: str, model: type, files: Callable):
+    """The latest memo or assessment kept for this scope, with its download files built once;
+    None when there is none (or it no longer reads as one, after an upgrade)."""
+    body = viewer.store.artifact(viewer.principal, client, kind)
+    if body is None:
+        return None
+    cache = st.session_state.setdefault(f"_kept_{kind}", {})
+    key = (client, hashlib.sha256(body.encode()).hexdigest())
+    if key not in cache:
+        try:
+            result = model.model_validate_json(body)
+        except ValidationError:
+            log.warning("a kept %s no longer validates; it is not shown", kind)
+            return None
+        cache.clear()  # one scope's files at a time in memory
+        cache[key] = (result, files(result))  # the exact bytes the download buttons serve
+    return cache[key]

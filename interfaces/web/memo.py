@@ -1,17 +1,24 @@
-"""The Recommendation memo tab: a cited memo per client, with Markdown and Word downloads."""
+"""The Recommendation memo tab: a cited memo per client, with Markdown and Word downloads.
+
+Each client has its own tab state: the topic field is keyed by scope (switching client shows a
+fresh one), and the client's last memo is kept in its history, so it is there again after a
+reload or when the CTO comes back to that client.
+"""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from advisor.core.principal import Principal
-from advisor.service.facade import Advisor
-from interfaces.web.chat import chat, history_of, scope_key
-from interfaces.web.common import download_row, errors_shown
+from advisor.memo.model import Memo
+from advisor.service.conversations import Chat
+from interfaces.web.chat import history_of, scope_key
+from interfaces.web.common import download_row, errors_shown, keep, kept
+from interfaces.web.resources import Viewer
 
 
-def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> None:
-    history = history_of(chat(client))
+def memo_panel(viewer: Viewer, client: str | None, chat: Chat | None) -> None:
+    messages = viewer.store.messages(viewer.principal, chat.id) if chat else []
+    history = history_of(messages)
     st.markdown(
         "A structured memo with every point cited: the client's situation, what the playbooks "
         "recommend, the options side by side (benefits, costs, risks), risks, next steps and "
@@ -19,7 +26,7 @@ def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> No
     )
     topic = st.text_input(
         "Topic",
-        key="memo-topic",
+        key=f"memo-topic-{scope_key(client)}",
         placeholder="e.g. Should we hire an SRE or invest in on-call first?",
         help='Name the choice ("X or Y", "whether to X", "build vs buy") to compare '
         "the options side by side. Leave empty to write the memo about the conversation.",
@@ -28,19 +35,20 @@ def memo_panel(advisor: Advisor, principal: Principal, client: str | None) -> No
         f"Use this conversation ({len(history)} messages)",
         value=bool(history),
         disabled=not history,
+        key=f"memo-chat-{scope_key(client)}",
     )
-    memos = st.session_state.setdefault("memos", {})  # one per scope, like the chats
     if st.button("Draft memo", type="primary", icon=":material/edit_note:", key="draft-memo"):
         with st.spinner("Drafting the memo…"), errors_shown("Drafting"):
-            memo = advisor.memo(
-                principal, topic, client=client, history=history if use_chat else []
+            memo = viewer.advisor.memo(
+                viewer.principal, topic, client=client, history=history if use_chat else []
             )
-            # The exact bytes the download buttons serve, built once per draft.
-            files = {"md": memo.to_markdown(), "docx": memo.to_docx()}
-            memos[scope_key(client)] = (memo, files)
-    if scope_key(client) not in memos:
+            keep(viewer, client, "memo", memo)
+    found = kept(
+        viewer, client, "memo", Memo, lambda m: {"md": m.to_markdown(), "docx": m.to_docx()}
+    )
+    if found is None:
         return
-    memo, files = memos[scope_key(client)]
+    memo, files = found
     if memo.warning:
         st.warning(memo.warning, icon=":material/warning:")
     download_row(files, memo.slug(), "memo")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from functools import partial
 
@@ -12,6 +13,7 @@ from advisor.core.principal import Principal
 from advisor.core.settings import Settings
 from advisor.service.facade import Advisor
 from advisor.service.feedback import FeedbackRecord
+from interfaces.web.routes import TICKET_SECONDS, file_ticket
 
 
 @st.cache_resource(show_spinner=False)
@@ -46,10 +48,15 @@ def settings_key(settings: Settings) -> str:
 
 @dataclass(frozen=True)
 class Viewer:
-    """The advisor as this page's signed-in principal sees it (feedback, files)."""
+    """The advisor as this page's signed-in principal sees it (chats, feedback, files)."""
 
     advisor: Advisor
     principal: Principal
+    session_id: str | None = None  # the cookie session, if any: file links are bound to it
+
+    @property
+    def store(self):
+        return self.advisor.conversations
 
     def record(self, rec: FeedbackRecord) -> None:
         self.advisor.feedback(self.principal, rec)
@@ -63,3 +70,16 @@ class Viewer:
     def fetch(self, source: str, scope: str) -> bytes:
         # Runs when the button is clicked: the service checks access again and audits it.
         return self.advisor.download(self.principal, source, scope).read_bytes()
+
+    def open_link(self, citation) -> str | None:
+        """A link that opens a cited PDF in the browser at its page, when this principal may."""
+        if not citation.source.lower().endswith(".pdf") or self.file(citation) is None:
+            return None
+        tickets = st.session_state.setdefault("_advisor_tickets", {})
+        key = (citation.source, citation.scope)
+        if key not in tickets or tickets[key][1] < time.time():  # one per file and tab, renewed
+            url = file_ticket(
+                self.advisor, self.principal, citation.source, citation.scope, self.session_id
+            )
+            tickets[key] = (url, time.time() + TICKET_SECONDS / 2)
+        return tickets[key][0] + (f"#page={citation.page}" if citation.page else "")

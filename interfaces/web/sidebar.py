@@ -10,9 +10,10 @@ import streamlit as st
 from advisor.core.clients import client_name
 from advisor.core.principal import Principal
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
+from advisor.service.conversations import Chat
 from advisor.service.facade import Advisor
 from advisor.service.uploads import SUPPORTED_SUFFIXES
-from interfaces.web.chat import scope_key
+from interfaces.web.chat import open_chat, scope_key
 from interfaces.web.common import errors_shown
 from interfaces.web.resources import index_status
 from interfaces.web.text import inert
@@ -29,18 +30,52 @@ STATUS_ICONS = {
 }
 
 
-def scope_selector(clients: list[str]) -> str | None:
-    if st.session_state.get("pending_client") in clients:
+def scope_selector(clients: list[str], chat: Chat | None) -> str | None:
+    """The CTO's client picker. An open chat decides it (its link names no client); else the
+    `client` in the URL, so a reload or a new tab shows the same client."""
+    if st.session_state.get("pending_client") in [PLAYBOOKS_ONLY, *clients]:  # after an upload
         st.session_state["client"] = st.session_state.pop("pending_client")
+        if chat is None or (chat.client or PLAYBOOKS_ONLY) != st.session_state["client"]:
+            _client_changed()
+    elif chat is not None:
+        st.session_state["client"] = chat.client or PLAYBOOKS_ONLY
+    elif "client" not in st.session_state:
+        st.session_state["client"] = st.query_params.get("client", PLAYBOOKS_ONLY)
     if st.session_state.get("client") not in [PLAYBOOKS_ONLY, *clients]:
         st.session_state["client"] = PLAYBOOKS_ONLY
     choice = st.selectbox(
         "Client",
         [PLAYBOOKS_ONLY, *clients],
         key="client",
+        on_change=_client_changed,
         help="Every question sees the playbooks plus this client's documents, never another's.",
     )
     return None if choice == PLAYBOOKS_ONLY else choice
+
+
+def _client_changed() -> None:
+    """Another client: a new chat (that client's history lists its old ones), in the URL too."""
+    open_chat(None)
+    client = st.session_state.get("client")
+    if client and client != PLAYBOOKS_ONLY:
+        st.query_params["client"] = client
+    else:
+        st.query_params.pop("client", None)
+
+
+def founder_note(settings: Settings, client: str | None) -> None:
+    """The answer mode in plain words, for a founder (the CTO sees the index and mode panels)."""
+    if settings.use_llm:
+        how = (
+            f"your question and those passages go to the language model at "
+            f"{inert(settings.llm_host)} to write the answer"
+        )
+    else:
+        how = "nothing leaves this server"
+    st.caption(
+        f":material/verified_user: Answers are drawn only from {inert(client or '')}'s "
+        f"documents and your CTO's playbooks; {how}."
+    )
 
 
 def upload_panel(
@@ -75,6 +110,8 @@ def upload_panel(
                 st.session_state["upload_results"] = run_upload(advisor, principal, files, dest)
                 st.session_state["uploads"] = st.session_state.get("uploads", 0) + 1
                 st.session_state["pending_client"] = dest or PLAYBOOKS_ONLY
+                if scope_key(dest) != scope_key(client):
+                    open_chat(None)  # the chat open now belongs to the other scope
                 index_status.clear()
                 st.rerun()
         for r in st.session_state.get("upload_results", []):
@@ -125,7 +162,7 @@ def status_panel(status: dict, client: str | None) -> None:
     in_scope = [s for s in status["sources"] if s["scope"] in (PLAYBOOK_SCOPE, client)]
     with st.expander(f"Documents in scope ({len(in_scope)})"):
         for s in in_scope:
-            st.markdown(f"- {inert(s['title'] or s['source'])}  \n  `{s['source']}`")
+            st.markdown(f"- {inert(s['title'] or s['source'])}  \n  {inert(s['source'])}")
 
 
 def mode_panel(settings: Settings, principal: Principal) -> None:

@@ -10,9 +10,11 @@ import time
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from advisor.core.principal import Principal
 from advisor.core.settings import Settings
 from advisor.service.accounts import AccountStore
 from advisor.service.audit import AuditLog
+from advisor.service.conversations import ConversationStore
 from tests.advisor.corpus import GLOBEX_FACT
 from tests.app.conftest import APP
 from tests.app.helpers import ask, last_answer, texts
@@ -82,12 +84,17 @@ def test_a_founder_sees_one_client_no_selector_and_never_the_other_clients_docum
     assert "globex" not in " ".join(texts(answer.markdown, answer.caption)).casefold()
     badges = " ".join(texts(answer.markdown))
     assert "Client: acme" in badges or "Playbook" in badges
-    # Playbook files are the CTO's: their cited passages show, their download does not.
-    msg = at.session_state["chats"]["acme"][-1]
-    cited = [c.scope for c in msg["answer"].citations]
+    # Playbook files are the CTO's: their cited passages show, their download does not, and the
+    # card says why.
+    chat = at.query_params["chat"]
+    founder = Principal(user="ana@acme.com", role="founder", client="acme")
+    msg = ConversationStore(Settings(data_dir=shared_dir)).messages(founder, chat)[-1]
+    cited = [c["scope"] for c in msg.body["answer"]["citations"]]
     assert "playbook" in cited and set(cited) <= {"acme", "playbook"}
-    buttons = [b for b in at.download_button if b.key.startswith(f"dl-{msg['id']}-")]
+    buttons = [b for b in at.download_button if b.key.startswith(f"dl-{msg.id}-")]
     assert len(buttons) == cited.count("acme")
+    notes = [c for c in texts(at.caption) if "Playbook files stay with your CTO" in c]
+    assert len(notes) == cited.count("playbook")
 
     # Tampering: a query parameter, a widget key and the selector's state name another client.
     at.query_params["client"] = "globex"
@@ -111,7 +118,7 @@ def test_a_cto_switches_clients_and_signing_out_forgets_the_conversation(shared_
 
     at.button(key="signout").click().run()
     assert is_signin_page(at)
-    assert "chats" not in at.session_state  # the next person at this browser sees nothing
+    assert "_advisor_session" not in at.session_state  # the next person here sees nothing
     sign_in(at, "bo@globex.com")
     assert not [m for m in at.chat_message], "a new session starts with an empty chat"
     assert [e.event for e in AuditLog(Settings(data_dir=shared_dir)).events(user="cto@example.com")][-1] == "logout"  # fmt: skip
@@ -135,7 +142,7 @@ def test_repeated_wrong_passwords_hold_the_sign_in_in_the_app(shared_dir, monkey
 def test_an_expired_session_asks_to_sign_in_again(shared_dir, monkeypatch):
     at = sign_in(open_app(shared_dir, monkeypatch), "ana@acme.com")
     assert not is_signin_page(at)
-    with sqlite3.connect(shared_dir / "accounts.sqlite") as db:  # as if the hours had gone by
+    with sqlite3.connect(shared_dir / "sessions.sqlite") as db:  # as if the hours had gone by
         db.execute("UPDATE sessions SET expires_at = ?", (time.time() - 1,))
     at.run()
     assert is_signin_page(at)
@@ -193,3 +200,72 @@ def test_single_sign_on_requires_an_email_the_provider_verified(shared_dir, monk
         at = oidc_app(shared_dir, monkeypatch, user)
         assert is_signin_page(at) and not at.chat_input, claims
         assert "did not confirm" in " ".join(e.value for e in at.error), claims
+
+
+def test_a_founder_sees_no_operator_settings_and_the_mode_in_plain_words(shared_dir, monkeypatch):
+    at = sign_in(open_app(shared_dir, monkeypatch), "ana@acme.com")
+    sidebar = " ".join(texts(at.sidebar.markdown, at.sidebar.caption))
+    assert not at.sidebar.metric and not at.sidebar.code, "no index counts, no export lines"
+    assert "MiniLM" not in sidebar and "OPENAI_BASE_URL" not in sidebar
+    assert str(shared_dir) not in sidebar and "Data directory" not in sidebar
+    assert (
+        "Answers are drawn only from acme's documents and your CTO's playbooks; nothing leaves "
+        "this server." in sidebar
+    )
+    assert "your CTO's playbooks" in " ".join(texts(at.main.markdown))
+    cto = sign_in(open_app(shared_dir, monkeypatch), "cto@example.com")
+    assert cto.sidebar.metric and "OPENAI_BASE_URL" in cto.sidebar.code[0].value
+
+
+def test_a_founder_cannot_open_another_users_chat_by_any_id(shared_dir, monkeypatch):
+    store = ConversationStore(Settings(data_dir=shared_dir))
+    cto = Principal(user="cto@example.com", role="cto")
+    cy = Principal(user="cy2@acme.com", role="founder", client="acme")
+    AccountStore(Settings(data_dir=shared_dir)).add_user(
+        "cy2@acme.com", "founder", "acme", PASSWORD
+    )
+    secret = "Zebra-7 handover notes for the CTO only"
+    others = []
+    for owner, client in ((cto, "acme"), (cto, "globex"), (cy, "acme")):
+        chat = store.create(owner, client, secret)
+        store.append(owner, chat.id, "user", {"content": secret})
+        others.append(chat.id)
+    for chat_id in others:
+        monkeypatch.setenv("ADVISOR_DATA_DIR", str(shared_dir))
+        at = AppTest.from_file(str(APP), default_timeout=90)
+        at.query_params["chat"] = chat_id  # a pasted link
+        at.run()
+        sign_in(at, "ana@acme.com")
+        page = " ".join(texts(at.markdown, at.caption, at.warning) + [b.label for b in at.button])
+        assert secret not in page and not at.chat_message
+        assert "chat" not in at.query_params, "the URL no longer names it"
+        # The URL again, after sign-in, and a session state naming it: still nothing.
+        at.query_params["chat"] = chat_id
+        at.session_state["chat"] = chat_id
+        at.run()
+        page = " ".join(texts(at.markdown, at.caption) + [b.label for b in at.button])
+        assert secret not in page and "of yours" in at.warning[0].value
+    refused = [
+        e for e in AuditLog(Settings(data_dir=shared_dir)).events() if e.event == "chat_refused"
+    ]
+    assert {e.detail["chat"] for e in refused} >= set(others)
+    assert {e.user for e in refused if e.detail["chat"] in others} == {"ana@acme.com"}
+
+
+def test_losing_the_account_store_shows_nothing_instead_of_single_user_mode(
+    shared_dir, tmp_path, monkeypatch
+):
+    data = tmp_path / "lost"
+    shutil.copytree(shared_dir, data)
+    at = sign_in(open_app(data, monkeypatch), "cto@example.com")
+    assert at.chat_input  # an open, signed-in tab on loopback (the README's proxy set-up)
+    (data / "accounts.sqlite").unlink()
+    at.run()
+    assert not at.chat_input and not at.sidebar.metric and not at.selectbox
+    assert (
+        "account store" in at.error[0].value and "missing, empty or unreadable" in at.error[0].value
+    )
+    (data / "accounts.sqlite").write_bytes(b"")  # emptied instead: the same
+    fresh = open_app(data, monkeypatch)
+    assert not fresh.chat_input and "account store" in fresh.error[0].value
+    assert "acme" not in " ".join(texts(fresh.markdown, fresh.caption))

@@ -93,13 +93,14 @@ def test_memo_from_the_conversation_downloads_as_markdown_and_docx(app):
     app.session_state["view"] = "Recommendation memo"
     app.run()
     assert not app.chat_input, "the memo view has no chat box"
-    app.text_input(key="memo-topic").input("Code review practice for a small team").run()
+    assert "(2 messages)" in app.checkbox[0].label  # the open chat's question and answer
+    app.text_input(key="memo-topic-playbook").input("Code review practice for a small team").run()
     app.button(key="draft-memo").click().run()
     assert not app.exception and not app.error, (app.exception, app.error)
 
     labels = {b.key: b.label for b in app.download_button}
     assert labels == {"memo-md": "Markdown", "memo-docx": "Word (.docx)"}
-    _, files = app.session_state["memos"]["playbook"]
+    _, files = next(iter(app.session_state["_kept_memo"].values()))  # the bytes served
     markdown = files["md"]
     for heading in [*SECTIONS, "Sources"]:
         assert f"\n## {heading}\n" in markdown
@@ -112,5 +113,29 @@ def test_memo_from_the_conversation_downloads_as_markdown_and_docx(app):
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == [*SECTIONS, "Sources"]
 
+
+def test_the_memo_tab_resets_per_client_and_keeps_each_clients_last_memo(app, app_data_dir):
+    app.session_state["view"] = "Recommendation memo"
     app.selectbox(key="client").set_value("acme").run()
-    assert not app.download_button, "another scope's memo is never shown"
+    app.text_input(key="memo-topic-acme").input("Should acme hire an SRE or fix on-call first?")
+    app.button(key="draft-memo").click().run()
+    assert app.download_button and "Client: acme" in " ".join(texts(app.markdown))
+
+    app.selectbox(key="client").set_value("globex").run()
+    assert not app.download_button, "another client's memo is never shown"
+    assert app.text_input(key="memo-topic-globex").value == "", "the topic starts empty"
+    assert "acme" not in " ".join(texts(app.main.markdown)).casefold()
+
+    app.selectbox(key="client").set_value("acme").run()
+    assert app.download_button, "acme's last memo is kept in its history"
+    assert "hire an SRE" in " ".join(texts(app.markdown))
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+
+    again = AppTest.from_file(str(APP), default_timeout=90)  # a reload: the memo is still there
+    again.query_params["client"] = "acme"
+    again.session_state["view"] = "Recommendation memo"
+    again.run()
+    assert {b.key for b in again.download_button} == {"memo-md", "memo-docx"}
