@@ -89,13 +89,11 @@ def main() -> None:
         with assess_tab:
             assessment_panel(viewer, client)
         return
-    busy = bool(chat) and any(
-        m.body.get("status") == "running" for m in viewer.store.messages(principal, chat.id)[-1:]
-    )
+    with chat_tab:
+        busy = render_chat(viewer, chat, client, status)  # True while a worker writes an answer
     question = st.chat_input(
-        "Answering… (Stop to ask something else)"
-        if busy
-        else "Ask about hiring, architecture, process…",
+        "Ask about hiring, architecture, process…",
+        key="question",  # one widget whether enabled or not (disabled while an answer is written)
         max_chars=settings.max_question_chars,
         disabled=busy,
     )
@@ -103,8 +101,6 @@ def main() -> None:
                               settings.max_question_chars)  # fmt: skip
     if question:
         ask_question(viewer, client, chat, question)
-    with chat_tab:
-        render_chat(viewer, chat, client, status)
     if status["chunks"]:
         warm_scope(advisor, principal, settings_key(settings), client)
 

@@ -94,17 +94,21 @@ export default function (component) {
       if (button && area && area.value !== "") button.disabled = empty;
       let note = box.parentElement.querySelector(".advisor-limit");
       const max = state.maxChars || 0, n = area ? area.value.length : 0;
-      if (max && n >= 0.8 * max) {
+      const refused = state.refused || 0;  // the length of a paste that did not fit
+      if (max && (refused || n >= 0.8 * max)) {
         if (!note) {
           note = document.createElement("div");
           note.className = "advisor-limit";
           note.setAttribute("role", "status");
           box.parentElement.appendChild(note);
         }
-        note.classList.toggle("over", n >= max);
-        note.textContent = n >= max
-          ? `Questions are limited to ${max.toLocaleString("en")} characters: anything longer was cut off. Shorten it, or ask in two parts.`
-          : `${n.toLocaleString("en")} / ${max.toLocaleString("en")} characters`;
+        const limit = max.toLocaleString("en");
+        note.classList.toggle("over", refused > 0 || n >= max);
+        note.textContent = refused
+          ? `Questions are limited to ${limit} characters; that text would make ${refused.toLocaleString("en")}, so it was not added. Shorten it, or ask in two parts.`
+          : n >= max
+            ? `Questions are limited to ${limit} characters: this one is at the limit.`
+            : `${n.toLocaleString("en")} / ${limit} characters`;
       } else if (note) {
         note.remove();
       }
@@ -138,7 +142,15 @@ export default function (component) {
     pending = setTimeout(clamp, 50);
   }).observe(document.body, { childList: true, subtree: true });
   window.addEventListener("resize", clamp);
-  document.addEventListener("input", () => setTimeout(sync, 0), true);
+  // Streamlit drops an edit that would pass the limit (a long paste) without a word: the input
+  // event still sees the text it would have made, so say what happened.
+  document.addEventListener("input", (event) => {
+    const area = event.target;
+    const mine = area instanceof HTMLTextAreaElement && area.closest('[data-testid="stChatInput"]');
+    state.refused = mine && state.maxChars && area.value.length > state.maxChars
+      ? area.value.length : 0;
+    setTimeout(sync, 0);
+  }, true);
   document.addEventListener("keydown", (event) => {
     const area = event.target;
     if (!(area instanceof HTMLTextAreaElement)) return;

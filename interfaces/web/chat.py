@@ -40,7 +40,7 @@ EXAMPLES = {
         "Who should our next two hires be?",
     ],
 }
-FOLLOW_EVERY = 0.15  # seconds between redraws of an answer being written
+FOLLOW_EVERY = 0.3  # seconds between redraws of an answer being written
 INTERRUPTED = (
     "The answer was interrupted before it was finished (the app restarted while it was being "
     "written). Regenerate to ask again."
@@ -174,18 +174,16 @@ def render_chat(viewer: Viewer, chat: Chat | None, client: str | None, status: d
         empty_state(viewer, client, status)
     last_user = max((m.seq for m in messages if m.role == "user"), default=None)
     last = messages[-1].seq if messages else None
+    busy = bool(messages) and messages[-1].body.get("status") == "running"
     running = None
     for msg in messages:
         if msg.role == "user":
-            render_question(viewer, chat, msg, editable=msg.seq == last_user)
+            render_question(viewer, chat, msg, editable=msg.seq == last_user and not busy)
         elif msg.body.get("status") == "running":
             running = msg
         else:
             render_answer(viewer, chat, msg, latest=msg.seq == last)
-    if running is not None:
-        follow(viewer, chat, running)
-        return True
-    return False
+    return running is not None and follow(viewer, chat, running)
 
 
 def render_question(viewer: Viewer, chat: Chat, msg: Message, editable: bool) -> None:
@@ -270,34 +268,39 @@ def _regenerate_button(viewer: Viewer, chat: Chat, msg: Message) -> None:
     )  # fmt: skip
 
 
-def follow(viewer: Viewer, chat: Chat, msg: Message) -> None:
-    """Show an answer as its worker writes it, with Stop; then draw it finished."""
+def follow(viewer: Viewer, chat: Chat, msg: Message) -> bool:
+    """An answer a worker is writing: followed by a fragment, so the page itself stays usable.
+    True while it is being written."""
     job = jobs.find(msg.id)
     if job is None or job.done.is_set():
         # No worker writes it (any more): it has just finished, or the app restarted meanwhile.
         stored = {m.id: m for m in viewer.store.messages(viewer.principal, chat.id)}.get(msg.id)
         if stored is None:
-            return
+            return False
         if stored.body.get("status") == "running":
             stored.body = job.body if job is not None else {**stored.body, "status": "interrupted"}
             viewer.store.update(viewer.principal, chat.id, msg.id, stored.body)
         render_answer(viewer, chat, stored, latest=True)
-        return
+        return False
+    following(msg.id, time.monotonic())
+    return True
+
+
+@st.fragment(run_every=FOLLOW_EVERY)
+def following(msg_id: str, started: float) -> None:
+    """Redraw the answer as it grows, with Stop; once the worker is done, draw the page again."""
+    job = jobs.find(msg_id)
+    if job is None or job.done.is_set():
+        st.rerun(scope="app")
     with st.chat_message("assistant"):
-        shown = st.empty()
+        if job.text:
+            st.markdown(prose(job.text) + " ▍")
+        else:
+            st.caption(f"Reading the documents… {time.monotonic() - started:.0f} s")
         st.button(
-            "Stop", icon=":material/stop_circle:", key=f"stop-{msg.id}", on_click=stop,
-            args=(msg.id,), help="Stop writing this answer",
+            "Stop", icon=":material/stop_circle:", key=f"stop-{msg_id}", on_click=stop,
+            args=(msg_id,), help="Stop writing this answer",
         )  # fmt: skip
-        started = time.monotonic()
-        # Redrawn every few hundred ms even when nothing new came: each redraw is also when
-        # Streamlit takes a click on Stop (or anything else) into account.
-        while not job.done.wait(FOLLOW_EVERY):
-            if job.text:
-                shown.markdown(prose(job.text) + " ▍")
-            else:
-                shown.caption(f"Reading the documents… {time.monotonic() - started:.0f} s")
-    st.rerun()
 
 
 def render_sources(viewer: Viewer, msg_id: str, citations) -> None:

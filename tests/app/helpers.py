@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import time
+
 from streamlit.testing.v1 import AppTest
 
 
 def ask(at: AppTest, question: str) -> AppTest:
     """Type a question in the chat box and wait for the answer (the worker writes it)."""
     at.chat_input[0].set_value(question).run()
+    return settle(at)
+
+
+def settle(at: AppTest, timeout: float = 90) -> AppTest:
+    """Run the page again until no answer is being written (a browser's fragment does this)."""
+    deadline = time.monotonic() + timeout
+    while any((b.key or "").startswith("stop-") for b in at.button):
+        assert time.monotonic() < deadline, "the answer never finished"
+        time.sleep(0.1)
+        at.run()
     assert not at.exception, at.exception
     return at
 

@@ -13,7 +13,15 @@ from advisor.core.settings import Settings
 from advisor.service.audit import AuditLog
 from tests.advisor.corpus import ACME_FACT, GLOBEX_FACT
 from tests.app.conftest import APP
-from tests.app.helpers import answers, ask, last_answer, open_chat_ids, source_cards, texts
+from tests.app.helpers import (
+    answers,
+    ask,
+    last_answer,
+    open_chat_ids,
+    settle,
+    source_cards,
+    texts,
+)
 
 PAGER_QUESTION = "What pager phone does the on-call engineer carry?"
 PR_QUESTION = "How big should a pull request be?"
@@ -174,14 +182,14 @@ def test_an_answer_whose_worker_is_gone_says_it_was_interrupted(app, app_data_di
     assert [m.markdown[0].value for m in again.chat_message if m.name == "user"] == [PR_QUESTION]
     assert "interrupted" in again.info[0].value
     assert [b.label for b in again.button if b.key.startswith("regen-")] == ["Regenerate"]
-    next(b for b in again.button if b.key.startswith("regen-")).click().run()
+    settle(next(b for b in again.button if b.key.startswith("regen-")).click().run())
     assert "400 lines" in last_answer(again) and not again.info
 
 
 def test_regenerate_writes_the_answer_again_and_edit_replaces_the_last_question(app):
     ask(app, PR_QUESTION)
     first = next(b.key for b in app.button if b.key.startswith("regen-"))
-    app.button(key=first).click().run()
+    settle(app.button(key=first).click().run())
     second = next(b.key for b in app.button if b.key.startswith("regen-"))
     assert second != first and "400 lines" in last_answer(app)
     assert len(answers(app)) == 1, "the old answer is replaced, not added"
@@ -190,7 +198,7 @@ def test_regenerate_writes_the_answer_again_and_edit_replaces_the_last_question(
     edit.click().run()
     area = next(t for t in app.text_area if t.key.startswith("edit-"))
     area.input(PAGER_QUESTION)
-    next(b for b in app.button if b.key.startswith("resend-")).click().run()
+    settle(next(b for b in app.button if b.key.startswith("resend-")).click().run())
     users = [m.markdown[0].value for m in app.chat_message if m.name == "user"]
     assert users == [PAGER_QUESTION] and len(answers(app)) == 1
 
@@ -216,14 +224,14 @@ def test_a_blank_question_is_not_asked_and_a_long_one_is_capped_at_the_limit(app
     assert "empty" in app.toast[0].value
     # A crafted message past the widget's limit (the browser stops typing at 2,000 and says so):
     # the server holds the same limit.
-    app.chat_input[0].set_value("Who reviews pull requests? " + "x" * 3000).run()
+    ask(app, "Who reviews pull requests? " + "x" * 3000)
     asked = [m.markdown[0].value for m in app.chat_message if m.name == "user"]
     assert len(asked) == 1 and len(asked[0].replace("\\", "")) <= 2000
 
 
 def test_example_question_is_asked_when_clicked(app):
     example = next(b for b in app.button if b.key and b.key.startswith("ex-"))
-    example.click().run()
+    settle(example.click().run())
     users = [m for m in app.chat_message if m.name == "user"]
     assert users and users[0].markdown[0].value.rstrip("?") in example.label
 

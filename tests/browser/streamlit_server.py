@@ -19,14 +19,19 @@ ARTIFACTS = ROOT / "artifacts"
 
 
 @contextlib.contextmanager
-def streamlit_app(data_dir: Path, cwd: Path, log_name: str) -> Iterator[str]:
+def streamlit_app(
+    data_dir: Path, cwd: Path, log_name: str, port: int | None = None, **env_vars: str
+) -> Iterator[str]:
     """The app over `data_dir`, started from `cwd` (holding only our Streamlit config, so no
-    developer .env leaks in); yields its URL; its log is kept as artifacts/`log_name`."""
-    port = free_port()
-    shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit")
+    developer .env leaks in); yields its URL; its log is kept as artifacts/`log_name`.
+    `port` reuses an address (a restart: the browser's cookies for it still apply); `env_vars`
+    are extra environment variables (e.g. OPENAI_BASE_URL)."""
+    port = port or free_port()
+    shutil.copytree(ROOT / ".streamlit", cwd / ".streamlit", dirs_exist_ok=True)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "ADVISOR_"))}
     env["ADVISOR_DATA_DIR"] = str(data_dir)
-    log = open(cwd / "streamlit.log", "w")  # noqa: SIM115 - closed after the server stops
+    env.update(env_vars)
+    log = open(cwd / "streamlit.log", "a")  # noqa: SIM115 - closed after the server stops
     proc = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", str(ROOT / "app.py"),
          "--server.port", str(port), "--server.address", "127.0.0.1"],

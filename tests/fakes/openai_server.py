@@ -46,7 +46,9 @@ class FakeOpenAI:
         ("status", 500): an error status; ("hang", 5.0): no reply for that long; ("malformed", 0):
         a 200 whose body (or first stream event) is not JSON; ("cut", 40): a stream that sends
         that many characters of the reply, then drops the connection without finishing;
-        ("stall", 5.0): a stream that sends half the reply, then nothing for that long.
+        ("stall", 5.0): a stream that sends half the reply, then nothing for that long;
+        ("drip", 0.2): one stream that waits that long after each piece (a slow model, like
+        `chunk_delay` for every stream); `disconnects` counts a client that closes it early.
         """
         self.failures.append((kind, value))
 
@@ -89,7 +91,10 @@ class FakeOpenAI:
                     return
                 if body.get("stream"):
                     cut = {"cut": int(value), "stall": len(text) // 2}.get(kind)
-                    self._stream(body, text, cut, stall=float(value) if kind == "stall" else 0)
+                    self._stream(
+                        body, text, cut, stall=float(value) if kind == "stall" else 0,
+                        drip=float(value) if kind == "drip" else 0,
+                    )  # fmt: skip
                 else:
                     self._json(200, _completion(body, text))
 
@@ -115,7 +120,9 @@ class FakeOpenAI:
                 self.wfile.write(data)
                 self.wfile.flush()
 
-            def _stream(self, body: dict, text: str, cut: int | None, stall: float = 0) -> None:
+            def _stream(
+                self, body: dict, text: str, cut: int | None, stall: float = 0, drip: float = 0
+            ) -> None:
                 self.send_response(200)
                 self.send_header("Content-Type", "text/event-stream")
                 self.send_header("Cache-Control", "no-cache")
@@ -132,7 +139,7 @@ class FakeOpenAI:
                     for i, piece in enumerate(pieces):
                         delta = {"content": piece} if i else {"role": "assistant", "content": piece}
                         self._event(_chunk(body, delta, None))
-                        time.sleep(fake.chunk_delay)
+                        time.sleep(drip or fake.chunk_delay)
                 except (BrokenPipeError, ConnectionResetError):
                     with fake._count:
                         fake.disconnects += 1
