@@ -158,3 +158,21 @@ def test_upload_is_indexed_in_the_running_server(server, chromium):
 
 
 DOC = b"# Laptop policy\n\nEvery laptop needs full-disk encryption before it joins the VPN.\n"
+
+
+def test_single_user_mode_is_refused_through_a_proxy_whatever_the_bind_address(server, chromium):
+    """No accounts, bound to loopback, but reached through a reverse proxy (the README's TLS
+    set-up): the page must show nothing, not every client to whoever comes through the proxy."""
+    from playwright.sync_api import expect
+
+    url, _ = server
+    context = chromium.new_context(extra_http_headers={"X-Forwarded-For": "203.0.113.7"})
+    try:
+        page = context.new_page()
+        page.goto(url)
+        expect(page.get_by_text("reached through a proxy")).to_be_visible(timeout=60_000)
+        assert page.get_by_test_id("stChatInputTextArea").count() == 0
+        text = page.get_by_test_id("stMainBlockContainer").inner_text().lower()
+        assert "ledgerly" not in text and "haulwise" not in text
+    finally:
+        context.close()
