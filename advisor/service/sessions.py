@@ -94,8 +94,10 @@ class SessionStore:
             )  # fmt: skip
         return session_id
 
-    def principal(self, session_id: str | None) -> Principal:
-        """Who a session belongs to, read from the account now; AccessError once it has ended."""
+    def principal(self, session_id: str | None, use: bool = True) -> Principal:
+        """Who a session belongs to, read from the account now; AccessError once it has ended.
+        `use=False` only checks (a tab watching whether it may still show its page must not keep
+        an unattended session alive)."""
         if not session_id or not str(session_id).startswith(SESSION_PREFIX):
             raise AccessError("sign in to continue")
         now = time.time()
@@ -119,7 +121,7 @@ class SessionStore:
         if user.client != client:  # the account was re-created for another client
             self.end(session_id, reason="account changed")
             raise AccessError(ENDED)
-        if now - last_seen >= TOUCH_EVERY:
+        if use and now - last_seen >= TOUCH_EVERY:
             with self._db() as db:
                 db.execute(
                     "UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id_hash = ?",

@@ -221,7 +221,7 @@ def session_watch(settings: Settings, signed_in: bool) -> None:
     accounts = AccountStore(settings)
     try:
         if signed_in:
-            SessionStore(settings, accounts).principal(st.session_state.get(SESSION_KEY))
+            SessionStore(settings, accounts).principal(st.session_state.get(SESSION_KEY), use=False)
         elif sign_in_required(settings, accounts):
             raise AccessError("accounts now exist")
     except AdvisorError:

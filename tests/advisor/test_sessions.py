@@ -64,6 +64,11 @@ def test_sessions_slide_while_used_and_end_when_idle_or_too_old(store):
     store.principal(sid)
     assert store.remaining(sid) > first - 5, "use slides the idle expiry forward"
 
+    idle = store.remaining(sid)
+    move(store, "last_seen", -120)
+    store.principal(sid, use=False)  # an open tab checking, nobody using it: no extension
+    assert store.remaining(sid) <= idle
+
     move(store, "expires_at", -4000)  # idle past the hour
     with pytest.raises(AccessError, match="expired"):
         store.principal(sid)
