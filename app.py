@@ -11,6 +11,8 @@ opened at their page: interfaces/web/routes.py). Each browser session then runs 
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
 from advisor.core.errors import AdvisorError
@@ -31,12 +33,15 @@ from interfaces.web.sidebar import (
     upload_panel,
 )
 from interfaces.web.signin import SESSION_KEY, account_panel, current_principal, session_watch
-from interfaces.web.text import inert
+from interfaces.web.text import inert, prose
+
+# A local icon: a `:material/...:` or emoji icon is fetched from a font or emoji host on every visit.
+ICON = Path(__file__).parent / "interfaces" / "web" / "static" / "icon.png"
 
 
 def main() -> None:
     st.set_page_config(
-        page_title="CTO Advisor", page_icon=":material/explore:", layout="centered",
+        page_title="CTO Advisor", page_icon=str(ICON), layout="centered",
         menu_items={"About": "CTO Advisor: cited answers from your own documents."},
     )  # fmt: skip
     settings = get_settings()
@@ -54,7 +59,7 @@ def main() -> None:
             advisor = load_advisor(settings, settings_key(settings))
             status = index_status(advisor, principal, str(settings.data_dir))
         except AdvisorError as exc:
-            st.error(str(exc), icon=":material/error:")
+            st.error(prose(str(exc)), icon=":material/error:")
             st.stop()
     viewer = Viewer(advisor, principal, session_id)
     chat = safe_chat(viewer, open_chat_id())  # from the URL: only ever one of this user's chats

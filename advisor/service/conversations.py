@@ -11,7 +11,6 @@ the same answer as one that does not exist (and the attempt is audited). `forget
 from __future__ import annotations
 
 import json
-import re
 import secrets
 import time
 from typing import Any
@@ -21,6 +20,7 @@ from pydantic import BaseModel
 from advisor.core.clients import client_name
 from advisor.core.errors import InputError, NotFoundError
 from advisor.core.principal import Principal
+from advisor.core.sanitize import one_line
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 from advisor.service.audit import AuditLog
 from advisor.service.private_db import private_db
@@ -54,14 +54,6 @@ CREATE TABLE IF NOT EXISTS artifacts (
     PRIMARY KEY (owner, scope, kind)
 );
 """
-# Control, escape and bidi-override characters (ESC ] 52 writes a terminal's clipboard, U+202E
-# spoofs a name). Until advisor/core/sanitize.py exists, the app's plain-text copy uses this too.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
-
-
-def strip_controls(text: str) -> str:
-    """Text without control, escape or bidi characters (newlines and tabs stay)."""
-    return _CONTROL.sub("", str(text))
 
 
 class Chat(BaseModel):
@@ -88,7 +80,7 @@ class Message(BaseModel):
 
 def title_from(text: str) -> str:
     """A chat's title from its first question: one line, control characters out, shortened."""
-    line = " ".join(strip_controls((text or "").replace("\n", " ")).split())
+    line = one_line(text or "")
     if len(line) <= TITLE_CHARS:
         return line or "New chat"
     return line[: TITLE_CHARS - 1].rstrip() + "…"

@@ -10,7 +10,7 @@ from advisor.assessment.assess import Assessment
 from advisor.memo.model import location
 from interfaces.web.common import download_row, errors_shown, keep, kept
 from interfaces.web.resources import Viewer
-from interfaces.web.text import inert
+from interfaces.web.text import inert, prose
 
 VERDICT_COLORS = {
     "evidenced": "#2e7d32",
@@ -82,7 +82,7 @@ def assessment_panel(viewer: Viewer, client: str | None) -> None:
         return
     assessment, files = found
     if assessment.warning:
-        st.warning(assessment.warning, icon=":material/warning:")
+        st.warning(prose(assessment.warning), icon=":material/warning:")
     counts = {v: sum(1 for x in assessment.verdicts if x.verdict == v) for v in VERDICT_COLORS}
     for col, (verdict, count) in zip(st.columns(4), counts.items(), strict=True):
         col.metric(verdict.capitalize(), count)
@@ -93,14 +93,14 @@ def assessment_panel(viewer: Viewer, client: str | None) -> None:
         if v.area != area:
             area = v.area
             st.subheader(area, divider="gray")
-        with st.expander(f"{v.verdict.upper()} · {v.practice}"):
+        with st.expander(f"{v.verdict.upper()} · {inert(v.practice)}"):
             st.markdown(f"{VERDICT_BADGES[v.verdict]} {inert(v.reason)}")
             for n in ([v.playbook] if v.playbook else []) + v.evidence:
                 c = by_n.get(n)
                 if c is None:
                     continue
                 st.markdown(
-                    f"**[{n}]** {scope_label(c.scope)} · {inert(c.title or c.source)} "
+                    f"**[{n}]** {inert(scope_label(c.scope))} · {inert(c.title or c.source)} "
                     f"· {inert(location(c))}"
                 )
                 st.caption(inert(c.snippet))

@@ -241,7 +241,7 @@ def render_answer(viewer: Viewer, chat: Chat, msg: Message, latest: bool) -> Non
             with st.container(key=f"answer-{msg.id}"):
                 st.markdown(linked(prose(answer.answer), msg.id, {c.n for c in citations}))
             if answer.warning:
-                st.warning(answer.warning, icon=":material/warning:")
+                st.warning(prose(answer.warning), icon=":material/warning:")
             render_sources(viewer, msg.id, citations)
             with st.container(horizontal=True, vertical_alignment="center", gap="small"):
                 copy_button(copy_text(answer, citations), key=f"copy-{msg.id}")
@@ -254,7 +254,7 @@ def render_answer(viewer: Viewer, chat: Chat, msg: Message, latest: bool) -> Non
         if state == "stopped":
             st.caption(":material/stop_circle: Stopped before the answer was finished.")
         elif state == "error":
-            st.error(body.get("error", "The answer failed."), icon=":material/error:")
+            st.error(prose(body.get("error", "The answer failed.")), icon=":material/error:")
         else:
             st.info(INTERRUPTED, icon=":material/history:")
         if latest:
@@ -388,7 +388,7 @@ def save_feedback(viewer: Viewer, chat: Chat, msg: Message, answer: Answer) -> N
     viewer.store.update(viewer.principal, chat.id, msg.id, body)
     viewer.record(
         FeedbackRecord(
-            answer_id=msg.id,
+            answer_id=body.get("answer_id", msg.id),  # the service's id (older chats: none)
             rating="up" if value == 1 else "down",
             comment=body["comment"],
             question=body["question"],
@@ -428,5 +428,5 @@ def safe_chat(viewer: Viewer, chat_id: str | None) -> Chat | None:
         return viewer.store.get(viewer.principal, chat_id)
     except AdvisorError as exc:
         open_chat(None)
-        st.warning(f"{exc}. Here is a new chat instead.", icon=":material/search_off:")
+        st.warning(prose(f"{exc}. Here is a new chat instead."), icon=":material/search_off:")
         return None

@@ -11,6 +11,7 @@ import streamlit as st
 from pydantic import ValidationError
 
 from advisor.core.errors import AdvisorError
+from interfaces.web.text import prose
 
 log = logging.getLogger("cto_advisor.app")
 
@@ -42,10 +43,10 @@ def errors_shown(task: str) -> Iterator[None]:
     try:
         yield
     except AdvisorError as exc:
-        st.error(str(exc), icon=":material/error:")
+        st.error(prose(str(exc)), icon=":material/error:")
     except Exception as exc:
         log.exception("%s failed", task.lower())
-        st.error(f"{task} failed ({type(exc).__name__}: {exc}); see the server log.")
+        st.error(prose(f"{task} failed ({type(exc).__name__}: {exc}); see the server log."))
 
 
 def keep(viewer, client: str | None, kind: str, result) -> None:

@@ -10,7 +10,7 @@ from advisor.core.errors import AdvisorError
 from advisor.service.conversations import Chat
 from interfaces.web.chat import open_chat
 from interfaces.web.resources import Viewer
-from interfaces.web.text import inert
+from interfaces.web.text import inert, prose
 
 SHOWN = 50  # chats listed; older ones stay stored (and open from their link)
 
@@ -80,7 +80,7 @@ def _rename(viewer: Viewer, chat: Chat) -> None:
     try:
         viewer.store.rename(viewer.principal, chat.id, st.session_state.get(f"title-{chat.id}", ""))
     except AdvisorError as exc:
-        st.toast(str(exc), icon=":material/error:")
+        st.toast(prose(str(exc)), icon=":material/error:")
 
 
 def _delete(viewer: Viewer, chat: Chat) -> None:

@@ -94,7 +94,8 @@ def _run(advisor: Advisor, job: Job) -> None:
                 outcome = {"status": "stopped", "text": job.text}
             else:
                 answer = stream.answer
-                outcome = {"status": "done", "answer": dump_answer(answer)}
+                # The service's answer id: a rating is accepted only for it, from this user.
+                outcome = {"status": "done", "answer": dump_answer(answer), "answer_id": stream.id}
     except AdvisorError as exc:
         outcome = {"status": "error", "error": str(exc), "text": job.text}
     except Exception as exc:  # a bug must not lose the question; the log has the trace

@@ -14,6 +14,7 @@ from advisor.service.conversations import Chat
 from interfaces.web.chat import history_of, scope_key
 from interfaces.web.common import download_row, errors_shown, keep, kept
 from interfaces.web.resources import Viewer
+from interfaces.web.text import prose
 
 
 def memo_panel(viewer: Viewer, client: str | None, chat: Chat | None) -> None:
@@ -50,7 +51,7 @@ def memo_panel(viewer: Viewer, client: str | None, chat: Chat | None) -> None:
         return
     memo, files = found
     if memo.warning:
-        st.warning(memo.warning, icon=":material/warning:")
+        st.warning(prose(memo.warning), icon=":material/warning:")
     download_row(files, memo.slug(), "memo")
     with st.container(border=True):
         st.markdown(memo.to_markdown(level=3))  # the preview sits under the page's own title

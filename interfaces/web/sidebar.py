@@ -16,7 +16,7 @@ from advisor.service.uploads import SUPPORTED_SUFFIXES
 from interfaces.web.chat import open_chat, scope_key
 from interfaces.web.common import errors_shown
 from interfaces.web.resources import index_status
-from interfaces.web.text import inert
+from interfaces.web.text import code, inert
 
 PLAYBOOKS_ONLY = "Playbooks only"
 NEW_CLIENT = "New client…"
@@ -146,7 +146,7 @@ def run_upload(advisor: Advisor, principal: Principal, files, dest: str | None) 
 
     def on_file(result) -> None:
         done.append(result)
-        bar.progress(len(done) / len(files), text=f"{result.name}: {result.status}")
+        bar.progress(len(done) / len(files), text=f"{inert(result.name)}: {result.status}")
 
     return advisor.upload(principal, [(f.name, f.getvalue()) for f in files], dest, on_file)
 
@@ -162,7 +162,7 @@ def status_panel(status: dict, client: str | None) -> None:
     in_scope = [s for s in status["sources"] if s["scope"] in (PLAYBOOK_SCOPE, client)]
     with st.expander(f"Documents in scope ({len(in_scope)})"):
         for s in in_scope:
-            st.markdown(f"- {inert(s['title'] or s['source'])}  \n  {inert(s['source'])}")
+            st.markdown(f"- {inert(s['title'] or s['source'])}  \n  {code(s['source'])}")
 
 
 def mode_panel(settings: Settings, principal: Principal) -> None:
@@ -177,10 +177,10 @@ def mode_panel(settings: Settings, principal: Principal) -> None:
     # Always on screen: where questions and document excerpts are sent, and which index is used.
     st.markdown(f"Answers go to: **{inert(settings.answer_destination)}**")
     if principal.is_cto:
-        st.caption(f"Data directory: `{settings.data_dir.resolve()}`")
+        st.caption(f"Data directory: {code(settings.data_dir.resolve())}")
     if dotenv := settings.dotenv_settings():
         st.warning(
-            f"Settings loaded from `{Path('.env').resolve()}` (the folder the app was started "
+            f"Settings loaded from {code(Path('.env').resolve())} (the folder the app was started "
             f"from): {', '.join(dotenv)}. Check that this is where you want documents to go.",
             icon=":material/warning:",
         )

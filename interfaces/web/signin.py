@@ -25,6 +25,7 @@ from advisor.service.accounts import AccountStore, check_exposure, is_loopback
 from advisor.service.sessions import COOKIE_NAME, SessionStore, sign_in_required
 from interfaces.web.bridge import clear_cookie_later, set_cookie_later
 from interfaces.web.routes import issue_handoff
+from interfaces.web.text import inert
 
 SESSION_KEY = "_advisor_session"  # not a widget key: the browser cannot set it
 STALE_COOKIE = "_advisor_stale_cookie"  # the cookie this tab signed out of (still in its headers)
@@ -207,7 +208,7 @@ def account_panel(settings: Settings, principal: Principal) -> None:
     if principal == Principal.local():
         return
     role = "CTO" if principal.is_cto else f"founder · {principal.client}"
-    st.caption(f":material/person: {principal.user} ({role})")
+    st.caption(f":material/person: {inert(principal.user)} ({inert(role)})")
     if st.button("Sign out", icon=":material/logout:", key="signout", width="stretch"):
         sign_out(settings)
         st.rerun()

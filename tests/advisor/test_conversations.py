@@ -77,7 +77,7 @@ def test_rename_truncate_and_delete_with_an_audit_entry(store):
     store.truncate(CTO, chat.id, 3)
     assert [m.body["n"] for m in store.messages(CTO, chat.id)] == [0, 1]
     assert store.rename(CTO, chat.id, "  Hiring\x1b]0;owned\x07 plan\u202e ").title == (
-        "Hiring]0;owned plan"
+        "Hiring plan"  # the whole escape sequence goes (it retitled a terminal), not only ESC
     )
     store.delete(CTO, chat.id)
     assert store.chats(CTO, "acme") == []

@@ -55,7 +55,9 @@ def test_stop_closes_the_models_stream_and_keeps_what_was_written(
     stopped_at = time.monotonic()
     assert jobs.stop(msg.id)
     assert job.done.wait(5), "the worker ended"
-    assert wait_for(lambda: slow_llm.disconnects == 1, 5), "the model's stream was closed, not drained"
+    assert wait_for(lambda: slow_llm.disconnects == 1, 5), (
+        "the model's stream was closed, not drained"
+    )
     print(f"stopped {time.monotonic() - stopped_at:.2f}s after Stop")
     stored = advisor.conversations.messages(LOCAL, chat.id)[-1].body
     assert stored["status"] == "stopped"

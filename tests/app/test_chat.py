@@ -88,7 +88,8 @@ def test_the_copy_text_is_the_answer_with_its_numbered_sources(app):
     answer = load_answer(msg.body)
     text = copy_text(answer, answer.citations)
     body, sources = text.split("\n\nSources:\n")
-    assert "400 lines" in body and "[1]" in body and "\\[" not in body  # plain, not escaped
+    assert "400 lines" in body and "[1]" in body and "\\[1\\]" not in body  # not the page's escapes
+    assert "](http" not in body  # the service's safe Markdown: pasted anywhere, it loads nothing
     lines = sources.splitlines()
     assert lines[0] == "[1] Code review (Playbook, code-review.md)"
     assert len(lines) == len(answer.citations)
@@ -141,6 +142,7 @@ def test_document_text_is_rendered_as_text(app):
     assert not re.search(r"(?<!\\)<", shown), "HTML must be escaped"
     assert not re.search(r"!\[", shown), "images from documents must not load"
     assert not re.search(r"(?<!\\)~", shown), "tildes must not strike text through"
+    assert "\\\\" not in shown, "an escape the service wrote is not escaped again (it would show)"
     assert not app.get("html"), "no raw HTML elements"
 
 

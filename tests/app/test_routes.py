@@ -102,6 +102,6 @@ def test_the_copied_text_has_no_control_escape_or_bidi_characters():
     answer = Answer(answer="Pay \x1b]52;c;ZXZpbA==\x07the vendor\u202e [1].\nNext line")
     citation = Citation(n=1, source="plan\u202egpj.md", title="Plan\x1b[31m", scope="acme")
     text = copy_text(answer, [citation])
-    assert text == "Pay ]52;c;ZXZpbA==the vendor [1].\nNext line\n\nSources:\n" + (
-        "[1] Plan[31m (Client: acme, plangpj.md)"
+    assert text == "Pay the vendor [1].\nNext line\n\nSources:\n" + (
+        "[1] Plan (Client: acme, plangpj.md)"  # whole escape sequences go, not only their ESC
     )

@@ -72,13 +72,14 @@ def test_feedback_is_stored_with_its_comment_and_survives_reruns(app, app_data_d
     ask(app, "How big should a pull request be?")
     app.feedback[0].set_value(0).run()  # thumbs down
     store = FeedbackStore(Settings(data_dir=app_data_dir))
-    answer_id = app.feedback[0].key.removeprefix("fb-")
-    record = next(r for (_, a), r in store.latest().items() if a == answer_id)
+    msg_id = app.feedback[0].key.removeprefix("fb-")  # the chat message; the rating is keyed
+    ((user, answer_id), record), *rest = store.latest().items()  # by the service's answer id
+    assert not rest and user == "local" and answer_id != msg_id
     assert record.rating == "down" and record.question == "How big should a pull request be?"
     assert record.sources and record.sources[0] == "code-review.md"
 
     comment = "Should also cite playbooks/on-call.md"
-    app.text_input(key=f"fbc-{answer_id}").input(comment).run()
+    app.text_input(key=f"fbc-{msg_id}").input(comment).run()
     assert next(r for (_, a), r in store.latest().items() if a == answer_id).comment == comment
     app.run()  # an unrelated rerun keeps the rating on screen
     assert app.feedback[0].value == 0
