@@ -88,7 +88,11 @@ def test_the_page_never_contacts_another_origin(app_url):
             box.fill("Which pager does the on-call engineer carry?")
             box.press("Enter")
             answer = page.get_by_test_id("stChatMessage").nth(1)
-            expect(answer.get_by_text("Sources (", exact=False)).to_be_visible(timeout=60_000)
+            expect(answer.get_by_test_id("stFeedback")).to_be_visible(timeout=60_000)
+            cards = answer.locator("[class*='st-key-src-'] summary")
+            expect(cards.first).to_be_visible()
+            for i in range(cards.count()):  # open every source: its passage is drawn too
+                cards.nth(i).click()
             page.wait_for_timeout(1500)  # let any image the page would load start loading
             page.screenshot(path=str(ARTIFACTS / "browser-no-outside-requests.png"), full_page=True)
             assert page.locator("img[src*='exfil']").count() == 0
