@@ -89,6 +89,11 @@ class Fact:
     counted: str = ""  # the lemma of the noun a count counts ("engineer" in "five engineers")
     start: int = 0  # the value's characters in `sentence`
     end: int = 0
+    # What is measured without what is done to it: the measure's nouns and their modifiers
+    # (the counted noun, the subject of a "be"/"have" clause, a table row's label), no verbs:
+    # "service credits" in both "issued EUR 900 in service credits" and "service credits paid".
+    core: str = ""  # as written
+    core_lemmas: str = ""  # lemmatised, what `measure_similarity` also compares
 
     @property
     def stated(self) -> bool:
@@ -401,7 +406,13 @@ def _measure(doc, anchor, owner, verb, skip: set[int]) -> list:
     if verb.pos_ == "VERB" and verb.i not in skip and verb.lemma_ not in ("be", "have"):
         words.append(verb)
         for c in verb.children:
-            if c.dep_ == "dobj" and c.i not in skip and c.i != owner.i and c.pos_ != "PRON":
+            if (
+                c.dep_ == "dobj"
+                and c.i not in skip
+                and c.i != owner.i
+                and c.pos_ != "PRON"
+                and owner not in c.conjuncts  # "two backend roles and one SRE role": a sibling
+            ):
                 words += _chunk(c, skip)
     for holder in {t.i: t for t in (owner, anchor, verb)}.values():
         for c in holder.children:
@@ -535,6 +546,9 @@ def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
         per = None if date is not None else _period([anchor, owner, verb, *mods])
         measure = " ".join(t.text for t in measure_tokens)
         lemmas = " ".join(t.lemma_.lower() for t in _content(measure_tokens))
+        nouns = [t for t in measure_tokens if t.pos_ in ("NOUN", "PROPN", "ADJ")]
+        core = " ".join(t.text for t in nouns)
+        core_lemmas = " ".join(t.lemma_.lower() for t in _content(nouns))
         if not lemmas and not keep_unmeasured:
             continue  # a value with nothing said about what it measures cannot be compared
         start = ent.start_char - base
@@ -544,6 +558,8 @@ def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
                 unit=unit,
                 measure=measure,
                 lemmas=lemmas,
+                core=core,
+                core_lemmas=core_lemmas,
                 kind=kind,
                 label=label,
                 sentence=text,
@@ -619,6 +635,7 @@ def _table_facts(text: str) -> list[Fact]:
                     out.append(
                         replace(
                             f, measure=measure, lemmas=lemmas, sentence=sentence, per=per,
+                            core=measure, core_lemmas=lemmas,
                             start=f.start + offset, end=f.end + offset,
                         )
                     )  # fmt: skip
@@ -661,15 +678,76 @@ def facts(text: str) -> list[Fact]:
     return out + (_table_facts(text) if tables else [])
 
 
+# English's negative determiners and pronouns (closed class), and the preposition that negates
+# its object ("run without a lock timeout").
+NEGATIVE_WORDS = frozenset({"no", "nothing", "nobody", "none", "neither", "never"})
+_CLAUSE_DEPS = ("conj", "advcl", "ccomp", "parataxis", "relcl", "acl", "xcomp", "csubj")
+
+
 def negated(sentence: str) -> bool:
     """True when the parse has a negation ("not", "never", "n't"), a negative determiner or
     pronoun ("no", "nothing", "nobody") or "without" on a word of the sentence."""
     doc = _nlp()(sentence)
     return any(
         t.dep_ == "neg"
-        or (t.lower_ in ("no", "nothing", "nobody", "none", "neither") and t.dep_ != "intj")
+        or (t.lower_ in NEGATIVE_WORDS and t.dep_ != "intj")
         or (t.lower_ == "without" and t.pos_ == "ADP")
         for t in doc
+    )
+
+
+def _clause_head(t):
+    """The head of the clause `t` belongs to: the nearest verb heading its own clause, or the
+    root (a verbless line such as "No business-level alerting.")."""
+    while t.head.i != t.i:
+        if t.dep_ in _CLAUSE_DEPS and t.pos_ in ("VERB", "AUX"):
+            return t
+        t = t.head
+    return t
+
+
+@lru_cache(maxsize=20000)
+def polar_terms(sentence: str) -> tuple[tuple[str, bool], ...]:
+    """The sentence's content lemmas, each with whether a negation governs it, read per clause
+    from the parse rather than per sentence: "not"/"never" negates its own clause (not a clause
+    joined to it: "the commander was the only engineer debugging, so no one was coordinating"
+    negates coordinating, not debugging); a negative subject ("nothing pages", "no alert
+    fired") or a negative verbless line negates its clause; "no" or "without" before an object
+    negates that phrase only ("run without a lock timeout")."""
+    doc = _nlp()(sentence)
+    heads = {t.i: _clause_head(t).i for t in doc}
+    negated_clauses: set[int] = set()
+    negated_tokens: set[int] = set()
+    negative_subjects: set[int] = set()
+    for t in doc:
+        if t.dep_ == "neg":
+            negated_clauses.add(heads[t.head.i])
+        elif t.lower_ in NEGATIVE_WORDS and t.dep_ != "intj":
+            phrase = t if t.pos_ in ("PRON", "NOUN") or t.head.i == t.i else t.head
+            head = phrase.head
+            if phrase.dep_ in ("nsubj", "nsubjpass", "expl") or phrase.head.i == phrase.i:
+                negative_subjects.add(heads[phrase.i])
+            elif phrase.dep_ == "pobj" and head.lower_ == "of" and head.head.dep_ == "nsubj":
+                negative_subjects.add(heads[head.head.i])  # "none of the alerts paged"
+            else:
+                negated_tokens |= {w.i for w in phrase.subtree}
+        elif t.lower_ == "without" and t.pos_ == "ADP":
+            negated_tokens |= {w.i for w in t.subtree if w.i != t.i}
+    # A verb joined to a clause with a negative subject, without a subject of its own, shares
+    # it: "no one was coordinating or updating customers".
+    for t in doc:
+        if (
+            t.dep_ == "conj"
+            and t.i == heads[t.i]
+            and heads[t.head.i] in negative_subjects
+            and not any(c.dep_ in ("nsubj", "nsubjpass") for c in t.children)
+        ):
+            negative_subjects.add(t.i)
+    negated_clauses |= negative_subjects
+    return tuple(
+        (t.lemma_.lower(), heads[t.i] in negated_clauses or t.i in negated_tokens)
+        for t in doc
+        if t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ") and not t.is_stop and t.is_alpha
     )
 
 
@@ -708,6 +786,9 @@ def disagree(a: Fact, b: Fact) -> bool:
     return abs(a.value - b.value) > a.precision + b.precision + 1e-9
 
 
+# Two different words whose MiniLM vectors are at least this close name the same thing (the
+# support scorer's terms and the counted nouns of two counts).
+SAME_TERM = 0.6
 # Chosen on the tuning client by benchmarks/calibrate_assessment.py: the cosine of two measure
 # phrases' MiniLM vectors above which they name the same measure.
 SAME_MEASURE = 0.75
@@ -726,10 +807,23 @@ _MEASURE_VECTORS: dict[tuple[int, str], np.ndarray] = {}  # (embeddings, phrase)
 
 
 def measure_similarity(a: Sequence[Fact], b: Sequence[Fact], embeddings) -> np.ndarray:
-    """Cosine of the measure phrases' vectors, |a| x |b| (phrases are embedded once)."""
+    """How surely two facts measure the same thing, |a| x |b|: the larger of the cosines of
+    their measure phrases' vectors and of their cores' (the nouns without the verbs: "service
+    credits issued" and "service credits paid" are one measure). Phrases are embedded once."""
     if not a or not b:
         return np.zeros((len(a), len(b)), dtype=np.float32)
-    texts = list(dict.fromkeys([f.lemmas for f in a] + [f.lemmas for f in b]))
+    phrases = _phrase_similarity([f.lemmas for f in a], [f.lemmas for f in b], embeddings)
+    cores = _phrase_similarity(
+        [f.core_lemmas or f.lemmas for f in a], [f.core_lemmas or f.lemmas for f in b], embeddings
+    )
+    return np.maximum(phrases, cores)
+
+
+def _phrase_similarity(a: list[str], b: list[str], embeddings) -> np.ndarray:
+    """Cosine of the phrases' MiniLM vectors, |a| x |b|."""
+    if not a or not b:
+        return np.zeros((len(a), len(b)), dtype=np.float32)
+    texts = list(dict.fromkeys(a + b))
     missing = [t for t in texts if (id(embeddings), t) not in _MEASURE_VECTORS]
     if missing:
         if len(_MEASURE_VECTORS) > 50_000:
@@ -737,8 +831,8 @@ def measure_similarity(a: Sequence[Fact], b: Sequence[Fact], embeddings) -> np.n
         for t, v in zip(missing, _embed(embeddings, missing), strict=True):
             _MEASURE_VECTORS[(id(embeddings), t)] = v
     vectors = {t: _MEASURE_VECTORS[(id(embeddings), t)] for t in texts}
-    va = np.stack([vectors[f.lemmas] for f in a])
-    vb = np.stack([vectors[f.lemmas] for f in b])
+    va = np.stack([vectors[t] for t in a])
+    vb = np.stack([vectors[t] for t in b])
     return va @ vb.T
 
 
@@ -764,6 +858,18 @@ def find_conflicts(
         return []
     all_facts = [f for _, f in stated]
     sims = measure_similarity(all_facts, all_facts, embeddings)
+    # Two counts of different things are different measures, however alike their phrases
+    # ("two backend roles and one SRE"): their counted nouns' vectors must be close.
+    counted = _phrase_similarity(
+        [f.counted or f.lemmas for f in all_facts], [f.counted or f.lemmas for f in all_facts],
+        embeddings,
+    )  # fmt: skip
+    sims = np.where(
+        np.array([[bool(a.counted and b.counted) for b in all_facts] for a in all_facts])
+        & (counted < SAME_TERM),
+        0.0,
+        sims,
+    )
     candidates = []
     n = len(stated)
     for i in range(n):

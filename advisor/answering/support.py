@@ -10,7 +10,9 @@ is the mean of the sentence cosine and that weighted term coverage.
 A sentence contradicts the claim when, close to it, it
 - states a value on the wrong side of the claim's requirement ("a single sign-off" against "two
   approvals", "eight business days" against "within five business days");
-- says the opposite (one of the two negated by the parse, the other not); or
+- says the opposite: the claim's terms it states are negated in it and not in the claim, or the
+  reverse, read clause by clause from the parse (a "no" in another clause of the sentence does
+  not negate the claim's clause); or
 - states the alternative the claim excludes ("rather than found by hand" against "the auditor
   spotted the gap in a spreadsheet").
 
@@ -27,10 +29,21 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from advisor.answering.facts import Fact, _nlp, negated, sentence_facts, statement_kind
+from advisor.answering.facts import (
+    SAME_TERM,
+    Fact,
+    _nlp,
+    polar_terms,
+    sentence_facts,
+    statement_kind,
+)
 
 # Two different words whose MiniLM vectors are at least this close count as the same term.
-TERM_SIMILARITY = 0.6
+TERM_SIMILARITY = SAME_TERM
+# A sentence says the opposite of a claim when at least this share of the claim's terms it
+# states are under the other polarity (negated there and not in the claim, or the
+# reverse), clause by clause (facts.polar_terms).
+OPPOSITE_SHARE = 0.5
 # Closed-class words that set a requirement's direction ("under 8 seconds" is at most 8).
 AT_MOST = frozenset({"under", "below", "within", "less", "fewer", "most", "maximum", "until"})
 AT_LEAST = frozenset({"over", "above", "least", "more", "minimum", "beyond"})
@@ -63,7 +76,9 @@ class Support:
     score: float  # (similarity + coverage) / 2, in [0, 1] for related text
     similarity: float  # cosine of the sentence and claim vectors
     coverage: float  # IDF-weighted share of the claim's key terms the sentence states
-    opposite: bool  # negated where the claim is not, or the reverse
+    opposite: (
+        bool  # the claim's terms it states are negated where the claim's are not, or the reverse
+    )
     excluded: float  # the score of the claim's excluded alternative, 0 when it has none
     numbers: str  # "agree" | "disagree" | "none"
     stated: str = ""  # the value that decided `numbers`, as written ("eight business days")
@@ -213,7 +228,7 @@ class SupportScorer:
         else:
             excl_scores = np.zeros(n, dtype=np.float32)
         required = requirements(asserted) if required is None else list(required)
-        claim_negated = negated(asserted)
+        opposite = self._opposition(asserted, positive, sentences)
         out = []
         for k, s in enumerate(sentences):
             numbers, stated = self._numbers(required, s)
@@ -223,13 +238,44 @@ class SupportScorer:
                     score=float(scores[k]),
                     similarity=float(similarity[k]),
                     coverage=float(coverage[k]),
-                    opposite=negated(s) != claim_negated,
+                    opposite=bool(opposite[k]),
                     excluded=float(excl_scores[k]),
                     numbers=numbers,
                     stated=stated,
                     plan=statement_kind(s) != "stated",
                 )
             )
+        return out
+
+    def _opposition(self, claim: str, claim_terms: list[str], sentences) -> np.ndarray:
+        """Per sentence: whether OPPOSITE_SHARE of the claim's terms it states are under the
+        other polarity, clause by clause from the parse. Counted, not IDF-weighted: the
+        polarity is the clause's, and a verb its sentences share decides it as much as a
+        rarer object does."""
+        polarity: dict[str, bool] = {}
+        for lemma, neg in polar_terms(claim):
+            polarity.setdefault(lemma, neg)
+        terms = [t for t in claim_terms if t in polarity]
+        out = np.zeros(len(sentences), dtype=bool)
+        if not terms:
+            return out
+        polar = [polar_terms(s) for s in sentences]
+        words = sorted({w for p in polar for w, _ in p} | set(terms))
+        index = {w: i for i, w in enumerate(words)}
+        vectors = self._embed(words)
+        close = vectors[[index[t] for t in terms]] @ vectors.T >= self.term_similarity
+        for k, p in enumerate(polar):
+            matched = flipped = 0.0
+            for c, term in enumerate(terms):
+                same = [neg for w, neg in p if w == term]
+                # a word that is itself one of the claim's terms stands for that term only
+                near = same or [neg for w, neg in p if close[c, index[w]] and w not in polarity]
+                if not near:
+                    continue
+                matched += 1
+                if all(neg != polarity[term] for neg in near):
+                    flipped += 1
+            out[k] = flipped > 0 and flipped >= OPPOSITE_SHARE * matched
         return out
 
     def _numbers(self, required: Sequence[Requirement], sentence: str) -> tuple[str, str]:

@@ -549,7 +549,7 @@ def judge(
                 lead(i),
                 s.excluded,
             )
-        if s.opposite and not s.plan and s.similarity >= t.contradicts:
+        if s.opposite and not s.plan and s.score >= t.contradicts:
             return Judgement(
                 "contradicted",
                 f"A closely matching statement says the opposite: \u201c{_short(s.sentence)}\u201d",

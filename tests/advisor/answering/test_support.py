@@ -73,3 +73,24 @@ def test_negation_and_plans_are_marked(scorer):
     )
     assert got["Migrations run without a lock timeout."].opposite
     assert got["Add a lock timeout to every migration."].plan
+
+
+def test_the_opposite_is_read_per_clause_not_per_sentence(scorer):
+    claim = "The release manager signs off every release and does not write its code."
+    # Her own clause states what the claim rules out; the negation belongs to another clause.
+    wrote = "The release manager also wrote the hotfix herself, so nobody signed off the release."
+    # A negation elsewhere in the sentence does not flip a clause that agrees with the claim.
+    agrees = "The release manager signs off every release; she writes no code, and nobody waits."
+    got = _by_sentence(scorer, claim, [wrote, agrees])
+    assert got[wrote].opposite
+    assert not got[agrees].opposite
+
+
+def test_a_negative_subject_or_verbless_line_says_the_opposite(scorer):
+    claim = "Dashboards warn the support lead when refunds spike."
+    got = _by_sentence(
+        scorer,
+        claim,
+        ["Nothing warns the support lead when refunds spike.", "No refund dashboards."],
+    )
+    assert all(s.opposite for s in got.values() if s.sentence not in POOL)

@@ -8,6 +8,7 @@ from advisor.answering.facts import (
     facts,
     find_conflicts,
     negated,
+    polar_terms,
     parse_number,
     sentence_facts,
     statement_kind,
@@ -177,4 +178,40 @@ def test_the_same_quantity_over_a_period_that_disagrees_is_a_conflict(embeddings
 def test_different_clients_never_conflict_with_each_other(embeddings):
     a = _p("roster", "The on-call stipend is $400 per week.", scope="acme")
     b = _p("notes", "The on-call stipend is $300 per week.", scope="globex")
+    assert find_conflicts([a, b], embeddings) == []
+
+
+@pytest.mark.parametrize(
+    ("sentence", "expected"),
+    [
+        # "not" negates its own clause; the joined clause keeps its polarity
+        (
+            "The lead was the only person testing, so nobody was reviewing.",
+            {"review": True, "testing": False},
+        ),
+        # a negative subject negates its clause, and a verb that shares the subject
+        ("Nobody reviews or approves the change.", {"review": True, "approve": True}),
+        # "without" negates its object only
+        ("Backups run without an encryption key.", {"run": False, "key": True}),
+        ("No weekly capacity review.", {"review": True}),
+    ],
+)
+def test_negation_is_read_per_clause(sentence, expected):
+    got = dict(polar_terms(sentence))
+    assert {w: got.get(w) for w in expected} == expected
+
+
+def test_a_measure_stated_with_other_verbs_is_one_measure(embeddings):
+    a = _p("report", "The vendor granted $2,400 in goodwill refunds after the outage.")
+    b = _p("deck", "Goodwill refunds paid: $3,100.")
+    [c] = find_conflicts([a, b], embeddings)
+    assert {c.first_value, c.second_value} == {"$2,400", "$3,100"}
+    assert "refunds" in c.measure
+
+
+def test_counts_of_different_things_do_not_conflict_even_in_one_phrase(embeddings):
+    a = _p("plan", "We opened three data roles and one design role this spring.")
+    b = _p("deck", "Opened 3 data roles and 2 analysts this spring.")
+    [one] = [f for f in facts(a.text) if f.value == 1]
+    assert "data" not in one.measure  # the sibling's words are not its measure
     assert find_conflicts([a, b], embeddings) == []
