@@ -427,11 +427,18 @@ def _measure(doc, anchor, owner, verb, skip: set[int]) -> list:
                         words += _chunk(obj, skip)
             if c.dep_ in ("acl", "relcl") and c.pos_ == "VERB":
                 words.append(c)
+    # A conjunct's words are its own: "a two-person rotation and one person in the air" says
+    # nothing about a rotation of one.
+    own = {w.i for w in owner.subtree}
+    siblings = (
+        {w.i for c in owner.conjuncts for w in c.subtree} - own if owner.i != anchor.i else set()
+    )
     seen, out = set(), []
     for t in sorted(words, key=lambda t: t.i):
         if (
             t.i not in seen
             and t.i not in skip
+            and t.i not in siblings
             and not t.is_punct
             and t.pos_ != "DET"
             and (t.tag_ != "$" and t.lower_ not in MULTIPLIERS)
@@ -908,7 +915,10 @@ def find_conflicts(
         if i in used or j in used:
             continue
         used |= {i, j}
-        measure = min((f.measure for f in (fa, fb) if f.measure), key=len, default="")
+        # Said in words: the shorter of the two cores (what is measured, not what is done).
+        measure = min(
+            (f.core or f.measure for f in (fa, fb) if f.core or f.measure), key=len, default=""
+        )
         found.append(
             Conflict(
                 first=pa,
