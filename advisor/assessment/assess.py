@@ -41,7 +41,7 @@ from advisor.core.settings import PLAYBOOK_SCOPE
 # evals/datasets/assessment.yaml only, by benchmarks/calibrate_assessment.py.
 T_PARTIAL = 0.425  # below: the sentence is not about this practice
 T_EVIDENCED = 0.45  # at or above: a sentence states the practice
-T_CONTRADICTED = 0.7  # a sentence this close that says the opposite contradicts it
+T_CONTRADICTED = 0.7  # a sentence this supportive that says the opposite contradicts it
 EVIDENCE_SENTENCES = 2
 CONTEXT = 2  # sentences either side, in the same passage, that may state part of a practice
 
@@ -486,7 +486,7 @@ class Thresholds:
 
     related: float = T_PARTIAL  # below: the sentence is not about this practice
     supports: float = T_EVIDENCED  # at or above: the sentence states the practice
-    contradicts: float = T_CONTRADICTED  # a sentence this close that says the opposite
+    contradicts: float = T_CONTRADICTED  # a sentence this supportive that says the opposite
 
 
 def practice_requirements(practice: Practice) -> list[Requirement]:
