@@ -17,9 +17,14 @@ together with what it measures, read from the dependency parse rather than from 
   values are compared per month, quarter or year, and a rate never against a plain total.
 
 Two documents of the same client conflict when they state different values for the same measure
-over the same period; measures are compared by meaning (MiniLM vectors of the measure phrases),
-so "developers" and "engineering headcount" can match. The threshold is chosen on the tuning
-client only (benchmarks/calibrate_assessment.py).
+over the same period. Measures are compared by meaning: the larger of the MiniLM cosines of the
+whole measure phrases and of their cores (the nouns: the counted noun, the subject of a "be" or
+"have" clause, a table row's label, without the verbs done to them); two counts whose counted
+nouns' vectors are far apart are never the same measure, and a conjunct's words are not its
+sibling's. The threshold is chosen on the tuning client only (benchmarks/calibrate_assessment.py).
+
+Negation is read per clause (`polar_terms`): each content word with whether a negation in its
+own clause, a negative subject, or a "no"/"without" phrase governs it.
 """
 
 from __future__ import annotations
@@ -91,7 +96,7 @@ class Fact:
     end: int = 0
     # What is measured without what is done to it: the measure's nouns and their modifiers
     # (the counted noun, the subject of a "be"/"have" clause, a table row's label), no verbs:
-    # "service credits" in both "issued EUR 900 in service credits" and "service credits paid".
+    # "goodwill refunds" in both "granted $900 in goodwill refunds" and "goodwill refunds paid".
     core: str = ""  # as written
     core_lemmas: str = ""  # lemmatised, what `measure_similarity` also compares
 
@@ -411,7 +416,7 @@ def _measure(doc, anchor, owner, verb, skip: set[int]) -> list:
                 and c.i not in skip
                 and c.i != owner.i
                 and c.pos_ != "PRON"
-                and owner not in c.conjuncts  # "two backend roles and one SRE role": a sibling
+                and owner not in c.conjuncts  # "three data roles and one design role": a sibling
             ):
                 words += _chunk(c, skip)
     for holder in {t.i: t for t in (owner, anchor, verb)}.values():
@@ -427,8 +432,8 @@ def _measure(doc, anchor, owner, verb, skip: set[int]) -> list:
                         words += _chunk(obj, skip)
             if c.dep_ in ("acl", "relcl") and c.pos_ == "VERB":
                 words.append(c)
-    # A conjunct's words are its own: "a two-person rotation and one person in the air" says
-    # nothing about a rotation of one.
+    # A conjunct's words are its own: "a three-seat cockpit and one pilot on leave" says
+    # nothing about a cockpit of one.
     own = {w.i for w in owner.subtree}
     siblings = (
         {w.i for c in owner.conjuncts for w in c.subtree} - own if owner.i != anchor.i else set()
@@ -686,7 +691,7 @@ def facts(text: str) -> list[Fact]:
 
 
 # English's negative determiners and pronouns (closed class), and the preposition that negates
-# its object ("run without a lock timeout").
+# its object ("backups run without a key").
 NEGATIVE_WORDS = frozenset({"no", "nothing", "nobody", "none", "neither", "never"})
 _CLAUSE_DEPS = ("conj", "advcl", "ccomp", "parataxis", "relcl", "acl", "xcomp", "csubj")
 
@@ -705,7 +710,7 @@ def negated(sentence: str) -> bool:
 
 def _clause_head(t):
     """The head of the clause `t` belongs to: the nearest verb heading its own clause, or the
-    root (a verbless line such as "No business-level alerting.")."""
+    root (a verbless line such as "No weekly review.")."""
     while t.head.i != t.i:
         if t.dep_ in _CLAUSE_DEPS and t.pos_ in ("VERB", "AUX"):
             return t
@@ -716,11 +721,11 @@ def _clause_head(t):
 @lru_cache(maxsize=20000)
 def polar_terms(sentence: str) -> tuple[tuple[str, bool], ...]:
     """The sentence's content lemmas, each with whether a negation governs it, read per clause
-    from the parse rather than per sentence: "not"/"never" negates its own clause (not a clause
-    joined to it: "the commander was the only engineer debugging, so no one was coordinating"
-    negates coordinating, not debugging); a negative subject ("nothing pages", "no alert
-    fired") or a negative verbless line negates its clause; "no" or "without" before an object
-    negates that phrase only ("run without a lock timeout")."""
+    from the parse rather than per sentence: a negation belongs to its own clause, not to a
+    clause joined to it ("the lead was the only person testing, so nobody was reviewing"
+    negates reviewing, not testing); a negative subject ("nothing warns", "none of the
+    checks ran") or a negative verbless line ("No weekly review.") negates its clause; "no" or
+    "without" before an object negates that phrase only ("backups run without a key")."""
     doc = _nlp()(sentence)
     heads = {t.i: _clause_head(t).i for t in doc}
     negated_clauses: set[int] = set()
@@ -735,13 +740,13 @@ def polar_terms(sentence: str) -> tuple[tuple[str, bool], ...]:
             if phrase.dep_ in ("nsubj", "nsubjpass", "expl") or phrase.head.i == phrase.i:
                 negative_subjects.add(heads[phrase.i])
             elif phrase.dep_ == "pobj" and head.lower_ == "of" and head.head.dep_ == "nsubj":
-                negative_subjects.add(heads[head.head.i])  # "none of the alerts paged"
+                negative_subjects.add(heads[head.head.i])  # "none of the checks ran"
             else:
                 negated_tokens |= {w.i for w in phrase.subtree}
         elif t.lower_ == "without" and t.pos_ == "ADP":
             negated_tokens |= {w.i for w in t.subtree if w.i != t.i}
     # A verb joined to a clause with a negative subject, without a subject of its own, shares
-    # it: "no one was coordinating or updating customers".
+    # it: "nobody reviews or approves the change".
     for t in doc:
         if (
             t.dep_ == "conj"
@@ -815,8 +820,8 @@ _MEASURE_VECTORS: dict[tuple[int, str], np.ndarray] = {}  # (embeddings, phrase)
 
 def measure_similarity(a: Sequence[Fact], b: Sequence[Fact], embeddings) -> np.ndarray:
     """How surely two facts measure the same thing, |a| x |b|: the larger of the cosines of
-    their measure phrases' vectors and of their cores' (the nouns without the verbs: "service
-    credits issued" and "service credits paid" are one measure). Phrases are embedded once."""
+    their measure phrases' vectors and of their cores' (the nouns without the verbs: "goodwill
+    refunds granted" and "goodwill refunds paid" are one measure). Phrases are embedded once."""
     if not a or not b:
         return np.zeros((len(a), len(b)), dtype=np.float32)
     phrases = _phrase_similarity([f.lemmas for f in a], [f.lemmas for f in b], embeddings)
@@ -866,7 +871,7 @@ def find_conflicts(
     all_facts = [f for _, f in stated]
     sims = measure_similarity(all_facts, all_facts, embeddings)
     # Two counts of different things are different measures, however alike their phrases
-    # ("two backend roles and one SRE"): their counted nouns' vectors must be close.
+    # ("three data roles and two analysts"): their counted nouns' vectors must be close.
     counted = _phrase_similarity(
         [f.counted or f.lemmas for f in all_facts], [f.counted or f.lemmas for f in all_facts],
         embeddings,
