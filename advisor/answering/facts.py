@@ -608,7 +608,14 @@ def _table_rows(text: str) -> list[list[list[str]]]:
     return tables
 
 
-def _table_facts(text: str) -> list[Fact]:
+@lru_cache(maxsize=4096)
+def _parsed(text: str):
+    """A short text's parse (a table cell, label or header), parsed once: read, never changed."""
+    return _nlp()(text)
+
+
+@lru_cache(maxsize=4096)
+def _table_facts(text: str) -> tuple[Fact, ...]:
     """A table's numeric cells as facts: measure = the row's label and the column's header, the
     value (and any bound or target) read from the cell as a sentence."""
     out = []
@@ -627,7 +634,7 @@ def _table_facts(text: str) -> list[Fact]:
             ]
             for j, cell in cells:
                 sentence = f"{label}: {cell}"
-                doc = _nlp()(cell)
+                doc = _parsed(cell)
                 cell_facts = [
                     f for s in doc.sents for f in _sentence_facts(s, keep_unmeasured=True)
                 ]
@@ -639,10 +646,12 @@ def _table_facts(text: str) -> list[Fact]:
                     if f.measure and f.kind != "stated":
                         measure = f"{measure} {f.measure}"
                     lemmas = (
-                        " ".join(t.lemma_.lower() for t in _content(_nlp()(measure)))
+                        " ".join(t.lemma_.lower() for t in _content(_parsed(measure)))
                         or measure.lower()
                     )
-                    per = f.per or _period(list(_nlp()(label))) or _period(list(_nlp()(header[j])))
+                    per = (
+                        f.per or _period(list(_parsed(label))) or _period(list(_parsed(header[j])))
+                    )
                     offset = len(label) + 2
                     out.append(
                         replace(
@@ -651,7 +660,7 @@ def _table_facts(text: str) -> list[Fact]:
                             start=f.start + offset, end=f.end + offset,
                         )
                     )  # fmt: skip
-    return out
+    return tuple(out)
 
 
 # -- public -----------------------------------------------------------------------------------
@@ -687,7 +696,7 @@ def facts(text: str) -> list[Fact]:
         if " | ".join(c.strip() for c in line.strip().strip("|").split("|")) not in table_lines
     )
     out = [f for s in split_sentences(prose) for f in sentence_facts(s)]
-    return out + (_table_facts(text) if tables else [])
+    return out + (list(_table_facts(text)) if tables else [])
 
 
 # English's negative determiners and pronouns (closed class), and the preposition that negates
