@@ -8,8 +8,8 @@ from advisor.answering.facts import (
     facts,
     find_conflicts,
     negated,
-    polar_terms,
     parse_number,
+    polar_terms,
     sentence_facts,
     statement_kind,
 )
