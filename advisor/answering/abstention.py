@@ -161,6 +161,114 @@ def covered_probability(
     return 1.0 / (1.0 + math.exp(-z))
 
 
+# -- the question's specific subject ------------------------------------------------------------
+
+# Entity kinds that name one particular thing: a product, company, person, place, event, law or
+# language. Counts, ordinals, money and percentages are compared as facts, not looked up as names.
+_NAMING = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "PRODUCT", "EVENT", "FAC", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+_YEAR = re.compile(r"\b(?:19|20)\d\d\b")
+_VERSION = re.compile(r"^v?\d+(?:\.\d+)+$|^v\d+$", re.I)
+# Verbs through which a message says who asks rather than what it asks about ("Zentrix wants to
+# know whether ...", "Acme asks how ...").
+_ASKING_FRAME = frozenset({"want", "ask", "wonder", "need", "like", "plan", "hope", "try"})
+
+
+@dataclass(frozen=True)
+class Specific:
+    """A specific term of a question (an entity, a year, a version, a rare name) and whether
+    some visible chunk contains it (all its words in one chunk)."""
+
+    text: str
+    kind: str
+    found: bool
+
+
+def _asker(span) -> bool:
+    """A name that says who is asking: described by an apposition ("Zentrix, a proptech
+    company, ..."), or the subject of a verb of asking or wanting that takes the question as its
+    complement ("Zentrix wants to know whether ...")."""
+    root = span.root
+    if any(c.dep_ == "appos" for c in root.children):
+        return True
+    head = root.head
+    if root.dep_ == "nsubj" and head.lemma_.lower() in _ASKING_FRAME | {"wants", "asks"}:
+        return True
+    return (
+        root.dep_ == "nsubj"
+        and any(c.dep_ in ("xcomp", "ccomp") for c in head.children)
+        and (head.text.lower().rstrip("s") in _ASKING_FRAME)
+    )
+
+
+def specific_terms(question: str, parse, known: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(text, kind) of the asked part's specific terms: named entities, dates with a year,
+    versions, and proper nouns spaCy did not tag; the asker's own name and `known` names (the
+    client's) are left out."""
+    doc = parse(asked_part(question))
+    known_terms = {t for k in known for t in tokenize(k)}
+    out: list[tuple[str, str]] = []
+    taken: set[int] = set()
+    for ent in doc.ents:
+        kind = ent.label_
+        if kind in ("DATE", "TIME", "EVENT") and _YEAR.search(ent.text):
+            kind = "YEAR" if kind != "EVENT" else kind
+        elif kind not in _NAMING:
+            continue
+        if _asker(ent) or not set(tokenize(ent.text)) - known_terms:
+            continue
+        text = ent.text
+        if kind == "YEAR":  # "March 2025", "the 2024 budget": the month and year are the subject
+            text = " ".join(t.text for t in ent if t.like_num or t.pos_ == "PROPN") or ent.text
+        out.append((text, kind))
+        taken |= set(range(ent.start, ent.end))
+    for t in doc:
+        if t.i in taken:
+            continue
+        if _VERSION.match(t.text):
+            name = doc[t.i - 1] if t.i and doc[t.i - 1].pos_ in ("PROPN", "NOUN") else None
+            out.append((f"{name.text} {t.text}" if name is not None else t.text, "VERSION"))
+        elif t.tag_ == "CD" and _YEAR.fullmatch(t.text):
+            out.append((t.text, "YEAR"))
+        elif (
+            t.pos_ == "PROPN"
+            and t.is_alpha
+            and not t.is_sent_start
+            and len(t.text) > 2
+            and not set(tokenize(t.text)) <= known_terms
+            and not _asker(doc[t.i : t.i + 1])
+        ):
+            out.append((t.text, "PROPN"))
+    return list(dict.fromkeys(out))
+
+
+def specifics(
+    question: str, retrieval: Retrieval, parse, known: Sequence[str] = ()
+) -> list[Specific]:
+    """The question's specific terms, each looked up in every chunk the question may see."""
+    index = retrieval.index
+    out = []
+    for text, kind in specific_terms(question, parse, known):
+        terms = tokenize(text)
+        if not terms:
+            continue
+        if index is not None:
+            found = bool(index.chunks_with(terms))
+        else:
+            found = all(t in retrieval.lexicon for t in terms)
+        out.append(Specific(text, kind, found))
+    return out
+
+
+def absent_subject(
+    question: str, retrieval: Retrieval, parse, known: Sequence[str] = ()
+) -> list[str]:
+    """The specific terms of the question that no visible document mentions (an answer about
+    the nearest on-topic passage would be about something else)."""
+    return [s.text for s in specifics(question, retrieval, parse, known) if not s.found]
+
+
 def evidence_is_weak(retrieval: Retrieval) -> bool:
     """True when nothing retrieved is close enough to ground an answer."""
     if not retrieval.passages:

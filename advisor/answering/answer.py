@@ -3,24 +3,53 @@ then answer with the LLM (streamed) or offline (extractive)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
-from advisor.answering.abstention import evidence_is_weak
-from advisor.answering.extractive import group_by_passage, select
-from advisor.answering.rewrite import conversation_text, standalone_question
-from advisor.core.citations import MarkerFilter, marker_numbers
-from advisor.core.errors import LLMError
+import numpy as np
+
+from advisor.answering.abstention import absent_subject, evidence_is_weak
+from advisor.answering.advice import (
+    LEAD_POINTS,
+    LEAD_WORDS,
+    PROFILE_PASSAGES,
+    PROFILE_QUERY,
+    RISK_INTENT,
+    WATCH_POINTS,
+    Advice,
+    Decision,
+    Notices,
+    Numbering,
+    Point,
+    Quote,
+    about_client,
+    points_of,
+    quote_point,
+    render,
+    scoped_out,
+)
+from advisor.answering.extractive import (
+    MAX_CANDIDATES,
+    group_by_passage,
+    select,
+    units,
+)
+from advisor.answering.language import FOREIGN_NOTE, not_english
+from advisor.answering.rewrite import parse, standalone_question
 from advisor.core.models import Answer, Citation, Passage
 from advisor.core.principal import scopes_for, visible
-from advisor.core.prompts import fence, inert, load_prompt, new_boundary
+from advisor.core.prompts import fence, inert
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 from advisor.retrieval.hybrid import HybridRetriever, Retrieval
 
 RETRIEVE_K = 10  # ranked passages kept on the answer (the evals score @5 and @10)
 NOT_COVERED = "NOT COVERED:"
-OFFLINE_LEAD = "*Offline mode: key points quoted from your documents.*"
 SNIPPET_CHARS = 400
 NEIGHBOUR_WINDOWS = 2  # the best passages whose adjacent chunks also supply sentences
+# Priors, not fitted: a client sentence leads only when it is this close to the question
+# (cosine plus term overlap, as `extractive.select` scores); a risk is said when it is this close.
+LEAD_MIN = 0.4
+WATCH_MIN = 0.3
+MIN_POINT_WORDS = 6
 
 
 def scope_label(scope: str) -> str:
@@ -71,7 +100,12 @@ def sources_block(passages: Sequence[Passage], boundary: str) -> str:
 
 
 class Answerer:
-    """Answers questions; `stream` yields text deltas and finally the `Answer`."""
+    """Answers questions; `stream` yields text deltas and finally the `Answer`.
+
+    Two seams let the service add what lives above this layer: `decide(query)` returns the
+    memo engine's evidence for a decision question (options side by side), and `notices(cited,
+    retrieved, client)` returns the watch-out points for disagreeing or stale documents.
+    """
 
     def __init__(self, retriever: HybridRetriever, settings: Settings, chat=None) -> None:
         self.retriever = retriever
@@ -87,7 +121,12 @@ class Answerer:
         return self._chat
 
     def stream(
-        self, question: str, client: str | None = None, history: Sequence[dict] = ()
+        self,
+        question: str,
+        client: str | None = None,
+        history: Sequence[dict] = (),
+        decide: Callable[[str, str], Decision | None] | None = None,
+        notices: Notices | None = None,
     ) -> Iterator[str | Answer]:
         question = question.strip()
         chat = self.chat
@@ -97,11 +136,39 @@ class Answerer:
         scopes = scopes_for(client)
         retrieval.passages = visible(retrieval.passages, scopes, "answer passages")
         context = retrieval.passages[: self.settings.top_k]
+        mode = "llm" if chat else "offline"
 
-        if evidence_is_weak(retrieval):
-            answer = self._abstain(retrieval, "llm" if chat else "offline")
+        notes: list[str] = []
+        foreign = not_english(question)
+        if foreign:
+            notes.append(FOREIGN_NOTE)
+        decision = decide(question, query) if decide is not None and not foreign else None
+        # The specific subject is looked for in the user's own words (a follow-up's carried topic
+        # was found in the documents already).
+        absent = [] if foreign else absent_subject(question, retrieval, parse, [client or ""])
+        if decision is not None:
+            absent = [
+                t for t in absent if all(t.lower() in o.option.lower() for o in decision.options)
+            ]
+            for case in decision.options:
+                case.missing = [t for t in case.missing if t not in absent]
+        if not retrieval.passages:
+            answer = self._abstain(retrieval, mode, client)
+        elif absent:
+            answer = self._abstain(retrieval, mode, client, absent=absent)
+        elif (
+            decision is not None
+            and not decision_has_evidence(decision)
+            or decision is None
+            and not foreign
+            and evidence_is_weak(retrieval)
+        ):
+            answer = self._abstain(retrieval, mode, client)
         elif chat is None:
-            answer = self._offline(query, retrieval, scopes)
+            answer = self._offline(
+                query, retrieval, scopes, client=client, decision=decision, notices=notices,
+                notes=notes,
+            )  # fmt: skip
         else:
             answer = yield from self._llm(question, query, history, retrieval, context, scopes)
         answer.standalone_question = query
@@ -111,12 +178,23 @@ class Answerer:
 
     # -- the three ways to answer -------------------------------------------------------------
 
-    def _abstain(self, retrieval: Retrieval, mode: str) -> Answer:
+    def _abstain(
+        self, retrieval: Retrieval, mode: str, client: str | None = None, absent=()
+    ) -> Answer:
         closest = retrieval.passages[:3]
-        lines = [
-            "The indexed documents don't answer this question, so I won't guess. "
-            "The closest passages I found:"
-        ]
+        where = f"{client.title()}'s documents or the playbooks" if client else "the playbooks"
+        if absent:
+            names = " or ".join(f"“{t}”" for t in absent)
+            first = (
+                f"Nothing in {where} mentions {names}, so I won't answer from passages about "
+                "something else. The closest passages I found:"
+            )
+        else:
+            first = (
+                "The indexed documents don't answer this question, so I won't guess. "
+                "The closest passages I found:"
+            )
+        lines = [first]
         lines += [f"- {_where(p)} ({scope_label(p.scope)}) [{n}]" for n, p in enumerate(closest, 1)]
         if not closest:
             lines = ["Nothing is indexed for this scope yet: ingest documents first."]
@@ -138,7 +216,43 @@ class Answerer:
         scopes: list[str],
         warning: str | None = None,
         first: int = 1,
+        client: str | None = None,
+        decision: Decision | None = None,
+        notices: Notices | None = None,
+        notes: Sequence[str] = (),
     ) -> Answer:
+        advice = self.advise(query, retrieval, scopes, client, decision)
+        advice.notes = list(notes)
+        numbering = Numbering(first)
+        if advice.is_empty():
+            return self._abstain(retrieval, "offline", client)
+        if notices is not None:
+            cited = _cited_passages(advice)
+            advice.watch += notices(cited, retrieval.passages, client)
+        text = render(advice, client, numbering)
+        citations = [
+            citation_for(
+                numbering.order[p.id], p, snippet=" ".join(numbering.quoted.get(p.id, [])) or None
+            )
+            for p in numbering.passages
+        ]
+        return Answer(
+            answer=text,
+            mode="offline",
+            citations=citations,
+            passages=retrieval.passages,
+            warning=warning,
+        )
+
+    def advise(
+        self,
+        query: str,
+        retrieval: Retrieval,
+        scopes: list[str],
+        client: str | None,
+        decision: Decision | None = None,
+    ) -> Advice:
+        """The offline advice for one question: its points, not yet numbered or rendered."""
         context, ranks = self.retriever.with_neighbours(
             retrieval.passages[: self.settings.top_k], around=NEIGHBOUR_WINDOWS
         )
@@ -147,93 +261,127 @@ class Answerer:
         ranked = [(p, r) for p, r in zip(context, ranks, strict=True) if id(p) in allowed]
         context, ranks = [p for p, _ in ranked], [r for _, r in ranked]
         sentences = select(query, context, self.retriever.embeddings, ranks)
-        if not sentences:
-            return self._abstain(retrieval, "offline")
-        # One paragraph per retrieval rank (a passage and its neighbours read as one stretch of
-        # the document); each chunk keeps its own numbered citation.
-        paragraphs: dict[int, list[str]] = {}
-        headings: dict[int, str] = {}
-        citations = []
-        for n, (idx, group) in enumerate(group_by_passage(sentences), start=first):
-            p = context[idx]
-            body = " ".join(_as_sentence(s.text) for s in group)
-            headings.setdefault(ranks[idx], f"**{_where(p)}** ({scope_label(p.scope)})")
-            paragraphs.setdefault(ranks[idx], []).append(f"{body} [{n}]")
-            citations.append(citation_for(n, p, snippet=body))
-        parts = [OFFLINE_LEAD] + [
-            f"{headings[rank]}  \n{' '.join(paragraphs[rank])}" for rank in sorted(paragraphs)
+        picked = [
+            (Quote(s.text, context[s.passage]), s.position)
+            for _, g in group_by_passage(sentences)
+            for s in g
+            # For a decision, the memo engine brings the guidance on each option: a sentence of
+            # the question's own retrieval must be close to the question to add to it.
+            if (decision is None or s.score >= LEAD_MIN) and not _heading_like(s.text)
         ]
-        return Answer(
-            answer="\n\n".join(parts),
-            mode="offline",
-            citations=citations,
-            passages=retrieval.passages,
-            warning=warning,
-        )
+        own = [(q, i) for q, i in picked if client and q.passage.scope == client]
+        general = [(q, i) for q, i in picked if not (client and q.passage.scope == client)]
+        advice = Advice()
+        if client and about_client(query, client):
+            own = self._client_lead(query, client, own, scopes)
+        advice.lead = points_of(own)
+        guidance = [q for q, _ in general]
+        if client:
+            guidance, scope_notes = scoped_out(
+                guidance, client, lambda: self._profile(client, scopes), parse
+            )
+            advice.guidance = scope_notes
+        position = {id(q): i for q, i in general}
+        advice.guidance += points_of([(q, position[id(q)]) for q in guidance])
+        if decision is not None:
+            advice.options = decision.options
+            if not advice.lead:
+                advice.lead = [quote_point(q) for q in decision.situation[:2]]
+            said = {q.text for q in guidance}
+            advice.guidance = [
+                *[quote_point(q) for q in decision.recommendation[:2] if q.text not in said],
+                *advice.guidance,
+            ]
+            advice.watch += [quote_point(q) for q in decision.risks[:WATCH_POINTS]]
+            advice.next_steps = [quote_point(q) for q in decision.next_steps[:1]]
+        elif client and about_client(query, client):
+            used = {q.text for q, _ in picked} | {p.text for p in advice.lead}
+            advice.watch += self._risks(query, client, scopes, used)
+        return advice
 
-    def _llm(
-        self, question, query, history, retrieval: Retrieval, context, scopes
-    ) -> Iterator[str]:
-        system = load_prompt("system").render()
-        context = visible(context, scopes, "llm prompt")
-        boundary = new_boundary()  # per request: no document can know it in advance
-        user = load_prompt("answer").render(
-            question=question if query == question else f"{question}\n(Standalone: {query})",
-            sources=sources_block(context, boundary),
-            conversation=fence("CONVERSATION", conversation_text(history), boundary),
-            boundary=boundary,
+    def _client_lead(self, query, client, own, scopes):
+        """The client's own sentences that best answer the question, searched in its documents
+        alone (a client's roadmap rarely ranks above a playbook written about the topic)."""
+        found = visible(
+            self.retriever.search_within(query, [client], client, k=3), scopes, "client lead"
         )
-        markers = MarkerFilter(range(1, len(context) + 1))
-        text = ""
-        shown = 0  # characters of `present(text)` already yielded
-        decided = False  # the start is held back until we know if it is "NOT COVERED:"
-        try:
-            for piece in markers.stream(self.chat.stream([("system", system), ("user", user)])):
-                text += piece
-                decided = decided or len(text.lstrip()) >= len(NOT_COVERED)
-                if decided:
-                    out = _present(text)
-                    yield out[shown:]
-                    shown = len(out)
-        except LLMError as exc:
-            if not text:
-                return self._offline(
-                    query, retrieval, scopes, warning=f"{exc}; answered offline instead"
-                )
-            cut: LLMError | None = exc
-        else:
-            cut = None
-        out = _present(text)
-        # The filter only lets shown numbers through; the range check keeps any other text from
-        # ever indexing past the sources.
-        cited = sorted(n for n in set(marker_numbers(out)) if 1 <= n <= len(context))
-        citations = [citation_for(n, context[n - 1]) for n in cited]
-        warning = None
-        if cut is not None:
-            # The reply stopped part-way: keep what came, say so, and complete it offline (its
-            # sources numbered after the model's, so every [n] still points at one source).
-            fallback = self._offline(query, retrieval, scopes, first=len(context) + 1)
-            out += f"\n\n*(The model stopped early: {cut}.)*"
-            warning = f"{cut}; the answer was completed offline"
-            if not fallback.abstained:
-                out += f"\n\n{fallback.answer}"
-                citations += fallback.citations
-        if out[shown:]:
-            yield out[shown:]
-        return Answer(
-            answer=out.strip(),
-            abstained=text.lstrip().startswith(NOT_COVERED),
-            mode="llm",
-            citations=citations,
-            passages=retrieval.passages,
-            invented_markers=markers.invented,
-            warning=warning,
+        have = {q.text for q, _ in own}
+        extra = select(query, [*found, *(q.passage for q, _ in own)], self.retriever.embeddings)
+        extra = sorted(extra, key=lambda s: -s.score)
+        strong = {s.text for s in extra if s.score >= LEAD_MIN}
+        found = [*found, *(q.passage for q, _ in own)]
+        words = sum(len(q.text.split()) for q, _ in own)
+        out = [(q, i) for q, i in own if q.text in strong]
+        for s in extra:
+            if s.score < LEAD_MIN:
+                continue
+            if len(out) >= LEAD_POINTS or words + len(s.text.split()) > LEAD_WORDS:
+                break
+            if s.text in have:
+                continue
+            out.append((Quote(s.text, found[s.passage]), s.position))
+            words += len(s.text.split())
+        # The best-fitting of the client's own sentences leads.
+        return out
+
+    def _profile(self, client: str, scopes) -> list[Quote]:
+        """Sentences of the client's documents that can say its size and stage."""
+        found = visible(
+            self.retriever.search_within(PROFILE_QUERY, [client], client, k=PROFILE_PASSAGES),
+            scopes,
+            "client profile",
         )
+        return [
+            Quote(text, p)
+            for p in found
+            for text, _ in units(p.text)
+            if any(c.isdigit() for c in text) or "eries" in text or "eed" in text
+        ]
+
+    def _risks(self, query, client, scopes, used: set[str]) -> list[Point]:
+        """What could go wrong, from the client's incidents and risk registers."""
+        found = visible(
+            self.retriever.search_within(f"{query} {RISK_INTENT}", [client], client, k=3),
+            scopes,
+            "client risks",
+        )
+        candidates = [
+            Quote(t, p) for p in found for t, row in units(p.text) if not row and t not in used
+        ]
+        if not candidates:
+            return []
+        embeddings = self.retriever.embeddings
+        embed = getattr(embeddings, "embed_sentences", embeddings.embed_documents)
+        vectors = np.asarray(embed([q.text for q in candidates[:MAX_CANDIDATES]]))
+        asked = vectors @ np.asarray(embeddings.embed_query(query))
+        risky = vectors @ np.asarray(embeddings.embed_query(RISK_INTENT))
+        order = np.argsort(-(asked + risky))
+        out = []
+        for i in order:
+            short = len(candidates[i].text.split()) < MIN_POINT_WORDS  # a heading, not a point
+            if asked[i] < WATCH_MIN or short or len(out) >= WATCH_POINTS:
+                continue
+            out.append(quote_point(candidates[i]))
+        return out
 
 
-def _as_sentence(text: str) -> str:
-    """List items and slide bullets get a full stop, so that quoted points don't run together."""
-    return text if text.endswith((".", "!", "?", ":", ";", "...")) else f"{text}."
+def _heading_like(text: str) -> bool:
+    """A short line without a full stop is a heading or a label, not a point to quote."""
+    return len(text.split()) <= 8 and not text.rstrip().endswith((".", "!", "?", ":", ";"))
+
+
+def decision_has_evidence(decision: Decision) -> bool:
+    """A decision is answered when the sources speak to at least one of its options."""
+    return any(any(q is not None for q in o.cells.values()) for o in decision.options)
+
+
+def _cited_passages(advice: Advice) -> list[Passage]:
+    out: list[Passage] = []
+    for p in [*advice.lead, *advice.guidance, *advice.watch, *advice.next_steps]:
+        out += p.passages
+    for o in advice.options:
+        out += [q.passage for q in o.cells.values() if q is not None]
+    return out
 
 
 def _present(text: str) -> str:

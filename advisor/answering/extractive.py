@@ -33,6 +33,67 @@ class Sentence:
     passage: int  # index into the passages given to `select`
     position: int  # order within its passage
     score: float = 0.0
+    row: bool = False  # a table row read as "Header: value; Header: value."
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def _is_row(line: str) -> bool:
+    return line.count("|") >= 2 and len([c for c in _cells(line) if c]) >= 2
+
+
+def _looks_like_header(cells: list[str]) -> bool:
+    """A header row names its columns: short cells, none of them a number or a date."""
+    return all(len(c.split()) <= 4 and not any(ch.isdigit() for ch in c) for c in cells)
+
+
+def row_sentence(header: list[str] | None, cells: list[str]) -> str | None:
+    """A table row as a sentence: "Role: Backend engineer; Team: Dispatch." (a column headed
+    "#" or holding only a row number is left out; without a header, the cells in order)."""
+    parts = []
+    for i, cell in enumerate(cells):
+        name = header[i] if header and i < len(header) else ""
+        if not cell or name in ("#", "No.", "no") or re.fullmatch(r"\d{1,3}\.?", cell):
+            continue
+        name = name.replace("_", " ").strip()
+        parts.append(f"{name[:1].upper()}{name[1:]}: {cell}" if name else cell)
+    text = "; ".join(parts)
+    if len(parts) < 2 or sum(c.isalpha() for c in text) < 8:
+        return None
+    text = text if len(text) <= _MAX_CHARS else text[:_MAX_CHARS].rsplit(" ", 1)[0] + " ..."
+    return text if text.endswith((".", "!", "?")) else f"{text}."
+
+
+def units(text: str) -> list[tuple[str, bool]]:
+    """The quotable units of a passage in document order: its prose sentences (see
+    `split_sentences`) and its table rows, each read with the table's header row; each unit
+    comes with whether it is a row."""
+    out: list[tuple[str, bool]] = []
+    prose: list[str] = []
+    header: list[str] | None = None
+    in_table = False
+    for line in text.splitlines():
+        if _is_row(line):
+            if prose:
+                out += [(s, False) for s in split_sentences("\n".join(prose))]
+                prose.clear()
+            cells = _cells(line)
+            if not in_table:
+                in_table = True
+                header = cells if _looks_like_header(cells) else None
+                if header is not None:
+                    continue
+            sentence = row_sentence(header, cells)
+            if sentence:
+                out.append((sentence, True))
+        elif not re.fullmatch(r"\s*\|?[\s:|-]*", line) or not line.strip():
+            in_table, header = False, None
+            prose.append(line)
+    if prose:
+        out += [(s, False) for s in split_sentences("\n".join(prose))]
+    return out
 
 
 def _is_prose(sentence: str) -> bool:
@@ -106,10 +167,10 @@ def select(
     passage i counts under (a neighbouring chunk shares its anchor's budget)."""
     ranks = ranks if ranks is not None else list(range(len(passages)))
     candidates = [
-        Sentence(text=s, passage=i, position=j)
+        Sentence(text=s, passage=i, position=j, row=row)
         for i, p in enumerate(passages)
         if ranks[i] < len(BUDGETS)
-        for j, s in enumerate(split_sentences(p.text))
+        for j, (s, row) in enumerate(units(p.text))
     ]
     # Embedding costs about 6 ms a sentence on two cores, so at most MAX_CANDIDATES are embedded:
     # those of retrieved passages and of the best passage's neighbours first, then neighbours'

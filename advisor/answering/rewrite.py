@@ -50,9 +50,13 @@ def _parser():
     return nlp
 
 
-def _parse(text: str):
+def parse(text: str):
+    """`text` tagged, parsed and with its entities (spaCy's packaged pipeline, one at a time)."""
     with _LOCK:
         return _parser()(text)
+
+
+_parse = parse
 
 
 def previous_questions(history: Sequence[dict[str, str]]) -> list[str]:
@@ -70,6 +74,25 @@ def _specific(chunk) -> bool:
     return bool(
         any(t.pos_ == "PROPN" for t in chunk) or chunk.ents or len(nouns) >= 2
     ) and not _anaphoric(chunk)
+
+
+def _actions(doc) -> list[str]:
+    """The verb phrases of a turn that name an action with its object ("hire an SRE", "invest
+    in on-call"): a decision's options, which its follow-ups ("how long would that take?") ask
+    about. Adverbs after the object ("first", "now") are timing, not topic."""
+    out = []
+    for t in doc:
+        if t.pos_ != "VERB" or t.dep_ not in ("ROOT", "conj", "xcomp", "ccomp"):
+            continue
+        objects = [c for c in t.children if c.dep_ in ("dobj", "prep", "attr", "prt")]
+        if not objects:
+            continue
+        end = max(w.i for c in objects for w in c.subtree)
+        span = doc[t.i : end + 1]
+        if any(w.lower_ in _ANAPHORS for w in span) or len(span) > 6:
+            continue
+        out.append(span.text)
+    return out
 
 
 def _phrases(doc) -> list[str]:
@@ -131,10 +154,13 @@ def topic_phrases(history: Sequence[dict[str, str]]) -> list[str]:
     """The noun phrases of the user's turns back to the last self-contained one, newest first."""
     phrases: list[str] = []
     for turn in reversed(previous_questions(history)):
-        phrases += _phrases(_parse(turn))
+        doc = _parse(turn)
+        phrases += _actions(doc) + _phrases(doc)
         if not looks_like_followup(turn):
             break
     unique = list(dict.fromkeys(p for p in phrases if p.lower() not in {"we", "us"}))
+    # A noun phrase inside an action already carried says nothing more ("SRE" in "hire an SRE").
+    unique = [p for p in unique if not any(p != q and p in q for q in unique)]
     return unique[:MAX_TOPIC_PHRASES]
 
 

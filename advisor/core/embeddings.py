@@ -31,6 +31,9 @@ class MiniLMEmbeddings(Embeddings):
         self.batch_size = batch_size
         # Retrieval and the offline answer both embed the same query: compute it once.
         self._query_cache: dict[str, list[float]] = {}
+        # The answer, the memo engine it calls for decisions and the conflict check quote from
+        # the same passages: each sentence is embedded once per process.
+        self._sentence_cache: dict[str, list[float]] = {}
 
     def count_tokens(self, text: str) -> int:
         """Word pieces the model sees for `text` (without special tokens)."""
@@ -43,7 +46,14 @@ class MiniLMEmbeddings(Embeddings):
     def embed_sentences(self, texts: list[str]) -> list[list[float]]:
         """Vectors for short texts to rank (the offline answer's sentences): their first 64
         tokens carry the meaning, and the cut bounds the cost of the odd very long one."""
-        return self.embed_documents(texts, max_tokens=64)
+        cache = self._sentence_cache
+        todo = list(dict.fromkeys(t for t in texts if t not in cache))
+        if todo:
+            if len(cache) + len(todo) > 20_000:
+                cache.clear()
+                todo = list(dict.fromkeys(texts))
+            cache.update(zip(todo, self.embed_documents(todo, max_tokens=64), strict=True))
+        return [cache[t] for t in texts]
 
     def embed_documents(self, texts: list[str], max_tokens: int | None = None) -> list[list[float]]:
         if not texts:

@@ -37,6 +37,8 @@ class Retrieval:
     corpus_size: int = 0  # chunks the lexicon counts over (for IDF)
     agreement: float = 0.0  # share of the top dense documents the lexical list also ranks high
     dense_margin: float = 0.0  # best similarity minus the mean of the dense candidates'
+    # The BM25 index of the scopes searched (its postings tell which chunks hold a term).
+    index: LexicalIndex | None = None
 
 
 class HybridRetriever:
@@ -139,6 +141,7 @@ class HybridRetriever:
             passages=passages,
             top_dense=max((p.dense_score or 0.0 for p in dense), default=0.0),
             dense_margin=_margin([p.dense_score or 0.0 for p in dense]),
+            index=lexical_index,
             lexicon=lexical_index.doc_freq,
             corpus_size=len(lexical_index),
             agreement=_agreement(

@@ -85,6 +85,25 @@ class LexicalIndex:
         top = np.argsort(-scores)[:n]
         return [(self.ids[i], float(scores[i])) for i in top if scores[i] > 0]
 
+    def chunks_with(self, terms: list[str]) -> set[int]:
+        """Positions (in `ids`) of the chunks that contain every one of `terms` (stemmed as
+        `tokenize` stems them): BM25's own postings, read from its term-by-chunk score matrix."""
+        if not self.ids or not terms:
+            return set()
+        vocab = self.bm25.vocab_dict
+        scores = self.bm25.scores
+        found: set[int] | None = None
+        for term in dict.fromkeys(terms):
+            j = vocab.get(term)
+            if j is None:
+                return set()
+            start, end = scores["indptr"][j], scores["indptr"][j + 1]
+            rows = set(scores["indices"][start:end].tolist())
+            found = rows if found is None else found & rows
+            if not found:
+                return set()
+        return found or set()
+
     def save(self, path: Path) -> None:
         # Named by its writer: a half-saved copy of a killed process is recognised and removed.
         tmp = path.with_name(f"{path.name}.tmp-{os.getpid()}")

@@ -241,8 +241,13 @@ class Advisor:
                 f"the question has {len(question):,} characters, over the limit of {limit:,} "
                 "(ADVISOR_MAX_QUESTION_CHARS): shorten it, or ask it in two parts"
             )
+        from advisor.service.advice import make_decide, make_notices
+
         client, scopes = self.scope(principal, client)
-        chunks = self.answerer.stream(question, client=client, history=list(history))
+        chunks = self.answerer.stream(
+            question, client=client, history=list(history),
+            decide=make_decide(self, client, history), notices=make_notices(self),
+        )  # fmt: skip
         answer_id = uuid.uuid4().hex
 
         def on_answer(answer: Answer) -> None:
@@ -266,6 +271,8 @@ class Advisor:
         """Warn when cited client documents disagree or are older than the configured age."""
         from advisor.assessment.notices import annotate
 
+        if answer.mode == "offline" and not answer.abstained:
+            return  # the offline answer says its notices itself, in its "Watch out" part
         if answer.citations:
             annotate(answer, self.embeddings, self.settings.stale_after_days)
 
