@@ -140,10 +140,13 @@ def coverage(
     return best
 
 
-def evidence(retrieval: Retrieval) -> Evidence:
-    """The signals for one retrieval."""
+def evidence(retrieval: Retrieval, ignore: Sequence[str] = ()) -> Evidence:
+    """The signals for one retrieval; `ignore` names terms left out of `missing` (a decision's
+    option that no document mentions is said so in the answer, not held against the others)."""
     n, lexicon = retrieval.corpus_size, retrieval.lexicon
     asked = term_weights(asked_part(retrieval.query), lexicon, n)
+    dropped = {t for text in ignore for t in tokenize(text)}
+    asked = {t: w for t, w in asked.items() if t not in dropped}
     return Evidence(
         top_dense=retrieval.top_dense,
         margin=retrieval.dense_margin,
@@ -269,8 +272,8 @@ def absent_subject(
     return [s.text for s in specifics(question, retrieval, parse, known) if not s.found]
 
 
-def evidence_is_weak(retrieval: Retrieval) -> bool:
+def evidence_is_weak(retrieval: Retrieval, ignore: Sequence[str] = ()) -> bool:
     """True when nothing retrieved is close enough to ground an answer."""
     if not retrieval.passages:
         return True
-    return covered_probability(evidence(retrieval)) < THRESHOLD
+    return covered_probability(evidence(retrieval, ignore)) < THRESHOLD

@@ -38,6 +38,12 @@ class Point:
     text: str
     passages: list[Passage]
     template: bool = False
+    kind: str = ""  # "conflict" or "stale" for the notices the JSON contract lists
+
+    def shown(self, numbering: Numbering) -> str:
+        """The point as rendered, once its passages are numbered."""
+        markers = [f"[{numbering.order[p.id]}]" for p in self.passages]
+        return self.text.format(*markers) if self.template else cite(self.text, markers[0])
 
 
 @dataclass
@@ -81,8 +87,14 @@ def cite(sentence: str, marker: str) -> str:
     return f"{sentence} {marker}"
 
 
+def as_sentence(text: str) -> str:
+    """List items and slide bullets get a full stop, so that quoted points don't run together."""
+    text = text.strip()
+    return text if text.endswith((".", "!", "?", ":", ";", "...")) else f"{text}."
+
+
 def quote_point(q: Quote) -> Point:
-    return Point(q.text, [q.passage])
+    return Point(as_sentence(q.text), [q.passage])
 
 
 def owner(p: Passage, client: str | None) -> str:
@@ -196,6 +208,7 @@ def conflict_point(
         f"{owner(second, client)} gives “{b}” {{1}}. Check which is current.",
         [first, second],
         template=True,
+        kind="conflict",
     )
 
 
@@ -204,6 +217,7 @@ def stale_point(p: Passage, days: int, client: str | None) -> Point:
         f"{_cap(owner(p, client))} was last changed {days} days ago {{0}}: check it still holds.",
         [p],
         template=True,
+        kind="stale",
     )
 
 
@@ -216,7 +230,7 @@ AROUND_WORDS = 7  # words kept on each side of a value when saying what it is ab
 
 def _around(sentence: str, value: str) -> str:
     """The words around `value` in `sentence`: what the value is about."""
-    words = " ".join(sentence.split()).rstrip(".").split()
+    words = " ".join(sentence.replace(" | ", "; ").split()).rstrip(".").split()
     target = value.split()[0] if value.split() else value
     at = next((i for i, w in enumerate(words) if target in w), None)
     if at is None:
@@ -260,7 +274,7 @@ def points_of(quotes: list[tuple[Quote, int]]) -> list[Point]:
     last: tuple[str, int] | None = None
     for q, position in quotes:
         if out and last == (q.passage.id, position - 1) and not out[-1].template:
-            out[-1].text = f"{out[-1].text} {q.text}"
+            out[-1].text = f"{out[-1].text} {as_sentence(q.text)}"
         else:
             out.append(quote_point(q))
         last = (q.passage.id, position)

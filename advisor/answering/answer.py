@@ -34,15 +34,17 @@ from advisor.answering.extractive import (
     units,
 )
 from advisor.answering.language import FOREIGN_NOTE, not_english
-from advisor.answering.rewrite import parse, standalone_question
+from advisor.answering.llm_answer import LLMAnswer, render_llm
+from advisor.answering.rewrite import conversation_text, parse, standalone_question
+from advisor.core.citations import marker_numbers
+from advisor.core.errors import LLMError
 from advisor.core.models import Answer, Citation, Passage
 from advisor.core.principal import scopes_for, visible
-from advisor.core.prompts import fence, inert
+from advisor.core.prompts import fence, inert, load_prompt, new_boundary
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 from advisor.retrieval.hybrid import HybridRetriever, Retrieval
 
 RETRIEVE_K = 10  # ranked passages kept on the answer (the evals score @5 and @10)
-NOT_COVERED = "NOT COVERED:"
 SNIPPET_CHARS = 400
 NEIGHBOUR_WINDOWS = 2  # the best passages whose adjacent chunks also supply sentences
 # Priors, not fitted: a client sentence leads only when it is this close to the question
@@ -170,10 +172,20 @@ class Answerer:
                 notes=notes,
             )  # fmt: skip
         else:
-            answer = yield from self._llm(question, query, history, retrieval, context, scopes)
+            if decision is not None:  # the memo engine's evidence on each option is shown too
+                context = _with_decision(context, decision)
+
+            def fallback(warning: str) -> Answer:
+                return self._offline(
+                    query, retrieval, scopes, warning=warning, client=client, decision=decision,
+                    notices=notices, notes=notes,
+                )  # fmt: skip
+
+            answer = yield from self._llm(
+                question, query, history, retrieval, context, scopes, client, fallback
+            )
         answer.standalone_question = query
-        if chat is None or answer.mode == "offline":
-            yield answer.answer  # offline answers are ready at once: one piece
+        yield answer.answer  # both kinds of answer are ready at once: one piece
         yield answer
 
     # -- the three ways to answer -------------------------------------------------------------
@@ -236,12 +248,19 @@ class Answerer:
             )
             for p in numbering.passages
         ]
+        conflicts = [p.shown(numbering) for p in advice.watch if p.kind == "conflict"]
+        stale = [p.shown(numbering) for p in advice.watch if p.kind == "stale"]
+        if conflicts or stale:
+            said = "Some sources disagree or are old: see “Watch out”."
+            warning = f"{warning}. {said}" if warning else said
         return Answer(
             answer=text,
             mode="offline",
             citations=citations,
             passages=retrieval.passages,
             warning=warning,
+            conflicts=conflicts,
+            stale=stale,
         )
 
     def advise(
@@ -364,6 +383,66 @@ class Answerer:
             out.append(quote_point(candidates[i]))
         return out
 
+    def _llm(
+        self,
+        question,
+        query,
+        history,
+        retrieval: Retrieval,
+        context,
+        scopes,
+        client=None,
+        fallback: Callable[[str], Answer] | None = None,
+    ) -> Iterator[str]:
+        """The model writes the answer as structured output (situation, recommendation,
+        options, risks, next step), each sentence cited; output that is not of that shape, or
+        cites nothing it was shown, is replaced by the offline answer."""
+        system = load_prompt("system").render()
+        context = visible(context, scopes, "llm prompt")
+        boundary = new_boundary()  # per request: no document can know it in advance
+        user = load_prompt("answer").render(
+            question=question if query == question else f"{question}\n(Standalone: {query})",
+            client=client or "none (the playbooks only)",
+            sources=sources_block(context, boundary),
+            conversation=fence("CONVERSATION", conversation_text(history), boundary),
+            boundary=boundary,
+        )
+        try:
+            reply = self.chat.structured([("system", system), ("user", user)], LLMAnswer)
+            text, markers, dropped = render_llm(reply, len(context), client)
+        except LLMError as exc:
+            warning = f"{exc}; answered offline instead"
+            if fallback is not None:
+                return fallback(warning)
+            return self._offline(query, retrieval, scopes, warning=warning, client=client)
+        cited = sorted(n for n in set(marker_numbers(text)) if 1 <= n <= len(context))
+        warning = (
+            f"Removed {dropped} uncited sentence(s) from the model's answer" if dropped else None
+        )
+        return Answer(
+            answer=text,
+            abstained=not reply.covered,
+            mode="llm",
+            citations=[citation_for(n, context[n - 1]) for n in cited],
+            passages=retrieval.passages,
+            invented_markers=markers.invented,
+            warning=warning,
+        )
+        yield  # a generator: the structured answer arrives whole
+
+
+MAX_LLM_SOURCES = 12
+
+
+def _with_decision(context: list[Passage], decision: Decision) -> list[Passage]:
+    """The sources for the model: the question's own, then the memo engine's for each option."""
+    out = {p.id: p for p in context}
+    quotes = [q for o in decision.options for q in o.cells.values() if q is not None]
+    for q in [*quotes, *decision.risks, *decision.next_steps]:
+        if len(out) < MAX_LLM_SOURCES:
+            out.setdefault(q.passage.id, q.passage)
+    return list(out.values())
+
 
 def _heading_like(text: str) -> bool:
     """A short line without a full stop is a heading or a label, not a point to quote."""
@@ -382,11 +461,3 @@ def _cited_passages(advice: Advice) -> list[Passage]:
     for o in advice.options:
         out += [q.passage for q in o.cells.values() if q is not None]
     return out
-
-
-def _present(text: str) -> str:
-    """The model's reply as shown: its NOT COVERED: sentinel becomes a plain sentence."""
-    stripped = text.lstrip()
-    if stripped.startswith(NOT_COVERED):
-        return "The documents don't cover this. " + stripped[len(NOT_COVERED) :].lstrip()
-    return stripped

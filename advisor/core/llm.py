@@ -9,11 +9,16 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+from pydantic import BaseModel, ValidationError
 
 from advisor.core.errors import ConfigError, LLMError
 from advisor.core.settings import Settings
 
 Message = tuple[str, str]  # (role, content) with role in system/user/assistant
+
+
+class LLMOutputError(LLMError):
+    """The endpoint answered, but not with output of the shape asked for."""
 
 
 def _to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
@@ -118,6 +123,24 @@ class ChatModel:
             if received:
                 raise _cut(exc, self.settings, received) from exc
             raise _explain(exc, self.settings) from exc
+
+    def structured(self, messages: Sequence[Message], schema: type[BaseModel]) -> BaseModel:
+        """The reply parsed into `schema` by LangChain's structured output (the endpoint is asked
+        for a JSON schema response, and the reply is validated against it). A reply that is not
+        valid JSON of that shape raises `LLMOutputError`; a failed call raises LLMError."""
+        runnable = self._chat.with_structured_output(schema, method="json_schema")
+        try:
+            parsed = runnable.invoke(_to_langchain(messages))
+        except ValidationError as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise LLMOutputError(
+                f"the LLM's reply did not match the answer's schema ({first})"
+            ) from exc
+        except _faults() as exc:
+            raise _explain(exc, self.settings) from exc
+        if not isinstance(parsed, schema):
+            raise LLMOutputError("the LLM's reply did not match the answer's schema")
+        return parsed
 
     def complete(self, messages: Sequence[Message]) -> str:
         """The whole reply as one string (one non-streaming request)."""

@@ -23,6 +23,7 @@ from advisor.core.principal import scopes_for
 from advisor.core.settings import PLAYBOOK_SCOPE
 from advisor.retrieval.lexical import tokenize
 
+MAX_CONFLICTS = 2  # the closest pairs; more would crowd out the answer
 SENTENCES_PER_PART = 3  # best passages per memo part whose sentences are read (a bound on cost)
 _WH = ("WDT", "WP", "WP$", "WRB")
 
@@ -161,7 +162,7 @@ def make_notices(advisor) -> Callable[[Sequence[Passage], Sequence[Passage], str
         own = list({p.id: p for p in own}.values())
         if len({p.doc_id for p in own}) >= 2 and cited_docs:
             for c in find_conflicts(own, advisor.embeddings):
-                if {c.first.doc_id, c.second.doc_id} & cited_docs:
+                if {c.first.doc_id, c.second.doc_id} & cited_docs and len(points) < MAX_CONFLICTS:
                     points.append(
                         conflict_point(
                             c.first,
