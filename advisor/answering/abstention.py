@@ -195,6 +195,13 @@ def _asker(span) -> bool:
     root = span.root
     if any(c.dep_ == "appos" for c in root.children):
         return True
+    # "As a healthtech startup called Medora, when should we ...": a phrase before the main verb
+    # that says what the asker is.
+    main = next((t for t in span.doc if t.dep_ == "ROOT"), None)
+    if main is not None and any(
+        a.lower_ == "as" and a.dep_ == "prep" and a.i < main.i for a in root.ancestors
+    ):
+        return True
     head = root.head
     if root.dep_ == "nsubj" and head.lemma_.lower() in _ASKING_FRAME | {"wants", "asks"}:
         return True

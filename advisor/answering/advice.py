@@ -299,7 +299,7 @@ def headings_above(q: Quote, parse) -> list[str]:
         if text == q.text:
             break
         if not row and len(text.split()) <= 12:
-            doc = parse(text)
+            doc = parse(text)  # cached: a passage's headings are read once
             if not any(t.pos_ in ("VERB", "AUX") for t in doc):
                 current = text
     return [*out, current] if current else out

@@ -148,7 +148,9 @@ class Answerer:
         # The specific subject is looked for in the user's own words (a follow-up's carried topic
         # was found in the documents already).
         absent = [] if foreign else absent_subject(question, retrieval, parse, [client or ""])
-        if decision is not None:
+        if decision is not None and not all(o.missing for o in decision.options):
+            # A term only some options name ("hire an SRE" or "invest in on-call") is said in
+            # the table; a term every option needs, or one in each option, is the subject.
             absent = [
                 t for t in absent if all(t.lower() in o.option.lower() for o in decision.options)
             ]
@@ -286,7 +288,7 @@ class Answerer:
             for s in g
             # For a decision, the memo engine brings the guidance on each option: a sentence of
             # the question's own retrieval must be close to the question to add to it.
-            if (decision is None or s.score >= LEAD_MIN) and not _heading_like(s.text)
+            if decision is None or (s.score >= LEAD_MIN and not _heading_like(s.text))
         ]
         own = [(q, i) for q, i in picked if client and q.passage.scope == client]
         general = [(q, i) for q, i in picked if not (client and q.passage.scope == client)]
@@ -327,10 +329,9 @@ class Answerer:
         have = {q.text for q, _ in own}
         extra = select(query, [*found, *(q.passage for q, _ in own)], self.retriever.embeddings)
         extra = sorted(extra, key=lambda s: -s.score)
-        strong = {s.text for s in extra if s.score >= LEAD_MIN}
         found = [*found, *(q.passage for q, _ in own)]
         words = sum(len(q.text.split()) for q, _ in own)
-        out = [(q, i) for q, i in own if q.text in strong]
+        out = list(own)
         for s in extra:
             if s.score < LEAD_MIN:
                 continue

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 from advisor.core.errors import LLMError
 from advisor.core.nlp import load_spacy
@@ -50,8 +50,10 @@ def _parser():
     return nlp
 
 
+@lru_cache(maxsize=4096)
 def parse(text: str):
-    """`text` tagged, parsed and with its entities (spaCy's packaged pipeline, one at a time)."""
+    """`text` tagged, parsed and with its entities (spaCy's packaged pipeline, one at a time).
+    Cached: the same headings, profile sentences and questions are read again and again."""
     with _LOCK:
         return _parser()(text)
 

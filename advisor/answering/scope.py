@@ -161,8 +161,15 @@ def _framing(doc, number, noun) -> bool:
     return False
 
 
+_MAY_COUNT = re.compile(
+    r"\d|\b(?:" + "|".join(_NUMBER_WORDS) + r"|first|seed|series|pre-?seed)\b", re.I
+)
+
+
 def scopes(text: str, parse) -> list[Scope]:
     """The scopes a piece of advice (a sentence or a heading) states for itself."""
+    if not _MAY_COUNT.search(text):
+        return []  # no number and no stage: nothing to parse
     out: list[Scope] = []
     doc = parse(text)
     seen: set[int] = set()
@@ -207,6 +214,8 @@ def facts(sentences: Iterable[str], parse) -> dict[str, Fact]:
     raised. Bounded numbers ("at least five", "up to 48") are goals or rules, not facts."""
     best: dict[str, Fact] = {}
     for sentence in sentences:
+        if not _MAY_COUNT.search(sentence):
+            continue
         doc = parse(sentence)
         for t, value, _noun in _headcounts(doc):
             words = _before(doc, t.i, 2)

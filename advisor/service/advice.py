@@ -92,6 +92,17 @@ def _last_decision(history: Sequence[dict[str, str]]) -> str | None:
     return None
 
 
+def _missing(option: str, index, known: list[str]) -> list[str]:
+    """The option's specific terms that no visible chunk contains. An option is a phrase, not a
+    sentence: its capital is not a name's ("Invest in on-call first")."""
+    option = option[:1].lower() + option[1:]
+    return [
+        text
+        for text, _ in specific_terms(option, parse, known)
+        if not index.chunks_with(tokenize(text))
+    ]
+
+
 def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
     """The `decide(query)` seam: the memo engine's evidence for a decision question."""
 
@@ -110,8 +121,15 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
                 clause = f"{question} {earlier}"
         if len(options) < 2:
             return None
-        queries = Queries(focus(clause, client), [focus(o, client) for o in options])
         retriever, embeddings = advisor.retriever, advisor.embeddings
+        index = retriever.lexical(scopes_for(client))
+        known = [client] if client else []
+        missing = [_missing(o, index, known) for o in options]
+        if all(missing):  # no option's subject is in any document: nothing to gather
+            return Decision(
+                options=[OptionCase(o, {}, m) for o, m in zip(options, missing, strict=True)]
+            )
+        queries = Queries(focus(clause, client), [focus(o, client) for o in options])
         evidence = gather(retriever, queries.topic, queries.options, client, [])
         if not evidence.passages:
             return None
@@ -122,19 +140,10 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
         )
         memo = assemble(evidence, clause, options, client, embeddings, queries)
         passages = evidence.passages
-        index = retriever.lexical(scopes_for(client))
-        known = [client] if client else []
         cases = []
-        for row in memo.options:
+        for row, lacking in zip(memo.options, missing, strict=True):
             cells = {c: _quote(getattr(row, c), passages) for c in ("benefits", "costs", "risks")}
-            # An option is a phrase, not a sentence: its capital is not a name's ("Invest in ...").
-            option = row.option[:1].lower() + row.option[1:]
-            missing = [
-                text
-                for text, _ in specific_terms(option, parse, known)
-                if not index.chunks_with(tokenize(text))
-            ]
-            cases.append(OptionCase(row.option, cells, missing))
+            cases.append(OptionCase(row.option, cells, lacking))
 
         def quotes(name: str) -> list[Quote]:
             return [q for t in memo.sections.get(name, []) for q in _quotes(t, passages)]
