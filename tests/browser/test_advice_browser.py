@@ -27,6 +27,13 @@ def haulwise_server(sample_index, tmp_path_factory):  # noqa: F811
         yield url
 
 
+def shoot(answer, name: str) -> None:
+    """The answer's text as the founder sees it (the sources list below it is left out)."""
+    text = answer.get_by_test_id("stMarkdownContainer").first
+    text.scroll_into_view_if_needed()
+    text.screenshot(path=str(ARTIFACTS / name))
+
+
 def test_the_haulwise_founder_gets_advice_not_quotes(haulwise_server):
     from playwright.sync_api import sync_playwright
 
@@ -38,7 +45,7 @@ def test_the_haulwise_founder_gets_advice_not_quotes(haulwise_server):
 
             hires = ask(page, "Who should our next two engineering hires be?")
             text = hires.inner_text()
-            hires.screenshot(path=str(ARTIFACTS / "advice-next-two-hires.png"))
+            shoot(hires, "advice-next-two-hires.png")
             assert text.index("Haulwise today") < text.index("What the playbooks advise")
             assert text.index("Two senior engineers for the Dispatch team") < text.index(
                 "Not for Haulwise as written"
@@ -48,7 +55,7 @@ def test_the_haulwise_founder_gets_advice_not_quotes(haulwise_server):
 
             decision = ask(page, "Should we hire an SRE or invest in on-call first?")
             text = decision.inner_text()
-            decision.screenshot(path=str(ARTIFACTS / "advice-sre-or-on-call.png"))
+            shoot(decision, "advice-sre-or-on-call.png")
             assert "I won't guess" not in text and "The options side by side" in text
             assert "Hire an SRE" in text and "Invest in on-call first" in text
             assert "incident-2026-07-dispatch-outage.md" in text
@@ -56,7 +63,7 @@ def test_the_haulwise_founder_gets_advice_not_quotes(haulwise_server):
 
             follow_up = ask(page, "How long would that take?")
             text = follow_up.inner_text()
-            follow_up.screenshot(path=str(ARTIFACTS / "advice-follow-up.png"))
+            shoot(follow_up, "advice-follow-up.png")
             assert "I won't guess" not in text and "Hire an SRE" in text
         finally:
             browser.close()

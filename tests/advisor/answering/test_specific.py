@@ -1,0 +1,60 @@
+"""The question's specific subject (entities, years, versions, names), looked up in every chunk
+the question may see; the asker's own name is not the subject."""
+
+from __future__ import annotations
+
+import pytest
+
+from advisor.answering.abstention import absent_subject, specific_terms
+from advisor.answering.rewrite import parse
+from advisor.core.models import Passage
+from advisor.retrieval.hybrid import Retrieval
+from advisor.retrieval.lexical import LexicalIndex
+
+TEXTS = [
+    "The July 2026 dispatch outage cost £64,000 in SLA credits. In March the roadmap was set.",
+    "We run Kubernetes 1.29 on EKS and Kafka on MSK.",
+    "The Series B was raised in 2025.",
+    "Gareth Pryce owns the Dispatch Classic MySQL database.",
+]
+
+
+@pytest.fixture(scope="module")
+def retrieval():
+    passages = [Passage(id=f"c{i}", text=t, source=f"d{i}.md") for i, t in enumerate(TEXTS)]
+    index = LexicalIndex.build(passages)
+    return Retrieval(query="", passages=passages, lexicon=index.doc_freq, index=index)
+
+
+@pytest.mark.parametrize(
+    ("question", "absent"),
+    [
+        ("Should we move off Nomad?", ["Nomad"]),
+        ("What did the March 2025 outage cost us?", ["March 2025"]),  # both words exist, apart
+        ("What did the July 2026 outage cost us?", []),
+        ("When do we upgrade Kubernetes 1.29?", []),
+        ("Should we upgrade to Kubernetes 1.31?", ["Kubernetes 1.31"]),
+        ("What does Gareth Pryce own?", []),
+        ("What does Marta Silva own?", ["Marta Silva"]),
+        ("How does the Berlin office handle on-call?", ["Berlin"]),
+    ],
+)
+def test_the_specific_term_no_chunk_mentions_is_named(retrieval, question, absent):
+    assert absent_subject(question, retrieval, parse) == absent
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Zentrix, a proptech company, wants to know whether test and production should share "
+        "one cloud account.",
+        "As a healthtech startup called Medora, how should we run on-call?",
+        "We're Acme, a fintech with eight engineers. How should we run on-call?",
+    ],
+)
+def test_the_askers_own_name_is_not_the_subject(retrieval, question):
+    assert absent_subject(question, retrieval, parse) == []
+
+
+def test_the_clients_own_name_is_never_a_missing_subject():
+    assert specific_terms("What should Haulwise do about on-call?", parse, ["haulwise"]) == []
