@@ -242,6 +242,16 @@ def specific_terms(question: str, parse, known: Sequence[str] = ()) -> list[tupl
         elif t.tag_ == "CD" and _YEAR.fullmatch(t.text):
             out.append((t.text, "YEAR"))
         elif (
+            t.tag_ == "CD"
+            and t.text.isdigit()
+            and t.i
+            and (doc[t.i - 1].pos_ == "PROPN" or doc[t.i - 1].text[:1].isupper())
+            and doc[t.i - 1].is_alpha
+            and not doc[t.i - 1].is_sent_start
+        ):
+            # "PostgreSQL 12", "Java 21": a bare number right after a name is its version.
+            out.append((f"{doc[t.i - 1].text} {t.text}", "VERSION"))
+        elif (
             t.pos_ == "PROPN"
             and t.is_alpha
             and not t.is_sent_start

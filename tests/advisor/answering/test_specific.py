@@ -34,6 +34,7 @@ def retrieval():
         ("What did the July 2026 outage cost us?", []),
         ("When do we upgrade Kubernetes 1.29?", []),
         ("Should we upgrade to Kubernetes 1.31?", ["Kubernetes 1.31"]),
+        ("How do we move the database off PostgreSQL 12?", ["PostgreSQL 12"]),
         ("What does Gareth Pryce own?", []),
         ("What does Marta Silva own?", ["Marta Silva"]),
         ("How does the Berlin office handle on-call?", ["Berlin"]),
