@@ -252,9 +252,14 @@ class Answerer:
         ]
         conflicts = [p.shown(numbering) for p in advice.watch if p.kind == "conflict"]
         stale = [p.shown(numbering) for p in advice.watch if p.kind == "stale"]
-        if conflicts or stale:
-            said = "Some sources disagree or are old: see “Watch out”."
-            warning = f"{warning}. {said}" if warning else said
+        notes_said = []
+        if conflicts:
+            notes_said.append("The client's documents disagree: see “Watch out”.")
+        if stale:
+            days = self.settings.stale_after_days
+            notes_said.append(f"Some sources are older than {days} days: see “Watch out”.")
+        if notes_said:
+            warning = " ".join([warning, *notes_said] if warning else notes_said)
         return Answer(
             answer=text,
             mode="offline",

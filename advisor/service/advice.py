@@ -185,7 +185,8 @@ def make_notices(advisor) -> Callable[[Sequence[Passage], Sequence[Passage], str
                     )
         now = time.time()
         seen: set[str] = set()
-        for p in cited:
+        quoted = [*cited, *(p for point in points for p in point.passages)]
+        for p in quoted:
             if p.mtime is None or p.doc_id in seen:
                 continue
             seen.add(p.doc_id)
