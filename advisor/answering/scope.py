@@ -26,34 +26,12 @@ _UPTO = frozenset({"first", "under", "below", "until", "till", "before", "upto",
 _UPTO_PAIRS = {("fewer", "than"), ("less", "than"), ("up", "to"), ("at", "most"), ("no", "more")}
 _FROM = frozenset({"over", "above", "beyond", "after", "past", "exceeds", "exceed"})
 _FROM_PAIRS = {("more", "than"), ("at", "least"), ("once", "you"), ("more", "then")}
-_NUMBER_WORDS = {
-    w: i
-    for i, w in enumerate(
-        [
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        ]
-    )
-}
+# English number words, zero to twenty, in order.
+_COUNTING = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty"
+)
+_NUMBER_WORDS = {word: value for value, word in enumerate(_COUNTING.split(" "))}
 # The venture ladder, in order; "seed-stage", "pre-seed", "Series A" ... "Series F".
 _STAGES = ["pre-seed", "seed", *(f"series {c}" for c in "abcdef")]
 _STAGE = re.compile(r"\b(pre-?seed|seed(?=[-\s](?:stage|round|funding|company|startup))|seed\b"
