@@ -43,6 +43,7 @@ from advisor.core.principal import scopes_for, visible
 from advisor.core.prompts import fence, inert, load_prompt, new_boundary
 from advisor.core.settings import PLAYBOOK_SCOPE, Settings
 from advisor.retrieval.hybrid import HybridRetriever, Retrieval
+from advisor.retrieval.lexical import tokenize
 
 RETRIEVE_K = 10  # ranked passages kept on the answer (the evals score @5 and @10)
 SNIPPET_CHARS = 400
@@ -129,7 +130,9 @@ class Answerer:
         history: Sequence[dict] = (),
         decide: Callable[[str, str], Decision | None] | None = None,
         notices: Notices | None = None,
+        unsaid: Sequence[str] = (),
     ) -> Iterator[str | Answer]:
+        """`unsaid`: names never to echo back (other clients': an answer never names them)."""
         question = question.strip()
         chat = self.chat
         query = standalone_question(question, history, chat)
@@ -159,7 +162,9 @@ class Answerer:
         if not retrieval.passages:
             answer = self._abstain(retrieval, mode, client)
         elif absent:
-            answer = self._abstain(retrieval, mode, client, absent=absent)
+            hidden = {t for name in unsaid for t in tokenize(name)}
+            named = [t for t in absent if not set(tokenize(t)) & hidden]
+            answer = self._abstain(retrieval, mode, client, absent=named)
         elif (
             decision is not None
             and not decision_has_evidence(decision)

@@ -247,6 +247,7 @@ class Advisor:
         chunks = self.answerer.stream(
             question, client=client, history=list(history),
             decide=make_decide(self, client, history), notices=make_notices(self),
+            unsaid=[c for c in self._all_clients() if c != client],
         )  # fmt: skip
         answer_id = uuid.uuid4().hex
 

@@ -201,7 +201,9 @@ def test_with_a_model_and_judge_llm_faithfulness_is_judged_once_and_cached(
 
     def reply(request):
         text = messages_text(request)
-        return verdict if "faithful to its sources" in text else "Start on managed Postgres [1]."
+        if "faithful to its sources" in text:
+            return verdict
+        return json.dumps({"covered": True, "recommendation": ["Start on managed Postgres [1]."]})
 
     dataset = write_dataset(tmp_path / "tiny.jsonl", ITEMS[:1])
     args = ["--corpus", corpus, "--dataset", dataset, "--out", tmp_path / "out"]
@@ -241,7 +243,12 @@ def test_llm_mode_counts_invented_and_malformed_markers_against_validity(
 
     replay = Replay(
         [
-            {"when": ["Question:"], "reply": "Use managed Postgres [1], see [9] and [source 2]."},
+            {
+                "when": ["Question:"],
+                "reply": json.dumps(
+                    {"recommendation": ["Use managed Postgres [1], see [9] and [source 2]."]}
+                ),
+            },
         ]
     )
     dataset = write_dataset(tmp_path / "tiny.jsonl", ITEMS[:1])
