@@ -64,6 +64,7 @@ class Decision:
     next_steps: list[Quote] = field(default_factory=list)
     recommendation: list[Quote] = field(default_factory=list)
     situation: list[Quote] = field(default_factory=list)
+    asked: str = ""  # the query the decision was asked in (a follow-up's differs)
 
 
 @dataclass

@@ -53,6 +53,7 @@ NEIGHBOUR_WINDOWS = 2  # the best passages whose adjacent chunks also supply sen
 LEAD_MIN = 0.4
 WATCH_MIN = 0.3
 MIN_POINT_WORDS = 6
+DECISION_GUIDANCE = 5  # guidance points beside the options table
 
 
 def scope_label(scope: str) -> str:
@@ -319,10 +320,12 @@ class Answerer:
             if not advice.lead:
                 advice.lead = [quote_point(q) for q in decision.situation[:2]]
             said = {q.text for q in guidance}
-            advice.guidance = [
-                *[quote_point(q) for q in decision.recommendation[:2] if q.text not in said],
-                *advice.guidance,
-            ]
+            memo = [quote_point(q) for q in decision.recommendation[:2] if q.text not in said]
+            # A follow-up ("how long would that take?") is answered by its own search first;
+            # the decision's recommendation comes first for the decision itself.
+            follow_up = query != decision.asked
+            both = [*advice.guidance, *memo] if follow_up else [*memo, *advice.guidance]
+            advice.guidance = both[:DECISION_GUIDANCE]
             advice.watch += [quote_point(q) for q in decision.risks[:WATCH_POINTS]]
             advice.next_steps = [quote_point(q) for q in decision.next_steps[:1]]
         elif client and about_client(query, client):

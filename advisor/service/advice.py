@@ -154,6 +154,7 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
             next_steps=quotes("Next steps"),
             recommendation=quotes("Recommendation"),
             situation=quotes("Context"),
+            asked=query if decision_clause(query) else "",
         )
 
     return decide
