@@ -178,6 +178,9 @@ _VERSION = re.compile(r"^v?\d+(?:\.\d+)+$|^v\d+$", re.I)
 _ASKING_FRAME = frozenset({"want", "ask", "wonder", "need", "like", "plan", "hope", "try"})
 
 
+_MAY_NAME = re.compile(r"\d|(?<=\S)\s+[\"'“(]?[A-Z]")
+
+
 @dataclass(frozen=True)
 class Specific:
     """A specific term of a question (an entity, a year, a version, a rare name) and whether
@@ -216,7 +219,10 @@ def specific_terms(question: str, parse, known: Sequence[str] = ()) -> list[tupl
     """(text, kind) of the asked part's specific terms: named entities, dates with a year,
     versions, and proper nouns spaCy did not tag; the asker's own name and `known` names (the
     client's) are left out."""
-    doc = parse(asked_part(question))
+    asked = asked_part(question)
+    if not _MAY_NAME.search(asked):
+        return []  # no capital after the first word, no digit: no name, year or version to parse
+    doc = parse(asked)
     known_terms = {t for k in known for t in tokenize(k)}
     out: list[tuple[str, str]] = []
     taken: set[int] = set()

@@ -26,6 +26,11 @@ from advisor.retrieval.lexical import tokenize
 MAX_CONFLICTS = 2  # the closest pairs; more would crowd out the answer
 SENTENCES_PER_PART = 3  # best passages per memo part whose sentences are read (a bound on cost)
 _WH = ("WDT", "WP", "WP$", "WRB")
+_WH_WORD = re.compile(r"^\W*(what|when|who|whom|whose|which|why|how|where)\b", re.I)
+# Closed-class words a decision is asked with; only a question holding one is parsed.
+_MAY_DECIDE = re.compile(
+    r"\b(should|shall|can|could|would|will|must|may|do|does|is|are|whether|vs\.?|versus)\b", re.I
+)
 
 
 def decision_clause(question: str) -> str | None:
@@ -38,6 +43,8 @@ def decision_clause(question: str) -> str | None:
     iOS apps, should we ...") frames the decision and is left out of it.
     """
     text = asked_part(question).strip()
+    if not _MAY_DECIDE.search(text) or _WH_WORD.match(text):
+        return None  # no modal, do-support, "whether" or "vs", or a wh-question: no parse needed
     doc = parse(text)
     words = [t for t in doc if not t.is_punct]
     if not words or words[0].tag_ in _WH:
