@@ -145,7 +145,7 @@ def evidence(retrieval: Retrieval, ignore: Sequence[str] = ()) -> Evidence:
     option that no document mentions is said so in the answer, not held against the others)."""
     n, lexicon = retrieval.corpus_size, retrieval.lexicon
     asked = term_weights(asked_part(retrieval.query), lexicon, n)
-    dropped = {t for text in ignore for t in tokenize(text)}
+    dropped = {t for text in ignore for t in tokenize(text)} | set(ignore)
     asked = {t: w for t, w in asked.items() if t not in dropped}
     return Evidence(
         top_dense=retrieval.top_dense,
@@ -200,10 +200,15 @@ def _asker(span) -> bool:
         return True
     # "As a healthtech startup called Medora, when should we ...": a phrase before the main verb
     # that says what the asker is.
+    # "At Medora, a healthtech scale-up, we wonder ...": the same, with the asker as subject.
     main = next((t for t in span.doc if t.dep_ == "ROOT"), None)
-    if main is not None and any(
-        a.lower_ == "as" and a.dep_ == "prep" and a.i < main.i for a in root.ancestors
-    ):
+    fronted = [a for a in root.ancestors if a.dep_ == "prep" and main is not None and a.i < main.i]
+    if any(a.lower_ == "as" for a in fronted):
+        return True
+    asker_is_subject = main is not None and any(
+        c.dep_ == "nsubj" and c.lower_ in ("we", "i") for c in main.children
+    )
+    if fronted and asker_is_subject and span.doc[span.end : span.end + 1].text == ",":
         return True
     head = root.head
     if root.dep_ == "nsubj" and head.lemma_.lower() in _ASKING_FRAME | {"wants", "asks"}:

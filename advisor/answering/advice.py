@@ -163,7 +163,7 @@ def render(
     parts = [lead] if lead else []
     parts += advice.notes
     name = client.title() if client else None
-    if advice.lead:
+    if advice.lead and name:
         parts.append(f"**{name} today**\n" + "\n".join(f"- {point(p)}" for p in advice.lead))
     if advice.options:
         rows = ["| Option | " + " | ".join(label for _, label in OPTION_COLUMNS) + " |"]

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 
-from advisor.answering.abstention import absent_subject, evidence_is_weak
+from advisor.answering.abstention import absent_subject, content_terms, evidence_is_weak
 from advisor.answering.advice import (
     LEAD_POINTS,
     LEAD_WORDS,
@@ -166,13 +166,7 @@ class Answerer:
             hidden = {t for name in unsaid for t in tokenize(name)}
             named = [t for t in absent if not set(tokenize(t)) & hidden]
             answer = self._abstain(retrieval, mode, client, absent=named)
-        elif (
-            decision is not None
-            and not decision_has_evidence(decision)
-            or decision is None
-            and not foreign
-            and evidence_is_weak(retrieval)
-        ):
+        elif weak_evidence(retrieval, decision, foreign):
             answer = self._abstain(retrieval, mode, client)
         elif chat is None:
             answer = self._offline(
@@ -317,7 +311,7 @@ class Answerer:
         advice.guidance += points_of([(q, position[id(q)]) for q in guidance])
         if decision is not None:
             advice.options = decision.options
-            if not advice.lead:
+            if client and not advice.lead:
                 advice.lead = [quote_point(q) for q in decision.situation[:2]]
             said = {q.text for q in guidance}
             memo = [quote_point(q) for q in decision.recommendation[:2] if q.text not in said]
@@ -461,6 +455,21 @@ def _with_decision(context: list[Passage], decision: Decision) -> list[Passage]:
 def _heading_like(text: str) -> bool:
     """A short line without a full stop is a heading or a label, not a point to quote."""
     return len(text.split()) <= 8 and not text.rstrip().endswith((".", "!", "?", ":", ";"))
+
+
+def weak_evidence(retrieval: Retrieval, decision: Decision | None, foreign: bool) -> bool:
+    """Too little to answer from. A decision needs evidence on one of its options, and its
+    retrieval must not be weak once the terms only one option names (and the table says no
+    document mentions) are set aside; a question in another language gets the best attempt."""
+    if decision is not None:
+        lexicon = retrieval.lexicon
+        terms = [set(content_terms(o.option)) for o in decision.options]
+        shared = set.intersection(*terms) if terms else set()
+        # A word no document holds that only some options use ("hire an SRE", "invest in ...")
+        # says that option is not covered; the table says so, and the others still stand.
+        unknown = [t for ts in terms for t in ts - shared if t not in lexicon]
+        return not decision_has_evidence(decision) or evidence_is_weak(retrieval, ignore=unknown)
+    return not foreign and evidence_is_weak(retrieval)
 
 
 def decision_has_evidence(decision: Decision) -> bool:
