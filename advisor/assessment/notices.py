@@ -11,6 +11,15 @@ from advisor.core.models import Answer
 from advisor.core.settings import PLAYBOOK_SCOPE
 
 
+def conflicts_among(passages, embeddings) -> list:
+    """Conflicts between a client's documents among these passages: figures that disagree, and
+    stack claims the client's repositories contradict (one place for answers of every mode)."""
+    own = [p for p in passages if p.scope != PLAYBOOK_SCOPE]
+    if len({p.doc_id for p in own}) < 2:
+        return []
+    return find_conflicts(claims(own), embeddings) + stack_conflicts(own)
+
+
 def annotate(answer: Answer, embeddings, stale_after_days: int, now: float | None = None) -> Answer:
     """Add conflict and staleness notices (and a warning line) to `answer` in place."""
     now = now or time.time()
@@ -22,10 +31,9 @@ def annotate(answer: Answer, embeddings, stale_after_days: int, now: float | Non
     # cite both sides.
     client_passages = [p for p in answer.passages if p.scope != PLAYBOOK_SCOPE]
     conflicts = []
-    if len({p.doc_id for p in client_passages}) >= 2:
-        cited_docs = {p.doc_id for p in client_passages if (p.scope, p.source) in by_source}
-        found = find_conflicts(claims(client_passages), embeddings)
-        for c in found + stack_conflicts(client_passages):
+    cited_docs = {p.doc_id for p in client_passages if (p.scope, p.source) in by_source}
+    if cited_docs:
+        for c in conflicts_among(client_passages, embeddings):
             if not {c.first.doc_id, c.second.doc_id} & cited_docs:
                 continue  # about documents the answer does not rest on
             numbers = []

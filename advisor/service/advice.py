@@ -171,14 +171,14 @@ def make_notices(advisor) -> Callable[[Sequence[Passage], Sequence[Passage], str
     """The `notices(cited, retrieved, client)` seam: disagreeing and stale documents, in words."""
 
     def notices(cited, retrieved, client) -> list[Point]:
-        from advisor.assessment.facts import find_conflicts
+        from advisor.assessment.notices import conflicts_among
 
         points: list[Point] = []
         cited_docs = {p.doc_id for p in cited if p.scope != PLAYBOOK_SCOPE}
         own = [p for p in [*cited, *retrieved] if p.scope != PLAYBOOK_SCOPE]
         own = list({p.id: p for p in own}.values())
-        if len({p.doc_id for p in own}) >= 2 and cited_docs:
-            for c in find_conflicts(own, advisor.embeddings):
+        if cited_docs:
+            for c in conflicts_among(own, advisor.embeddings):
                 if {c.first.doc_id, c.second.doc_id} & cited_docs and len(points) < MAX_CONFLICTS:
                     points.append(
                         conflict_point(
