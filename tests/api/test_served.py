@@ -99,7 +99,8 @@ def sse_data(response: httpx.Response) -> list[str]:
 
 def test_model_output_cannot_exfiltrate_from_any_route(served):
     url, tokens, fake = served
-    fake.reply = lambda request: HOSTILE
+    # The answer prompt asks for structured output: the hostile text is a cited recommendation.
+    fake.reply = lambda request: json.dumps({"covered": True, "recommendation": [HOSTILE]})
     ask = {"question": "Which pager does the on-call engineer carry?"}
     chat = {"model": "cto-advisor/acme", "messages": [{"role": "user", "content": ask["question"]}]}
     h = bearer(tokens.acme)
