@@ -3,7 +3,8 @@ then answer with the LLM (streamed) or offline (extractive)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
+from functools import partial
 
 import numpy as np
 
@@ -34,9 +35,9 @@ from advisor.answering.extractive import (
     units,
 )
 from advisor.answering.language import FOREIGN_NOTE, not_english
-from advisor.answering.llm_answer import LLMAnswer, render_llm
+from advisor.answering.llm_answer import AnswerDraft, LLMAnswer
 from advisor.answering.rewrite import conversation_text, parse, standalone_question
-from advisor.core.citations import marker_numbers
+from advisor.core.citations import MarkerFilter, marker_numbers
 from advisor.core.errors import LLMError
 from advisor.core.models import Answer, Citation, Passage
 from advisor.core.principal import scopes_for, visible
@@ -177,17 +178,19 @@ class Answerer:
             if decision is not None:  # the memo engine's evidence on each option is shown too
                 context = _with_decision(context, decision)
 
-            def fallback(warning: str) -> Answer:
-                return self._offline(
-                    query, retrieval, scopes, warning=warning, client=client, decision=decision,
-                    notices=notices, notes=notes,
-                )  # fmt: skip
-
+            offline = partial(
+                self._offline, query, retrieval, scopes, client=client, decision=decision,
+                notices=notices, notes=notes,
+            )  # fmt: skip
+            # The model's answer streams; it yields every piece of what it returns.
             answer = yield from self._llm(
-                question, query, history, retrieval, context, scopes, client, fallback
+                question, query, history, retrieval, context, scopes, client, offline
             )
+            answer.standalone_question = query
+            yield answer
+            return
         answer.standalone_question = query
-        yield answer.answer  # both kinds of answer are ready at once: one piece
+        yield answer.answer  # an offline answer or an abstention is ready at once: one piece
         yield answer
 
     # -- the three ways to answer -------------------------------------------------------------
@@ -400,11 +403,19 @@ class Answerer:
         context,
         scopes,
         client=None,
-        fallback: Callable[[str], Answer] | None = None,
-    ) -> Iterator[str]:
-        """The model writes the answer as structured output (situation, recommendation,
-        options, risks, next step), each sentence cited; output that is not of that shape, or
-        cites nothing it was shown, is replaced by the offline answer."""
+        offline: Callable[..., Answer] | None = None,
+    ) -> Generator[str, None, Answer]:
+        """The model writes the answer as structured output (a direct answer, situation,
+        options, recommendation, risks, next step), each sentence cited, streamed: what can no
+        longer change is shown as it arrives (`AnswerDraft`), and the whole is validated at the
+        end. Yields every piece of the answer it returns.
+
+        Output that is not of that shape, or cites nothing it was shown, is replaced by the
+        offline answer; if part of it was shown already, that part is kept, the answer says the
+        model stopped, and the offline answer completes it (its sources numbered after the
+        model's, so every [n] points at one source). A reply cut mid-stream is treated alike."""
+        if offline is None:
+            offline = partial(self._offline, query, retrieval, scopes, client=client)
         system = load_prompt("system").render()
         context = visible(context, scopes, "llm prompt")
         boundary = new_boundary()  # per request: no document can know it in advance
@@ -415,28 +426,54 @@ class Answerer:
             conversation=fence("CONVERSATION", conversation_text(history), boundary),
             boundary=boundary,
         )
+        draft = AnswerDraft(len(context), client)
         try:
-            reply = self.chat.structured([("system", system), ("user", user)], LLMAnswer)
-            text, markers, dropped = render_llm(reply, len(context), client)
+            try:
+                for delta in self.chat.stream([("system", system), ("user", user)], LLMAnswer):
+                    if piece := draft.feed(delta):
+                        yield piece
+            except LLMError:
+                if kept := draft.cut():  # the reply stopped part-way: its last whole sentence
+                    yield kept
+                raise
+            reply, text, markers, dropped = draft.finish()
         except LLMError as exc:
-            warning = f"{exc}; answered offline instead"
-            if fallback is not None:
-                return fallback(warning)
-            return self._offline(query, retrieval, scopes, warning=warning, client=client)
+            if not draft.shown:
+                answer = offline(warning=f"{exc}; answered offline instead")
+                yield answer.answer
+                return answer
+            # Part of the model's answer was shown: keep it, say so, complete it offline.
+            markers = MarkerFilter(range(1, len(context) + 1))
+            markers.clean(draft.raw)  # counts the markers it invented in what it sent
+            rest = offline(first=len(context) + 1)
+            tail = f"\n\n*(The model stopped early: {exc}.)*"
+            if not rest.abstained:
+                tail += f"\n\n{rest.answer}"
+            yield tail
+            answer = self._llm_answer(draft.shown + tail, retrieval, context, markers)
+            answer.citations += rest.citations
+            answer.warning = f"{exc}; the answer was completed offline"
+            return answer
+        if text[len(draft.shown) :]:
+            yield text[len(draft.shown) :]
+        answer = self._llm_answer(text, retrieval, context, markers)
+        answer.abstained = not reply.covered
+        if dropped:
+            answer.warning = f"Removed {dropped} uncited sentence(s) from the model's answer"
+        return answer
+
+    @staticmethod
+    def _llm_answer(text: str, retrieval: Retrieval, context, markers: MarkerFilter) -> Answer:
+        # The filter only lets shown numbers through; the range check keeps any other text from
+        # ever indexing past the sources.
         cited = sorted(n for n in set(marker_numbers(text)) if 1 <= n <= len(context))
-        warning = (
-            f"Removed {dropped} uncited sentence(s) from the model's answer" if dropped else None
-        )
         return Answer(
-            answer=text,
-            abstained=not reply.covered,
+            answer=text.strip(),
             mode="llm",
             citations=[citation_for(n, context[n - 1]) for n in cited],
             passages=retrieval.passages,
             invented_markers=markers.invented,
-            warning=warning,
         )
-        yield  # a generator: the structured answer arrives whole
 
 
 MAX_LLM_SOURCES = 12

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
-from pydantic import BaseModel, ValidationError
+from langchain_core.utils.function_calling import convert_to_openai_function
+from pydantic import BaseModel
 
 from advisor.core.errors import ConfigError, LLMError
 from advisor.core.settings import Settings
@@ -19,6 +20,21 @@ Message = tuple[str, str]  # (role, content) with role in system/user/assistant
 
 class LLMOutputError(LLMError):
     """The endpoint answered, but not with output of the shape asked for."""
+
+
+def response_format(schema: type[BaseModel]) -> dict:
+    """The strict JSON-schema response format for `schema` (every field required, no others),
+    given as a dict so that the client streams the reply's text without parsing it itself."""
+    function = convert_to_openai_function(schema, strict=True)
+    return {
+        "type": "json_schema",
+        "json_schema": {
+            "name": function["name"],
+            "description": function.get("description", ""),
+            "schema": function["parameters"],
+            "strict": True,
+        },
+    }
 
 
 def _to_langchain(messages: Sequence[Message]) -> list[BaseMessage]:
@@ -69,11 +85,12 @@ def _cut(exc: Exception, settings: Settings, received: int) -> LLMError:
     import openai
 
     where = settings.openai_base_url or "https://api.openai.com/v1"
-    how = (
-        f"then sent nothing for {settings.llm_timeout:g}s"
-        if isinstance(exc, openai.APITimeoutError | TimeoutError)
-        else "then the connection dropped"
-    )
+    if isinstance(exc, openai.APITimeoutError | TimeoutError):
+        how = f"then sent nothing for {settings.llm_timeout:g}s"
+    elif isinstance(exc, openai.LengthFinishReasonError):
+        how = "then stopped at the model's output token limit"
+    else:
+        how = "then the connection dropped"
     return LLMError(f"the LLM endpoint {where} sent {received} characters of the reply, {how}")
 
 
@@ -110,11 +127,19 @@ class ChatModel:
             temperature=settings.llm_temperature,
         )
 
-    def stream(self, messages: Sequence[Message]) -> Iterator[str]:
-        """Text deltas as the model produces them; raises LLMError with the fix on failure."""
+    def stream(
+        self, messages: Sequence[Message], schema: type[BaseModel] | None = None
+    ) -> Iterator[str]:
+        """Text deltas as the model produces them; raises LLMError with the fix on failure.
+
+        With `schema`, the request asks for structured output (a strict JSON-schema response
+        format, as LangChain's `with_structured_output(method="json_schema")` sends it) and the
+        deltas are the JSON's text: the caller parses it as it arrives and validates the whole.
+        """
+        options = {"response_format": response_format(schema)} if schema is not None else {}
         received = 0
         try:
-            for chunk in self._chat.stream(_to_langchain(messages)):
+            for chunk in self._chat.stream(_to_langchain(messages), **options):
                 text = chunk.content if isinstance(chunk.content, str) else ""
                 if text:
                     received += len(text)
@@ -123,24 +148,6 @@ class ChatModel:
             if received:
                 raise _cut(exc, self.settings, received) from exc
             raise _explain(exc, self.settings) from exc
-
-    def structured(self, messages: Sequence[Message], schema: type[BaseModel]) -> BaseModel:
-        """The reply parsed into `schema` by LangChain's structured output (the endpoint is asked
-        for a JSON schema response, and the reply is validated against it). A reply that is not
-        valid JSON of that shape raises `LLMOutputError`; a failed call raises LLMError."""
-        runnable = self._chat.with_structured_output(schema, method="json_schema")
-        try:
-            parsed = runnable.invoke(_to_langchain(messages))
-        except ValidationError as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            raise LLMOutputError(
-                f"the LLM's reply did not match the answer's schema ({first})"
-            ) from exc
-        except _faults() as exc:
-            raise _explain(exc, self.settings) from exc
-        if not isinstance(parsed, schema):
-            raise LLMOutputError("the LLM's reply did not match the answer's schema")
-        return parsed
 
     def complete(self, messages: Sequence[Message]) -> str:
         """The whole reply as one string (one non-streaming request)."""

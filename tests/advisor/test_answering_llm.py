@@ -106,6 +106,29 @@ def test_a_decision_is_answered_with_the_options_side_by_side(indexed, embedding
     assert answer.answer.index("Acme today") < answer.answer.index("Recommendation")
 
 
+def test_the_structured_answer_streams_while_the_model_is_still_writing(indexed, embeddings):
+    reply = structured(
+        direct_answer=["Keep pull requests under 400 lines [1]."],
+        recommendation=[f"Review point {i} of the checklist [1]." for i in range(6)],
+    )
+    with FakeOpenAI(reply) as server:
+        server.chunk_delay = 0.02  # 7 characters at a time, as a model writes
+        stream = make_advisor(indexed, embeddings, server).ask_stream(
+            LOCAL, "How big should a pull request be?"
+        )
+        pieces, writing = [], []
+        for piece in stream:
+            pieces.append(piece)
+            writing.append(server.active)  # the model's stream is still open
+        request = server.requests[-1]
+    answer = stream.answer
+    assert request["stream"] is True and is_answer(request)
+    assert len(pieces) >= 6 and writing[0] == 1, "pieces arrive before the model has finished"
+    assert "".join(pieces).strip() == answer.answer
+    assert answer.answer.startswith("Keep pull requests under 400 lines [1].")
+    assert answer.mode == "llm" and answer.answer.count("- Review point") == 6
+
+
 @pytest.mark.parametrize(
     ("client", "own", "other"),
     [("acme", ACME_FACT, GLOBEX_FACT), ("globex", GLOBEX_FACT, ACME_FACT)],
@@ -388,3 +411,52 @@ def test_a_hostile_reply_is_bounded_and_cannot_cite_what_it_was_not_shown(indexe
     assert max(len(line) for line in answer.answer.splitlines()) < 2000
     assert "| A / B" in answer.answer, "an option cannot break the table"
     assert {c.n for c in answer.citations} == set(numbers)
+
+
+STOPPING = structured(
+    direct_answer=["Keep pull requests small [1]."],
+    recommendation=["Review within a day [1]. More text follows here, " + "and more " * 12],
+)
+
+
+@pytest.mark.parametrize(
+    ("fault", "says"), [("cut", "connection dropped"), ("stall", "sent nothing")]
+)
+def test_a_reply_that_stops_midway_is_kept_and_completed_offline(indexed, embeddings, fault, says):
+    at = STOPPING.index("here,")  # inside the last item (a stall sends half the reply: alike)
+    with FakeOpenAI(STOPPING) as server:
+        server.fail_next(fault, at if fault == "cut" else 3)
+        advisor = make_advisor(indexed, embeddings, server, llm_timeout=0.5, llm_max_retries=0)
+        stream = advisor.ask_stream(LOCAL, "How big should a pull request be?")
+        text = "".join(stream)
+        answer = stream.answer
+
+    assert text.strip() == answer.answer
+    assert answer.answer.startswith("Keep pull requests small [1]."), "what was said is kept"
+    assert "- Review within a day [1]." in answer.answer, "an item's whole claims are kept too"
+    assert "More text" not in answer.answer, "a claim cut short is not"
+    assert "The model stopped early" in answer.answer and says in answer.warning
+    assert "answer was completed offline" in answer.warning and answer.mode == "llm"
+    assert "400 lines" in answer.answer, "the offline answer completes it"
+    numbers = [c.n for c in answer.citations]
+    assert len(numbers) == len(set(numbers)), "every [n] points at exactly one source"
+    assert all(f"[{n}]" in answer.answer for n in numbers)
+
+
+def test_a_reply_that_breaks_the_schema_after_it_was_shown_is_completed_offline(
+    indexed, embeddings
+):
+    reply = (
+        '{"covered": true, "direct_answer": ["Keep pull requests small [1]."], '
+        '"recommendation": ["Review within a day [1]."], "risks": "not a list [1]"}'
+    )
+    with FakeOpenAI(reply) as server:
+        stream = make_advisor(indexed, embeddings, server, llm_max_retries=0).ask_stream(
+            LOCAL, "How big should a pull request be?"
+        )
+        text = "".join(stream)
+        answer = stream.answer
+    assert text.strip() == answer.answer and "not a list" not in answer.answer
+    assert answer.answer.startswith("Keep pull requests small [1].")
+    assert "The model stopped early" in answer.answer and "schema" in answer.warning
+    assert "400 lines" in answer.answer and "completed offline" in answer.warning

@@ -73,6 +73,19 @@ def served(two_clients_index, tmp_path_factory):
             stop_process(proc)
 
 
+def answering(text: str):
+    """The fake model's replies: our server asks for the answer as structured output (a JSON
+    schema response format) and gets `text` as its direct answer; any other request (the
+    rewrite of a follow-up) gets `text` as it is."""
+
+    def reply(request: dict) -> str:
+        if (request.get("response_format") or {}).get("type") == "json_schema":
+            return json.dumps({"covered": True, "direct_answer": [text]})
+        return text
+
+    return reply
+
+
 def hostile_tokens(markdown_text: str) -> list[str]:
     """What a GFM renderer (markdown-it with linkify, as chat UIs) would fetch or link."""
     from markdown_it import MarkdownIt
@@ -139,7 +152,7 @@ def test_a_memo_topic_with_control_characters_exports_to_word(served):
 
 def test_streams_hold_the_worker_cap_and_the_timeout_and_stop_their_work(served):
     url, tokens, fake = served
-    fake.reply = lambda request: "The pager rotates weekly [1]. " * 40  # 170 pieces ...
+    fake.reply = answering("The pager rotates weekly [1]. " * 40)  # as JSON, 180 pieces ...
     fake.chunk_delay = 0.4  # ... at 2.5 a second: about 70 s, far past the timeout
     fake.max_active = fake.disconnects = 0
     ask = {"question": "Which pager does the on-call engineer carry?", "stream": True}
@@ -172,7 +185,7 @@ def test_the_openai_sdk_gets_usage_ids_and_finish_reasons(served):
     from openai import OpenAI
 
     url, tokens, fake = served
-    fake.reply = lambda request: "Acme's on-call engineer carries the red pager [1]."
+    fake.reply = answering("Acme's on-call engineer carries the red pager [1].")
     client = OpenAI(base_url=url + "/v1", api_key=tokens.acme, max_retries=0)
     messages = [{"role": "user", "content": "Which pager does the on-call engineer carry?"}]
     reply = client.chat.completions.create(model="cto-advisor/acme", messages=messages)
@@ -197,13 +210,13 @@ def test_langchain_chat_openai_streamed_and_not_with_a_follow_up(served):
     from langchain_openai import ChatOpenAI
 
     url, tokens, fake = served
-    fake.reply = lambda request: "Acme's on-call engineer carries the red pager [1]."
+    fake.reply = answering("Acme's on-call engineer carries the red pager [1].")
     chat = ChatOpenAI(model="cto-advisor/acme", base_url=url + "/v1", api_key=tokens.acme,
                       max_retries=0, stream_usage=True)  # fmt: skip
     first = HumanMessage("Which pager does the on-call engineer carry?")
     reply = chat.invoke([first])
     assert "red pager" in reply.content and reply.usage_metadata["total_tokens"] > 10
-    fake.reply = lambda request: "Every week [1]."
+    fake.reply = answering("Every week [1].")
     follow = [first, AIMessage(reply.content), HumanMessage("And how often does it rotate?")]
     pieces = list(chat.stream(follow))
     assert "Every week" in "".join(p.content for p in pieces)
@@ -234,9 +247,9 @@ def test_the_llm_command_line_client_streamed_and_not_with_a_follow_up(served, t
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    fake.reply = lambda request: "Acme's on-call engineer carries the red pager [1]."
+    fake.reply = answering("Acme's on-call engineer carries the red pager [1].")
     assert "red pager" in run("-m", "cto-acme", "--no-stream", "Which pager is carried?")
-    fake.reply = lambda request: "It rotates every week [1]."
+    fake.reply = answering("It rotates every week [1].")
     assert "every week" in run("-c", "And how often does it rotate?")  # streamed, continued
     # The earlier turn reached the model as the conversation.
     assert any("red pager" in str(m.get("content")) for m in fake.requests[-1]["messages"])
