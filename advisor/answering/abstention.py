@@ -25,10 +25,9 @@ import math
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 
 from advisor.core.models import Passage
-from advisor.core.nlp import import_spacy
+from advisor.core.nlp import english_stop_words
 from advisor.core.sentences import sentences
 from advisor.retrieval.hybrid import Retrieval
 from advisor.retrieval.lexical import tokenize
@@ -88,14 +87,10 @@ def idf(df: int, n: int) -> float:
     return math.log((n - df + 0.5) / (df + 0.5) + 1.0)
 
 
-@cache
 def _stop_words() -> frozenset[str]:
     """spaCy's English stop words: function words say nothing about coverage, and a small corpus
     that happens not to contain "how" or "many" must not count them as unknown terms."""
-    import_spacy()  # spaCy without torch (see advisor.core.nlp)
-    from spacy.lang.en.stop_words import STOP_WORDS
-
-    return frozenset(STOP_WORDS)
+    return english_stop_words()
 
 
 def content_terms(text: str) -> list[str]:

@@ -35,7 +35,6 @@ from advisor.answering.extractive import (
     units,
 )
 from advisor.answering.language import FOREIGN_NOTE, not_english
-from advisor.answering.llm_answer import AnswerDraft, LLMAnswer
 from advisor.answering.rewrite import conversation_text, parse, standalone_question
 from advisor.core.citations import MarkerFilter, marker_numbers
 from advisor.core.errors import LLMError
@@ -414,6 +413,8 @@ class Answerer:
         offline answer; if part of it was shown already, that part is kept, the answer says the
         model stopped, and the offline answer completes it (its sources numbered after the
         model's, so every [n] points at one source). A reply cut mid-stream is treated alike."""
+        from advisor.answering.llm_answer import AnswerDraft, LLMAnswer  # LLM mode only
+
         if offline is None:
             offline = partial(self._offline, query, retrieval, scopes, client=client)
         system = load_prompt("system").render()

@@ -33,13 +33,13 @@ import calendar
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from functools import cache, lru_cache
+from functools import lru_cache
 
 import numpy as np
 
 from advisor.answering.extractive import split_sentences
+from advisor.core import nlp
 from advisor.core.models import Passage
-from advisor.core.nlp import load_spacy
 
 # -- closed-class grammar and units (English function words and unit conversions, not topics) --
 
@@ -141,9 +141,9 @@ def _name(p: Passage) -> str:
 # -- parsing -----------------------------------------------------------------------------------
 
 
-@cache
-def _nlp():
-    return load_spacy()
+def _nlp(text: str):
+    """`text` through the one spaCy pipeline, every component (advisor.core.nlp)."""
+    return nlp.parse(text)
 
 
 def parse_number(text: str) -> tuple[float, float] | None:
@@ -611,7 +611,7 @@ def _table_rows(text: str) -> list[list[list[str]]]:
 @lru_cache(maxsize=4096)
 def _parsed(text: str):
     """A short text's parse (a table cell, label or header), parsed once: read, never changed."""
-    return _nlp()(text)
+    return _nlp(text)
 
 
 @lru_cache(maxsize=4096)
@@ -670,7 +670,7 @@ def _table_facts(text: str) -> tuple[Fact, ...]:
 def sentence_facts(sentence: str, keep_unmeasured: bool = False) -> tuple[Fact, ...]:
     """The facts one sentence states (every kind; `Fact.stated` tells statements apart). A value
     with no words saying what it measures is left out unless `keep_unmeasured`."""
-    doc = _nlp()(sentence)
+    doc = _nlp(sentence)
     return tuple(f for s in doc.sents for f in _sentence_facts(s, keep_unmeasured))
 
 
@@ -678,7 +678,7 @@ def sentence_facts(sentence: str, keep_unmeasured: bool = False) -> tuple[Fact, 
 def statement_kind(sentence: str) -> Kind:
     """How a sentence's main clause is stated: "stated" (a statement of fact), "target" (a
     plan, an instruction, a modal or future clause, a deadline) or "condition"."""
-    doc = _nlp()(sentence)
+    doc = _nlp(sentence)
     for sent in doc.sents:
         root = sent.root
         kind = _kind(root, root, set())
@@ -708,7 +708,7 @@ _CLAUSE_DEPS = ("conj", "advcl", "ccomp", "parataxis", "relcl", "acl", "xcomp", 
 def negated(sentence: str) -> bool:
     """True when the parse has a negation ("not", "never", "n't"), a negative determiner or
     pronoun ("no", "nothing", "nobody") or "without" on a word of the sentence."""
-    doc = _nlp()(sentence)
+    doc = _nlp(sentence)
     return any(
         t.dep_ == "neg"
         or (t.lower_ in NEGATIVE_WORDS and t.dep_ != "intj")
@@ -735,7 +735,7 @@ def polar_terms(sentence: str) -> tuple[tuple[str, bool], ...]:
     negates reviewing, not testing); a negative subject ("nothing warns", "none of the
     checks ran") or a negative verbless line ("No weekly review.") negates its clause; "no" or
     "without" before an object negates that phrase only ("backups run without a key")."""
-    doc = _nlp()(sentence)
+    doc = _nlp(sentence)
     heads = {t.i: _clause_head(t).i for t in doc}
     negated_clauses: set[int] = set()
     negated_tokens: set[int] = set()

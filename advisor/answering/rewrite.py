@@ -9,12 +9,11 @@ one. A question that carries its own topic is never rewritten.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Sequence
-from functools import cache, lru_cache
+from functools import lru_cache
 
+from advisor.core import nlp
 from advisor.core.errors import LLMError
-from advisor.core.nlp import load_spacy
 from advisor.core.prompts import fence, inert, load_prompt, new_boundary
 
 # Pronouns and demonstratives that can point back into the conversation.
@@ -29,33 +28,14 @@ _CONNECTIVE = re.compile(
 )
 MAX_TOPIC_PHRASES = 8
 
-_LOCK = threading.Lock()
-
-
-@cache
-def _parser():
-    """spaCy's small English pipeline with its tagger and parser (for noun chunks).
-
-    Hyphenated words ("on-call", "follow-the-sun") stay one token: split, the small model parses
-    "the on-call rotation" as a preposition and loses the phrase.
-    """
-    nlp = load_spacy(["lemmatizer"])  # imports spaCy without torch first (advisor.core.nlp)
-    from spacy.lang.char_classes import ALPHA, HYPHENS
-    from spacy.util import compile_infix_regex
-
-    # spaCy's documented way to keep hyphenated words whole: drop the letter-hyphen-letter rule.
-    hyphen_rule = rf"(?<=[{ALPHA}0-9])(?:{HYPHENS})(?=[{ALPHA}])"
-    infixes = [rule for rule in nlp.Defaults.infixes if rule != hyphen_rule]
-    nlp.tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
-    return nlp
-
 
 @lru_cache(maxsize=4096)
 def parse(text: str):
-    """`text` tagged, parsed and with its entities (spaCy's packaged pipeline, one at a time).
-    Cached: the same headings, profile sentences and questions are read again and again."""
-    with _LOCK:
-        return _parser()(text)
+    """`text` tagged, parsed and with its entities (spaCy's packaged pipeline, without its
+    lemmatizer). Hyphenated words ("on-call", "follow-the-sun") stay one token: split, the small
+    model parses "the on-call rotation" as a preposition and loses the phrase. Cached: the same
+    headings, profile sentences and questions are read again and again."""
+    return nlp.parse(text, disable=("lemmatizer",), whole_hyphens=True)
 
 
 _parse = parse

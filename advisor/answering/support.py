@@ -112,7 +112,7 @@ def split_claim(claim: str) -> tuple[str, str]:
     if not m:
         return claim, ""
     asserted, alternative = claim[: m.start()].rstrip(" ,;"), claim[m.end() :].strip(" .")
-    doc = _nlp()(asserted)
+    doc = _nlp(asserted)
     subject = ""
     for verb in reversed([t for t in doc if t.pos_ in ("VERB", "AUX")]):
         subjects = [c for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")]
@@ -163,7 +163,7 @@ class SupportScorer:
     def terms(self, text: str, main_clause_only: bool = False) -> list[str]:
         key = f"{main_clause_only}\x00{text}"
         if key not in self._terms:
-            self._terms[key] = list(dict.fromkeys(_terms(_nlp()(text), main_clause_only)))
+            self._terms[key] = list(dict.fromkeys(_terms(_nlp(text), main_clause_only)))
         return self._terms[key]
 
     def _coverage(

@@ -149,12 +149,11 @@ class OnnxMiniLM(MiniLMEmbeddings):
                 "or set ADVISOR_EMBEDDING_RUNTIME=torch"
             )
         self.variant = variant
-        self._tokenizer_json = (self.path / "tokenizer.json").read_text()
-        self._tokenizer_class = Tokenizer
-        # One tokenizer per setting (counting, 256 and 64 tokens): toggling truncation on a
-        # shared one is not thread-safe, and the app embeds from several threads.
-        self._tokenizers: dict[int, Tokenizer] = {}
-        self.tokenizer = self._tokenizer_for(0)
+        # One tokenizer, never truncating or padding (toggling those on a shared tokenizer is not
+        # thread-safe, and the app embeds from several threads): `_encode` cuts and pads itself.
+        self.tokenizer = Tokenizer.from_file(str(self.path / "tokenizer.json"))
+        self.tokenizer.no_truncation()  # the shipped tokenizer.json truncates at 128 and pads
+        self.tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # no warnings about unused initialisers on every start
         self.session = onnxruntime.InferenceSession(
@@ -162,28 +161,21 @@ class OnnxMiniLM(MiniLMEmbeddings):
         )
         self._np = np
 
-    def _tokenizer_for(self, max_tokens: int):
-        """A tokenizer truncating at `max_tokens` (0: neither truncating nor padding)."""
-        tokenizer = self._tokenizers.get(max_tokens)
-        if tokenizer is None:
-            tokenizer = self._tokenizer_class.from_str(self._tokenizer_json)
-            # The shipped tokenizer.json truncates at 128 and pads to a fixed length.
-            tokenizer.no_truncation()
-            tokenizer.no_padding()
-            if max_tokens:
-                tokenizer.enable_truncation(max_length=max_tokens)
-                tokenizer.enable_padding(pad_id=0, pad_token="[PAD]")
-            self._tokenizers[max_tokens] = tokenizer
-        return tokenizer
-
     def count_tokens(self, text: str) -> int:
         return len(self.tokenizer.encode(text, add_special_tokens=False).ids)
 
     def _encode(self, texts: list[str], max_tokens: int) -> list[list[float]]:
+        """Cut to `max_tokens` as the tokenizer's own truncation does ([CLS], the first pieces,
+        [SEP]), padded with 0 to the batch's longest."""
         np = self._np
-        encoded = self._tokenizer_for(max_tokens).encode_batch(texts)
-        ids = np.asarray([e.ids for e in encoded], dtype=np.int64)
-        mask = np.asarray([e.attention_mask for e in encoded], dtype=np.int64)
+        rows = [e.ids for e in self.tokenizer.encode_batch(texts)]
+        rows = [r if len(r) <= max_tokens else [*r[: max_tokens - 1], r[-1]] for r in rows]
+        width = max(len(r) for r in rows)
+        ids = np.zeros((len(rows), width), dtype=np.int64)
+        mask = np.zeros((len(rows), width), dtype=np.int64)
+        for i, r in enumerate(rows):
+            ids[i, : len(r)] = r
+            mask[i, : len(r)] = 1
         (vectors,) = self.session.run(None, {"input_ids": ids, "attention_mask": mask})
         return vectors.tolist()
 

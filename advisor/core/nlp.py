@@ -3,7 +3,11 @@
 from __future__ import annotations
 
 import glob
+import importlib.util
 import os
+import sys
+import threading
+from collections.abc import Iterable
 from functools import cache
 
 from advisor.core.errors import ConfigError
@@ -43,3 +47,58 @@ def load_spacy(exclude: list[str] | tuple[str, ...] = ()):
     spacy = import_spacy()
 
     return spacy.load(spacy_model_dir(), exclude=list(exclude))
+
+
+_LOCK = threading.Lock()  # a spaCy pipeline is not made for concurrent calls
+
+
+@cache
+def pipeline():
+    """The packaged pipeline with every component, loaded once per process (about half a second)
+    for every parse the product makes. A caller that does not need a component disables it for
+    its call, which parses exactly as a pipeline loaded without it."""
+    return load_spacy()
+
+
+@cache
+def _whole_hyphens_tokenizer():
+    """The pipeline's tokenizer without the letter-hyphen-letter split ("on-call" stays one
+    token), spaCy's documented way; a copy, so other callers keep the standard tokenizer."""
+    from spacy.lang.char_classes import ALPHA, HYPHENS
+    from spacy.tokenizer import Tokenizer
+    from spacy.util import compile_infix_regex
+
+    nlp = pipeline()
+    tokenizer = Tokenizer(nlp.vocab).from_bytes(nlp.tokenizer.to_bytes())
+    hyphen_rule = rf"(?<=[{ALPHA}0-9])(?:{HYPHENS})(?=[{ALPHA}])"
+    infixes = [rule for rule in nlp.Defaults.infixes if rule != hyphen_rule]
+    tokenizer.infix_finditer = compile_infix_regex(infixes).finditer
+    return tokenizer
+
+
+def parse(text: str, disable: Iterable[str] = (), whole_hyphens: bool = False):
+    """`text` through the one pipeline (a spaCy Doc), without the components in `disable`;
+    `whole_hyphens` keeps hyphenated words whole."""
+    with _LOCK:
+        nlp = pipeline()
+        doc = _whole_hyphens_tokenizer()(text) if whole_hyphens else text
+        return nlp(doc, disable=list(disable))
+
+
+@cache
+def english_stop_words() -> frozenset[str]:
+    """spaCy's English stop words, without importing spaCy (about a second of a process that
+    parses nothing): `spacy/lang/en/stop_words.py` is a plain list with no imports of its own,
+    so it is run on its own from the installed package."""
+    if "spacy" in sys.modules:
+        from spacy.lang.en.stop_words import STOP_WORDS
+
+        return frozenset(STOP_WORDS)
+    spec = importlib.util.find_spec("spacy")  # finds the package, does not import it
+    if spec is None or spec.origin is None:
+        raise ConfigError("spaCy is not installed: run `make install`")
+    path = os.path.join(os.path.dirname(spec.origin), "lang", "en", "stop_words.py")
+    module_spec = importlib.util.spec_from_file_location("_spacy_en_stop_words", path)
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    return frozenset(module.STOP_WORDS)

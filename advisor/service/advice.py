@@ -114,9 +114,7 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
     """The `decide(query)` seam: the memo engine's evidence for a decision question."""
 
     def decide(question: str, query: str) -> Decision | None:
-        from advisor.memo.evidence import embed_sentences, gather
-        from advisor.memo.offline import assemble, worth_reading
-        from advisor.memo.topic import Queries, find_options, focus
+        from advisor.memo.topic import find_options
 
         clause = decision_clause(query)
         options = find_options(clause) if clause else []
@@ -128,6 +126,10 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
                 clause = f"{question} {earlier}"
         if len(options) < 2:
             return None
+        from advisor.memo.evidence import embed_sentences, gather
+        from advisor.memo.offline import assemble, worth_reading
+        from advisor.memo.topic import Queries, focus
+
         retriever, embeddings = advisor.retriever, advisor.embeddings
         index = retriever.lexical(scopes_for(client))
         known = [client] if client else []
@@ -171,13 +173,13 @@ def make_notices(advisor) -> Callable[[Sequence[Passage], Sequence[Passage], str
     """The `notices(cited, retrieved, client)` seam: disagreeing and stale documents, in words."""
 
     def notices(cited, retrieved, client) -> list[Point]:
-        from advisor.assessment.notices import conflicts_among
-
         points: list[Point] = []
         cited_docs = {p.doc_id for p in cited if p.scope != PLAYBOOK_SCOPE}
         own = [p for p in [*cited, *retrieved] if p.scope != PLAYBOOK_SCOPE]
         own = list({p.id: p for p in own}.values())
         if cited_docs:
+            from advisor.assessment.notices import conflicts_among
+
             for c in conflicts_among(own, advisor.embeddings):
                 if {c.first.doc_id, c.second.doc_id} & cited_docs and len(points) < MAX_CONFLICTS:
                     points.append(

@@ -270,11 +270,11 @@ class Advisor:
 
     def _annotate(self, answer: Answer) -> None:
         """Warn when cited client documents disagree or are older than the configured age."""
-        from advisor.assessment.notices import annotate
-
         if answer.mode == "offline" and not answer.abstained:
             return  # the offline answer says its notices itself, in its "Watch out" part
         if answer.citations:
+            from advisor.assessment.notices import annotate
+
             annotate(answer, self.embeddings, self.settings.stale_after_days)
 
     def memo(

@@ -93,7 +93,10 @@ def test_a_reply_that_says_it_is_not_covered_shows_only_that():
     ("text", "error"),
     [
         ("Keep pull requests small [1]. Prose, not JSON.", LLMOutputError),
-        ('{"covered": true, "recommendation": ["Small [1]."], "risks": "not a list"}', LLMOutputError),
+        (
+            '{"covered": true, "recommendation": ["Small [1]."], "risks": "not a list"}',
+            LLMOutputError,
+        ),
         ('{"covered": true, "recommendation": ["Small [1].", "Cut mid-', LLMOutputError),
         ('{"covered": true, "recommendation": ["Uncited."]}', UncitedAnswer),
     ],
