@@ -193,9 +193,9 @@ def _asker(span) -> bool:
     root = span.root
     if any(c.dep_ == "appos" for c in root.children):
         return True
-    # "As a healthtech startup called Medora, when should we ...": a phrase before the main verb
+    # "As a logistics startup called Quillfin, how do we ...": a phrase before the main verb
     # that says what the asker is.
-    # "At Medora, a healthtech scale-up, we wonder ...": the same, with the asker as subject.
+    # "At Quillfin, a logistics company, we are asking ...": the same, with the asker as subject.
     main = next((t for t in span.doc if t.dep_ == "ROOT"), None)
     fronted = [a for a in root.ancestors if a.dep_ == "prep" and main is not None and a.i < main.i]
     if any(a.lower_ == "as" for a in fronted):

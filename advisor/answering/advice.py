@@ -107,7 +107,7 @@ def owner(p: Passage, client: str | None) -> str:
 
 
 def scope_point(advice_q: Quote, scope: Scope, fact: Fact, fact_p: Passage, client: str) -> Point:
-    """'… is written for the first five hires [2]; Haulwise's documents say: "40 people …" [3].'"""
+    """'… is written for the first five hires [2]; Acme's documents say: "90 engineers …" [3].'"""
     name = client.title()
     words = " ".join(fact.text.split())
     if len(words) > 160:
@@ -200,8 +200,8 @@ def conflict_point(
     client: str | None,
 ) -> Point:
     """Two documents that disagree, said in words: what each states, in its own words around
-    the value ('… gives “100% of assignment traffic off Dispatch Classic” [5]; … gives “38% of
-    dispatch traffic is served by the new Dispatch API” [6]')."""
+    the value ('… gives “all checkout traffic on the new service by June” [5]; … gives “a
+    quarter of checkout traffic moved so far” [6]')."""
     a = _around(first_sentence, first_value)
     b = _around(second_sentence, second_value)
     return Point(

@@ -153,7 +153,7 @@ class Answerer:
         # was found in the documents already).
         absent = [] if foreign else absent_subject(question, retrieval, parse, [client or ""])
         if decision is not None and not all(o.missing for o in decision.options):
-            # A term only some options name ("hire an SRE" or "invest in on-call") is said in
+            # A term only some options name ("adopt a message queue" or "keep the cron jobs") is said in
             # the table; a term every option needs, or one in each option, is the subject.
             absent = [
                 t for t in absent if all(t.lower() in o.option.lower() for o in decision.options)

@@ -1,8 +1,8 @@
 """Whom a piece of advice is written for, and whether the asking client is one of them.
 
-A playbook often states its own scope: "the first five hires", "until the team reaches about seven
-engineers", "before you have roughly 15 engineers", "a seed-stage company", "before Series A".
-A client's own documents say how big it is and how far it has come ("40 people in engineering",
+A playbook often states its own scope: "the first five hires", "until the team has ten
+developers", "before the team passes 20 engineers", "a seed-stage company", "before Series A".
+A client's own documents say how big it is and how far it has come ("90 engineers in total",
 "the Series B raised in 2025"). Both are read from spaCy's parse: a number and the noun it counts
 (its `nummod` head), and the preposition, adverb or ordinal that bounds it ("first", "until",
 "before", "at least"); funding stages are ordered as the venture ladder orders them. Advice whose
@@ -103,7 +103,7 @@ def _headcounts(doc):
         while head.dep_ in ("nummod", "quantmod") and head.head is not head:
             head = head.head
         nouns = [head] if head.pos_ in ("NOUN", "PROPN") else []
-        if t.dep_ == "pobj":  # "from 40 to 48 people": the noun follows the range
+        if t.dep_ == "pobj":  # "from 30 to 36 developers": the noun follows the range
             nouns = [n for n in doc[t.i + 1 : t.i + 4] if n.pos_ == "NOUN"][:1]
         if not nouns or not set(tokenize(nouns[0].text)) & _HEADCOUNT:
             continue
@@ -117,10 +117,10 @@ _SCOPE_MARKS = frozenset({"until", "till", "before", "once", "after", "when", "u
 
 def _framing(doc, number, noun) -> bool:
     """True when a counted noun frames the advice rather than being what it asks for: an
-    ordinal ("the first five hires"), a clause that sets a condition ("until the team reaches
-    seven engineers", "before you have 15 engineers"), a phrase put before the main verb ("At
-    eight to fifteen engineers, ..."), or a heading (no verb at all). "Aim for at least three
-    senior engineers" and "A rotation needs at least five engineers" state what to do instead."""
+    ordinal ("the first five hires"), a clause that sets a condition ("until the team has ten
+    developers", "before the team passes 20 engineers"), a phrase put before the main verb ("At
+    ten to twenty developers, ..."), or a heading (no verb at all). "Keep at least two
+    reviewers per change" and "Staff each squad with four developers" state what to do instead."""
     if (
         any(c.lower_ == "first" for c in noun.children)
         or doc[max(0, number.i - 1)].lower_ == "first"
@@ -155,7 +155,7 @@ def scopes(text: str, parse) -> list[Scope]:
         if t.i in seen or not _framing(doc, t, noun):
             continue
         seen.add(t.i)
-        # "eight to fifteen engineers", "8-15 engineers": a range.
+        # "six to ten developers", "6-10 developers": a range.
         partner = [o for o in doc[max(0, t.i - 3) : t.i] if o.like_num and _number(o) is not None]
         words = _before(doc, t.i, 1)
         if partner and words and words[-1] in ("to", "-", "–", "and"):

@@ -37,9 +37,9 @@ def decision_clause(question: str) -> str | None:
     """The part of a question that asks for a decision, or None when it asks something else.
 
     A decision is asked with a modal or do-support before its subject ("Should we ...", "Do we
-    need to ...", "..., should we go cross-platform or build natively?"), or with "whether",
-    "vs" or "versus"; a wh-question ("When is Go or Rust justified?", "What should a CTO focus
-    on versus a VP?") asks for facts, not a choice. A leading phrase before the modal ("For our
+    need to ...", "..., should we rent the GPUs or buy them?"), or with "whether", "vs" or
+    "versus"; a wh-question ("When is Elixir or Scala worth it?", "What does a tech lead own
+    versus a manager?") asks for facts, not a choice. A leading phrase before the modal ("For our
     iOS apps, should we ...") frames the decision and is left out of it.
     """
     text = asked_part(question).strip()
@@ -101,7 +101,7 @@ def _last_decision(history: Sequence[dict[str, str]]) -> str | None:
 
 def _missing(option: str, index, known: list[str]) -> list[str]:
     """The option's specific terms that no visible chunk contains. An option is a phrase, not a
-    sentence: its capital is not a name's ("Invest in on-call first")."""
+    sentence: its capital is not a name's ("Adopt the queue first")."""
     option = option[:1].lower() + option[1:]
     return [
         text
