@@ -84,11 +84,13 @@ saved = $(if $(SAVE_BASELINES),--save-baseline evals/baselines/$(1).json)
 ## and dev, the assessment and memos, then LLM mode on recorded replies.
 eval: install
 	$(EVAL) --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample $(call saved,sample)
+	$(EVAL) --corpus data --dataset evals/datasets/near-topic.jsonl --out $(EVAL_OUT)/near-topic $(call saved,near-topic)
 	$(EVAL) --task assessment --corpus data --dataset evals/datasets/assessment.yaml --out $(EVAL_OUT)/assessment $(call saved,assessment)
 	$(EVAL) --task memo --corpus data --dataset evals/datasets/memos.jsonl --out $(EVAL_OUT)/memos $(call saved,memos)
 	@if [ -d $(SHARED)/dev ]; then \
 		$(EVAL) --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev $(call saved,dev-questions) && \
 		$(EVAL) --corpus $(SHARED)/dev --dataset evals/datasets/dev-extra.jsonl --out $(EVAL_OUT)/dev-extra $(call saved,dev-extra) && \
+		$(EVAL) --corpus $(SHARED)/dev --dataset evals/datasets/near-topic-dev.jsonl --out $(EVAL_OUT)/near-topic-dev $(call saved,near-topic-dev) && \
 		$(EVAL) --task memo --corpus $(SHARED)/dev --dataset evals/datasets/memos-dev.jsonl --out $(EVAL_OUT)/memos-dev $(call saved,memos-dev); \
 	else echo "skipping the dev eval: $(SHARED)/dev not found"; fi
 	$(MAKE) eval-llm-replay

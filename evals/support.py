@@ -32,6 +32,28 @@ CONTENT_SHARE = 2 / 3  # of a claim's content words (names and numbers: all) fou
 # or a Markdown heading. It introduces claims; it is not one.
 _FORMAT_ONLY = re.compile(r"^\s*(?:\*{1,2}[^*\n]+\*{1,2}\s*(?:\([^()\n]*\))?|#{1,6}\s.*)\s*$")
 _RAW_TOKEN = re.compile(r"[^\W_]+")
+_TABLE_ROW = re.compile(r"^\s*\|.*\|\s*$")
+_TABLE_RULE = re.compile(r"^[\s|:-]+$")
+
+
+def _table_cells(answer: str) -> str:
+    """A Markdown table read as claims: each body cell is a paragraph of its own (its markers
+    cite it, not its neighbours); the header row and the first column name what the cells are
+    about, like a heading, and state nothing."""
+    lines = answer.splitlines()
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if not _TABLE_ROW.match(line):
+            out.append(line)
+            continue
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        if _TABLE_RULE.match(line) or (
+            _TABLE_ROW.match(following) and _TABLE_RULE.match(following)
+        ):
+            continue  # the rule under the header, or the header itself
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        out += [part for cell in cells[1:] for part in ("", cell, "")]
+    return "\n".join(out)
 
 
 @cache
@@ -119,10 +141,11 @@ def answer_claims(answer: str) -> list[tuple[str, list[int]]]:
 
     The text is cut at its markers first: a marker cites the sentences written since the last
     one (an offline answer writes "First. Second. [1]", a model "First [1]. Second [2]."), and
-    markers in a row ("[1][2]") cite the same sentences together.
+    markers in a row ("[1][2]") cite the same sentences together. A Markdown table's cells are
+    claims one by one (`_table_cells`).
     """
     out: list[tuple[str, list[int]]] = []
-    for paragraph in re.split(r"\n\s*\n", answer):
+    for paragraph in re.split(r"\n\s*\n", _table_cells(answer)):
         lines = [line for line in paragraph.splitlines() if line.strip()]
         body = " ".join(line for line in lines if not _FORMAT_ONLY.match(line))
         position = 0

@@ -20,6 +20,11 @@ from advisor.core.settings import PLAYBOOK_SCOPE
 
 OFFLINE_LEAD = "*Offline mode: quoted from your documents; nothing is added.*"
 OPTION_COLUMNS = (("benefits", "For it"), ("costs", "What it takes"), ("risks", "Risks"))
+# An option cell no source speaks to: a dash, explained once under the table (a cell saying
+# "not covered" in words would read as a claim of its own, cited by nothing).
+NOT_COVERED = "—"
+NOT_COVERED_LEGEND = "*— : nothing in the sources speaks to it.*"
+CONFLICTS_HEADING = "**Documents that disagree: check which is current**"
 
 
 @dataclass
@@ -107,15 +112,16 @@ def owner(p: Passage, client: str | None) -> str:
 
 
 def scope_point(advice_q: Quote, scope: Scope, fact: Fact, fact_p: Passage, client: str) -> Point:
-    """'… is written for the first five hires [2]; Acme's documents say: "90 engineers …" [3].'"""
+    """'“Hiring plan” is written for “the first five hires” [2]. Not for Acme as written: Acme's
+    documents say “90 engineers …” [3].' Each clause carries the citation of what it states."""
     name = client.title()
     words = " ".join(fact.text.split())
     if len(words) > 160:
         words = words[:160].rsplit(" ", 1)[0] + " ..."
-    what = {"team": "a team of that size", "stage": "that stage"}.get(scope.dimension, "it")
+    title = advice_q.passage.title or advice_q.passage.source
     return Point(
-        f"Not for {name} as written: {owner(advice_q.passage, client)} writes this for "
-        f"“{scope.text}” {{0}}, and {name} is past {what}: “{words.rstrip('.')}” {{1}}.",
+        f"“{title}” is written for “{scope.text}” {{0}}. Not for {name} as written: {name}'s "
+        f"documents say “{words.rstrip('.')}” {{1}}.",
         [advice_q.passage, fact_p],
         template=True,
     )
@@ -158,7 +164,7 @@ def render(
             return _cell_text(cite(q.text, f"[{numbering.n(q.passage, q.text)}]"))
         if missing:
             return "No document mentions " + " or ".join(f"“{m}”" for m in missing) + "."
-        return "Not covered by the sources."
+        return NOT_COVERED
 
     parts = [lead] if lead else []
     parts += advice.notes
@@ -171,12 +177,19 @@ def render(
         for o in advice.options:
             cells = [cell(o.cells.get(key), o.missing) for key, _ in OPTION_COLUMNS]
             rows.append(f"| {_cell_text(o.option)} | " + " | ".join(cells) + " |")
-        parts.append("**The options side by side**\n" + "\n".join(rows))
+        table = "**The options side by side**\n" + "\n".join(rows)
+        if any(NOT_COVERED in r for r in rows[2:]):
+            table += f"\n\n{NOT_COVERED_LEGEND}"
+        parts.append(table)
     if advice.guidance:
         label = "What the playbooks advise" if client else "What the playbooks say"
         parts.append(f"**{label}**\n" + "\n".join(f"- {point(p)}" for p in advice.guidance))
-    if advice.watch:
-        parts.append("**Watch out**\n" + "\n".join(f"- {point(p)}" for p in advice.watch))
+    watch = [p for p in advice.watch if p.kind != "conflict"]
+    conflicts = [p for p in advice.watch if p.kind == "conflict"]
+    if watch:
+        parts.append("**Watch out**\n" + "\n".join(f"- {point(p)}" for p in watch))
+    if conflicts:
+        parts.append(CONFLICTS_HEADING + "\n" + "\n".join(f"- {point(p)}" for p in conflicts))
     if advice.next_steps:
         parts.append("**Next step**\n" + "\n".join(f"- {point(p)}" for p in advice.next_steps))
     return "\n\n".join(parts)
@@ -200,13 +213,13 @@ def conflict_point(
     client: str | None,
 ) -> Point:
     """Two documents that disagree, said in words: what each states, in its own words around
-    the value ('… gives “all checkout traffic on the new service by June” [5]; … gives “a
-    quarter of checkout traffic moved so far” [6]')."""
+    the value ('Acme's “Roadmap”: “all checkout traffic on the new service by June” [5]; Acme's
+    “Board deck”: “a quarter of checkout traffic moved so far” [6]'), under a heading that says
+    they disagree (`CONFLICTS_HEADING`)."""
     a = _around(first_sentence, first_value)
     b = _around(second_sentence, second_value)
     return Point(
-        f"The documents disagree: {owner(first, client)} gives “{a}” {{0}}, while "
-        f"{owner(second, client)} gives “{b}” {{1}}. Check which is current.",
+        f"{_cap(owner(first, client))}: “{a}” {{0}}; {owner(second, client)}: “{b}” {{1}}.",
         [first, second],
         template=True,
         kind="conflict",
@@ -250,11 +263,6 @@ _ABOUT_US = re.compile(r"\b(we|we're|we've|our|ours|us|ourselves|i|my|me)\b", re
 LEAD_POINTS = 3
 LEAD_WORDS = 90
 WATCH_POINTS = 2
-# What "a risk" means, as text to embed: a sentence's fit to it ranks the watch-out points.
-RISK_INTENT = (
-    "a risk or warning: what could go wrong, an outage or incident, a single point of failure, "
-    "knowledge held by too few people, an unsupported system, a missed target"
-)
 # What the client's size and stage are, as a search of its own documents (scope checks).
 PROFILE_QUERY = "how many people work in engineering, team size and headcount, funding stage"
 PROFILE_PASSAGES = 4

@@ -14,7 +14,6 @@ from advisor.answering.advice import (
     LEAD_WORDS,
     PROFILE_PASSAGES,
     PROFILE_QUERY,
-    RISK_INTENT,
     WATCH_POINTS,
     Advice,
     Decision,
@@ -106,9 +105,11 @@ def sources_block(passages: Sequence[Passage], boundary: str) -> str:
 class Answerer:
     """Answers questions; `stream` yields text deltas and finally the `Answer`.
 
-    Two seams let the service add what lives above this layer: `decide(query)` returns the
-    memo engine's evidence for a decision question (options side by side), and `notices(cited,
-    retrieved, client)` returns the watch-out points for disagreeing or stale documents.
+    Seams let the service add what lives above this layer: `decide(query)` returns the memo
+    engine's evidence for a decision question (options side by side), `notices(cited, retrieved,
+    client)` returns the watch-out points for disagreeing or stale documents, and `risk_intent`
+    is what "a risk" means as text to embed (the memo's own definition), which ranks the client's
+    risks for a question about the client (none are looked for without it).
     """
 
     def __init__(self, retriever: HybridRetriever, settings: Settings, chat=None) -> None:
@@ -132,6 +133,7 @@ class Answerer:
         decide: Callable[[str, str], Decision | None] | None = None,
         notices: Notices | None = None,
         unsaid: Sequence[str] = (),
+        risk_intent: str | None = None,
     ) -> Iterator[str | Answer]:
         """`unsaid`: names never to echo back (other clients': an answer never names them)."""
         question = question.strip()
@@ -153,8 +155,8 @@ class Answerer:
         # was found in the documents already).
         absent = [] if foreign else absent_subject(question, retrieval, parse, [client or ""])
         if decision is not None and not all(o.missing for o in decision.options):
-            # A term only some options name ("adopt a message queue" or "keep the cron jobs") is said in
-            # the table; a term every option needs, or one in each option, is the subject.
+            # A term only some options name ("adopt a message queue" or "keep the cron jobs") is
+            # said in the table; a term every option needs, or one in each option, is the subject.
             absent = [
                 t for t in absent if all(t.lower() in o.option.lower() for o in decision.options)
             ]
@@ -171,7 +173,7 @@ class Answerer:
         elif chat is None:
             answer = self._offline(
                 query, retrieval, scopes, client=client, decision=decision, notices=notices,
-                notes=notes,
+                notes=notes, risk_intent=risk_intent,
             )  # fmt: skip
         else:
             if decision is not None:  # the memo engine's evidence on each option is shown too
@@ -179,7 +181,7 @@ class Answerer:
 
             offline = partial(
                 self._offline, query, retrieval, scopes, client=client, decision=decision,
-                notices=notices, notes=notes,
+                notices=notices, notes=notes, risk_intent=risk_intent,
             )  # fmt: skip
             # The model's answer streams; it yields every piece of what it returns.
             answer = yield from self._llm(
@@ -236,8 +238,9 @@ class Answerer:
         decision: Decision | None = None,
         notices: Notices | None = None,
         notes: Sequence[str] = (),
+        risk_intent: str | None = None,
     ) -> Answer:
-        advice = self.advise(query, retrieval, scopes, client, decision)
+        advice = self.advise(query, retrieval, scopes, client, decision, risk_intent)
         advice.notes = list(notes)
         numbering = Numbering(first)
         if advice.is_empty():
@@ -256,7 +259,7 @@ class Answerer:
         stale = [p.shown(numbering) for p in advice.watch if p.kind == "stale"]
         notes_said = []
         if conflicts:
-            notes_said.append("The client's documents disagree: see “Watch out”.")
+            notes_said.append("The client's documents disagree: see “Documents that disagree”.")
         if stale:
             days = self.settings.stale_after_days
             notes_said.append(f"Some sources are older than {days} days: see “Watch out”.")
@@ -279,6 +282,7 @@ class Answerer:
         scopes: list[str],
         client: str | None,
         decision: Decision | None = None,
+        risk_intent: str | None = None,
     ) -> Advice:
         """The offline advice for one question: its points, not yet numbered or rendered."""
         context, ranks = self.retriever.with_neighbours(
@@ -324,9 +328,9 @@ class Answerer:
             advice.guidance = both[:DECISION_GUIDANCE]
             advice.watch += [quote_point(q) for q in decision.risks[:WATCH_POINTS]]
             advice.next_steps = [quote_point(q) for q in decision.next_steps[:1]]
-        elif client and about_client(query, client):
+        elif client and risk_intent and about_client(query, client):
             used = {q.text for q, _ in picked} | {p.text for p in advice.lead}
-            advice.watch += self._risks(query, client, scopes, used)
+            advice.watch += self._risks(query, client, scopes, used, risk_intent)
         return advice
 
     def _client_lead(self, query, client, own, scopes):
@@ -367,10 +371,10 @@ class Answerer:
             if any(c.isdigit() for c in text) or "eries" in text or "eed" in text
         ]
 
-    def _risks(self, query, client, scopes, used: set[str]) -> list[Point]:
+    def _risks(self, query, client, scopes, used: set[str], risk_intent: str) -> list[Point]:
         """What could go wrong, from the client's incidents and risk registers."""
         found = visible(
-            self.retriever.search_within(f"{query} {RISK_INTENT}", [client], client, k=3),
+            self.retriever.search_within(f"{query} {risk_intent}", [client], client, k=3),
             scopes,
             "client risks",
         )
@@ -383,7 +387,7 @@ class Answerer:
         embed = getattr(embeddings, "embed_sentences", embeddings.embed_documents)
         vectors = np.asarray(embed([q.text for q in candidates[:MAX_CANDIDATES]]))
         asked = vectors @ np.asarray(embeddings.embed_query(query))
-        risky = vectors @ np.asarray(embeddings.embed_query(RISK_INTENT))
+        risky = vectors @ np.asarray(embeddings.embed_query(risk_intent))
         order = np.argsort(-(asked + risky))
         out = []
         for i in order:

@@ -23,7 +23,7 @@ from typing import Any
 from langchain_core.utils.json import parse_partial_json
 from pydantic import BaseModel, Field, ValidationError
 
-from advisor.answering.advice import OPTION_COLUMNS, as_sentence
+from advisor.answering.advice import NOT_COVERED, NOT_COVERED_LEGEND, OPTION_COLUMNS, as_sentence
 from advisor.core.citations import MarkerFilter, marker_numbers
 from advisor.core.errors import LLMError
 from advisor.core.llm import LLMOutputError
@@ -90,14 +90,15 @@ def _options_table(options: list[LLMOption], markers: MarkerFilter) -> tuple[str
         bad, lost_bad = _clean(o.against_it, markers)
         dropped += lost_good + lost_bad
         name = " ".join(markers.clean(o.option).split()).replace("|", "/")
-        cells = [
-            " ".join(x).replace("|", "/") or "Not covered by the sources." for x in (good, bad)
-        ]
+        cells = [" ".join(x).replace("|", "/") or NOT_COVERED for x in (good, bad)]
         rows.append(f"| {name} | {cells[0]} | {cells[1]} |")
     if not rows:
         return "", dropped
     head = f"| Option | {OPTION_COLUMNS[0][1]} | Against it |\n| --- | --- | --- |"
-    return "**The options side by side**\n" + head + "\n" + "\n".join(rows), dropped
+    table = "**The options side by side**\n" + head + "\n" + "\n".join(rows)
+    if any(NOT_COVERED in r for r in rows):
+        table += f"\n\n{NOT_COVERED_LEGEND}"
+    return table, dropped
 
 
 def _render(

@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from advisor.answering.facts import parse_number
 from advisor.retrieval.lexical import tokenize
 
 # The nouns that count the people of a team (stems): the dimension "team size" is about them.
@@ -26,12 +27,6 @@ _UPTO = frozenset({"first", "under", "below", "until", "till", "before", "upto",
 _UPTO_PAIRS = {("fewer", "than"), ("less", "than"), ("up", "to"), ("at", "most"), ("no", "more")}
 _FROM = frozenset({"over", "above", "beyond", "after", "past", "exceeds", "exceed"})
 _FROM_PAIRS = {("more", "than"), ("at", "least"), ("once", "you"), ("more", "then")}
-# English number words, zero to twenty, in order.
-_COUNTING = (
-    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
-    "fifteen sixteen seventeen eighteen nineteen twenty"
-)
-_NUMBER_WORDS = {word: value for value, word in enumerate(_COUNTING.split(" "))}
 # The venture ladder, in order; "seed-stage", "pre-seed", "Series A" ... "Series F".
 _STAGES = ["pre-seed", "seed", *(f"series {c}" for c in "abcdef")]
 _STAGE = re.compile(r"\b(pre-?seed|seed(?=[-\s](?:stage|round|funding|company|startup))|seed\b"
@@ -65,13 +60,10 @@ class Fact:
 
 
 def _number(token) -> float | None:
-    text = token.text.lower().replace(",", "")
-    if text in _NUMBER_WORDS:
-        return float(_NUMBER_WORDS[text])
-    try:
-        return float(text)
-    except ValueError:
-        return None
+    """The value of a number token ("40", "1,200", "seven"), read by the one fact extractor's
+    number parser."""
+    parsed = parse_number(token.text)
+    return parsed[0] if parsed is not None else None
 
 
 def _before(doc, i: int, n: int = 3) -> list[str]:
@@ -139,14 +131,20 @@ def _framing(doc, number, noun) -> bool:
     return False
 
 
-_MAY_COUNT = re.compile(
-    r"\d|\b(?:" + "|".join(_NUMBER_WORDS) + r"|first|seed|series|pre-?seed)\b", re.I
-)
+_MAY_STAGE = re.compile(r"\d|\b(?:first|seed|series|pre-?seed)\b", re.I)
+_WORD = re.compile(r"[a-z]+(?:-[a-z]+)*", re.I)
+
+
+def _may_count(text: str) -> bool:
+    """A cheap look before parsing: a digit, a stage, an ordinal "first" or a number word."""
+    return bool(_MAY_STAGE.search(text)) or any(
+        parse_number(w) is not None for w in _WORD.findall(text)
+    )
 
 
 def scopes(text: str, parse) -> list[Scope]:
     """The scopes a piece of advice (a sentence or a heading) states for itself."""
-    if not _MAY_COUNT.search(text):
+    if not _may_count(text):
         return []  # no number and no stage: nothing to parse
     out: list[Scope] = []
     doc = parse(text)
@@ -192,7 +190,7 @@ def facts(sentences: Iterable[str], parse) -> dict[str, Fact]:
     raised. Bounded numbers ("at least five", "up to 48") are goals or rules, not facts."""
     best: dict[str, Fact] = {}
     for sentence in sentences:
-        if not _MAY_COUNT.search(sentence):
+        if not _may_count(sentence):
             continue
         doc = parse(sentence)
         for t, value, _noun in _headcounts(doc):

@@ -169,6 +169,14 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
     return decide
 
 
+def risk_intent() -> str:
+    """What "a risk" means, as text to embed: the memo's risks part, the one definition (the
+    answer's watch-out ranks a client's risks by it)."""
+    from advisor.memo.evidence import INTENTS
+
+    return INTENTS["risks"]
+
+
 def make_notices(advisor) -> Callable[[Sequence[Passage], Sequence[Passage], str | None], list]:
     """The `notices(cited, retrieved, client)` seam: disagreeing and stale documents, in words."""
 

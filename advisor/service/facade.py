@@ -241,13 +241,13 @@ class Advisor:
                 f"the question has {len(question):,} characters, over the limit of {limit:,} "
                 "(ADVISOR_MAX_QUESTION_CHARS): shorten it, or ask it in two parts"
             )
-        from advisor.service.advice import make_decide, make_notices
+        from advisor.service.advice import make_decide, make_notices, risk_intent
 
         client, scopes = self.scope(principal, client)
         chunks = self.answerer.stream(
             question, client=client, history=list(history),
             decide=make_decide(self, client, history), notices=make_notices(self),
-            unsaid=[c for c in self._all_clients() if c != client],
+            unsaid=[c for c in self._all_clients() if c != client], risk_intent=risk_intent(),
         )  # fmt: skip
         answer_id = uuid.uuid4().hex
 

@@ -70,3 +70,22 @@ def test_a_citation_points_at_its_section_and_an_unknown_number_supports_nothing
     assert claim_support(claim, {1: cite(1, "doc.md", "Hosting")}, texts) == [True]
     assert claim_support(claim, {1: cite(1, "doc.md", "On-call")}, texts) == [False]
     assert claim_support(claim, {}, texts) == [False]
+
+
+def test_a_table_is_read_cell_by_cell_its_header_and_row_labels_state_nothing():
+    answer = (
+        "**The options side by side**\n"
+        "| Option | For it | Against it |\n"
+        "| --- | --- | --- |\n"
+        "| Stay on the PaaS | Move off the PaaS when the bill passes $15,000 per month [2]. | — |\n"
+        "| Hire | A rotation needs at least five engineers [1]. | It costs $900 a week. |\n"
+    )
+    claims = answer_claims(answer)
+    assert claims == [
+        ("Move off the PaaS when the bill passes $15,000 per month", [2]),
+        ("A rotation needs at least five engineers", [1]),
+        ("It costs $900 a week.", []),
+    ]
+    # Each cell is cited by its own marker only: the uncited cell is not covered by the next
+    # row's marker, and nothing supports it.
+    assert claim_support(claims, BY_N, PASSAGES) == [True, True, False]
