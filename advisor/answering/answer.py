@@ -47,12 +47,19 @@ from advisor.retrieval.lexical import tokenize
 RETRIEVE_K = 10  # ranked passages kept on the answer (the evals score @5 and @10)
 SNIPPET_CHARS = 400
 NEIGHBOUR_WINDOWS = 2  # the best passages whose adjacent chunks also supply sentences
-# Priors, not fitted: a client sentence leads only when it is this close to the question
-# (cosine plus term overlap, as `extractive.select` scores); a risk is said when it is this close.
+# A client sentence leads (or a decision's own sentence stands beside the memo's guidance) only
+# when it is this close to the question (cosine plus term overlap, as `extractive.select`
+# scores); a client risk is said when it is this close; a shorter risk line is a heading.
+# benchmarks/calibrate_answers.py searched them on the tuning parts only (sample and near-topic,
+# 53 items): key-fact recall, claim support and false abstention are flat over LEAD_MIN 0.3-0.5,
+# WATCH_MIN 0.2-0.4 and MIN_POINT_WORDS 4-8, so the data cannot choose them and the rule keeps
+# the priors. They shape how long the answer is, not whether it is right.
 LEAD_MIN = 0.4
 WATCH_MIN = 0.3
 MIN_POINT_WORDS = 6
-DECISION_GUIDANCE = 5  # guidance points beside the options table
+# A reading budget, not a fit: at most this many guidance points beside the options table (the
+# table already holds three cells per option).
+DECISION_GUIDANCE = 5
 
 
 def scope_label(scope: str) -> str:

@@ -23,8 +23,12 @@ from advisor.core.principal import scopes_for
 from advisor.core.settings import PLAYBOOK_SCOPE
 from advisor.retrieval.lexical import tokenize
 
-MAX_CONFLICTS = 2  # the closest pairs; more would crowd out the answer
-SENTENCES_PER_PART = 3  # best passages per memo part whose sentences are read (a bound on cost)
+# Design bounds, not fits (no eval metric can choose them): at most two disagreeing pairs are
+# said (the closest; more would crowd out the answer), and the sentences of only the best three
+# passages per memo part are embedded for a chat answer (a bound on latency: the memo itself,
+# which has no such bound, reads them all).
+MAX_CONFLICTS = 2
+SENTENCES_PER_PART = 3
 _WH = ("WDT", "WP", "WP$", "WRB")
 _WH_WORD = re.compile(r"^\W*(what|when|who|whom|whose|which|why|how|where)\b", re.I)
 # Closed-class words a decision is asked with; only a question holding one is parsed.
