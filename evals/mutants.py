@@ -178,7 +178,14 @@ def drop_half_the_sentences(text: str) -> str:
 def never_abstain():
     from advisor.answering import answer
 
-    with replaced(answer, "evidence_is_weak", lambda _: lambda retrieval: not retrieval.passages):
+    # The answerer abstains on weak evidence and on a specific subject no document mentions:
+    # both are switched off.
+    with (
+        replaced(
+            answer, "evidence_is_weak", lambda _: lambda retrieval, **_: not retrieval.passages
+        ),
+        replaced(answer, "absent_subject", lambda _: lambda *args, **kwargs: []),
+    ):
         yield
 
 
@@ -186,7 +193,7 @@ def never_abstain():
 def always_abstain():
     from advisor.answering import answer
 
-    with replaced(answer, "evidence_is_weak", lambda _: lambda retrieval: True):
+    with replaced(answer, "evidence_is_weak", lambda _: lambda retrieval, **_: True):
         yield
 
 
