@@ -20,10 +20,11 @@ from advisor.core.settings import PLAYBOOK_SCOPE
 
 OFFLINE_LEAD = "*Offline mode: quoted from your documents; nothing is added.*"
 OPTION_COLUMNS = (("benefits", "For it"), ("costs", "What it takes"), ("risks", "Risks"))
-# An option cell no source speaks to: a dash, explained once under the table (a cell saying
-# "not covered" in words would read as a claim of its own, cited by nothing).
+# An option cell no source speaks to: a dash, explained once in the table's heading (a cell
+# saying "not covered" in words would read as a claim of its own, cited by nothing). The heading
+# comes before any row, so a streamed table never has to change what it already showed.
 NOT_COVERED = "—"
-NOT_COVERED_LEGEND = "*— : nothing in the sources speaks to it.*"
+OPTIONS_HEADING = "**The options side by side** (— : nothing in the sources speaks to it)"
 CONFLICTS_HEADING = "**Documents that disagree: check which is current**"
 
 
@@ -177,10 +178,7 @@ def render(
         for o in advice.options:
             cells = [cell(o.cells.get(key), o.missing) for key, _ in OPTION_COLUMNS]
             rows.append(f"| {_cell_text(o.option)} | " + " | ".join(cells) + " |")
-        table = "**The options side by side**\n" + "\n".join(rows)
-        if any(NOT_COVERED in r for r in rows[2:]):
-            table += f"\n\n{NOT_COVERED_LEGEND}"
-        parts.append(table)
+        parts.append(OPTIONS_HEADING + "\n" + "\n".join(rows))
     if advice.guidance:
         label = "What the playbooks advise" if client else "What the playbooks say"
         parts.append(f"**{label}**\n" + "\n".join(f"- {point(p)}" for p in advice.guidance))

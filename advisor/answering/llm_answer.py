@@ -23,7 +23,7 @@ from typing import Any
 from langchain_core.utils.json import parse_partial_json
 from pydantic import BaseModel, Field, ValidationError
 
-from advisor.answering.advice import NOT_COVERED, NOT_COVERED_LEGEND, OPTION_COLUMNS, as_sentence
+from advisor.answering.advice import NOT_COVERED, OPTION_COLUMNS, OPTIONS_HEADING, as_sentence
 from advisor.core.citations import MarkerFilter, marker_numbers
 from advisor.core.errors import LLMError
 from advisor.core.llm import LLMOutputError
@@ -95,10 +95,7 @@ def _options_table(options: list[LLMOption], markers: MarkerFilter) -> tuple[str
     if not rows:
         return "", dropped
     head = f"| Option | {OPTION_COLUMNS[0][1]} | Against it |\n| --- | --- | --- |"
-    table = "**The options side by side**\n" + head + "\n" + "\n".join(rows)
-    if any(NOT_COVERED in r for r in rows):
-        table += f"\n\n{NOT_COVERED_LEGEND}"
-    return table, dropped
+    return OPTIONS_HEADING + "\n" + head + "\n" + "\n".join(rows), dropped
 
 
 def _render(

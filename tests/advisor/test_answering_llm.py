@@ -100,7 +100,7 @@ def test_a_decision_is_answered_with_the_options_side_by_side(indexed, embedding
     assert "**The options side by side**" in answer.answer
     assert "| Hire | More people on call [2]. | — |" in answer.answer
     assert "| Share a rotation | — | — |" in answer.answer
-    assert "— : nothing in the sources speaks to it." in answer.answer
+    assert "— : nothing in the sources speaks to it" in answer.answer
     assert answer.answer.index("Acme today") < answer.answer.index("Recommendation")
 
 
