@@ -67,9 +67,13 @@ def test_an_empty_question_is_refused_with_the_fix(advisor, question):
         advisor.ask(LOCAL, question)
 
 
-def test_a_huge_question_still_gets_a_cited_answer(advisor):
-    answer = advisor.ask(LOCAL, "How large should our pull requests be? " * 500)
+def test_a_question_at_the_length_limit_gets_a_cited_answer_and_one_over_it_the_fix(advisor):
+    limit = advisor.settings.max_question_chars
+    repeated = "How large should our pull requests be? " * (limit // 39 + 1)
+    answer = advisor.ask(LOCAL, repeated[:limit])
     assert not answer.abstained and "400 lines" in answer.answer
+    with pytest.raises(InputError, match="ADVISOR_MAX_QUESTION_CHARS"):
+        advisor.ask(LOCAL, repeated[: limit + 1])
 
 
 def test_off_topic_question_abstains_and_shows_the_closest(advisor):
