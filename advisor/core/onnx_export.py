@@ -109,7 +109,12 @@ def export(out: Path) -> Path:
             shutil.rmtree(old, ignore_errors=True)
         else:
             tmp.rename(out)
-        out.chmod(0o755)  # mkdtemp made it private; every user of the environment reads it
+        # mkdtemp and the process's umask (077: client data is private) made it private, but the
+        # model is no client's data: every user of the environment reads it.
+        for folder in (out.parent, out):
+            folder.chmod(0o755)
+        for file in out.iterdir():
+            file.chmod(0o644)
         # TemporaryDirectory's cleanup tolerates the directory having moved away.
         tmp.mkdir(exist_ok=True)
     return out

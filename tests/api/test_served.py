@@ -30,7 +30,7 @@ from advisor.core.sanitize import origin
 from advisor.core.settings import Settings
 from tests.api.conftest import add_accounts, bearer, copy_index
 from tests.chroma_server import stop_process
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, answering
 from tests.processes import CLI
 
 SECRET = "Acme-runway-14-months"
@@ -71,19 +71,6 @@ def served(two_clients_index, tmp_path_factory):
             yield m.group(1), tokens, fake
         finally:
             stop_process(proc)
-
-
-def answering(text: str):
-    """The fake model's replies: our server asks for the answer as structured output (a JSON
-    schema response format) and gets `text` as its direct answer; any other request (the
-    rewrite of a follow-up) gets `text` as it is."""
-
-    def reply(request: dict) -> str:
-        if (request.get("response_format") or {}).get("type") == "json_schema":
-            return json.dumps({"covered": True, "direct_answer": [text]})
-        return text
-
-    return reply
 
 
 def hostile_tokens(markdown_text: str) -> list[str]:

@@ -11,15 +11,16 @@ from advisor.core.principal import Principal
 from advisor.core.settings import Settings
 from advisor.service.facade import Advisor
 from interfaces.web import jobs
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, answering
 
 LOCAL = Principal.local()
-REPLY = "Keep pull requests small [1]. " * 60  # 1,800 characters: ~260 pieces of 7
+CLAIM = "Keep pull requests small [1]."
+REPLY = " ".join([CLAIM] * 60)  # 1,800 characters; as JSON claims, ~330 pieces of 7
 
 
 @pytest.fixture
 def slow_llm():
-    with FakeOpenAI(REPLY) as fake:
+    with FakeOpenAI(answering(*[CLAIM] * 60)) as fake:
         yield fake
 
 

@@ -58,8 +58,8 @@ def test_the_haulwise_founder_gets_advice_not_quotes(haulwise_server):
             shoot(decision, "advice-sre-or-on-call.png")
             assert "I won't guess" not in text and "The options side by side" in text
             assert "Hire an SRE" in text and "Invest in on-call first" in text
-            assert "incident-2026-07-dispatch-outage.md" in text
-            assert "incident-response-and-on-call.md" in text
+            assert "Dispatch Outage, 22 July 2026" in text  # a source card's title line
+            assert "Incident Response and On-Call" in text  # the playbook's card
 
             follow_up = ask(page, "How long would that take?")
             text = follow_up.inner_text()

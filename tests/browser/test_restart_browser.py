@@ -17,13 +17,14 @@ from tests.browser.streamlit_server import streamlit_app
 from tests.browser.test_accounts_browser import ask, sign_in
 from tests.browser.test_chat_browser import ARTIFACTS
 from tests.chroma_server import free_port
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, answering
 
 pytestmark = pytest.mark.browser
 
 PASSWORD = "cto password 1234"
 SEPTEMBER = "What caused the September payment outage?"
-REPLY = "The migration locked the ledger table [1]. " * 40  # ~1,700 characters, ~250 pieces
+CLAIMS = ["The migration locked the ledger table [1]."] * 40  # ~300 JSON pieces
+REPLY = " ".join(CLAIMS)
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +47,7 @@ def test_history_survives_a_restart_and_stop_ends_the_worker(data_dir, chromium,
             link = page.url
 
         with (
-            FakeOpenAI(REPLY) as slow,
+            FakeOpenAI(answering(*CLAIMS)) as slow,
             streamlit_app(
                 data_dir, tmp_path, "restart-streamlit.log", port=port,
                 OPENAI_BASE_URL=slow.base_url, ADVISOR_LLM_MAX_RETRIES="0",

@@ -18,6 +18,19 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 Reply = Callable[[dict], str]
 
 
+def answering(*claims: str) -> Reply:
+    """Replies as a model that follows the protocol asked of it: a request with a JSON-schema
+    response format (our answer request) gets `claims` as the answer's direct-answer claims, any
+    other request (the rewrite of a follow-up) gets them as plain text."""
+
+    def reply(request: dict) -> str:
+        if (request.get("response_format") or {}).get("type") == "json_schema":
+            return json.dumps({"covered": True, "direct_answer": list(claims)})
+        return " ".join(claims)
+
+    return reply
+
+
 class FakeOpenAI:
     """Start with `with FakeOpenAI() as server:`; `server.base_url` goes into OPENAI_BASE_URL."""
 

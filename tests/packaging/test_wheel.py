@@ -20,7 +20,7 @@ import pytest
 from advisor.core.prompts import load_prompt
 from advisor.core.settings import Settings
 from tests.evals.tiny_corpus import ITEMS, write_corpus, write_dataset
-from tests.fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI, answering
 
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text())
@@ -157,7 +157,7 @@ def test_installed_cli_answers_with_an_llm_and_applies_eval_gates(venv, tmp_path
     ingested = _run(venv, work, env, "ingest", str(corpus / "playbooks"))
     assert ingested.returncode == 0, ingested.stderr
 
-    with FakeOpenAI("Start every new product on managed Postgres [1].") as server:
+    with FakeOpenAI(answering("Start every new product on managed Postgres [1].")) as server:
         llm_env = env | {"OPENAI_BASE_URL": server.base_url}
         asked = _run(venv, work, llm_env, "ask", "Which database should a new SaaS start on?")
         request = server.requests[-1]

@@ -478,6 +478,7 @@ async def app_asker(run: Run, browser, url: str, i: int, client: str) -> None:
                 cards = answer.locator("[class*='st-key-src-']")
                 for k in range(await cards.count()):
                     card = cards.nth(k)
+                    await card.locator("summary").click()  # a source is one line until opened
                     caption = await card.get_by_test_id("stCaptionContainer").first.inner_text()
                     snippet = await card.locator("blockquote").first.inner_text()
                     sample.sources.setdefault(_card_source(caption), []).append(snippet)
