@@ -110,8 +110,9 @@ def normalize_email(email: str) -> str:
     return email
 
 
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def secret_hash(secret: str) -> str:
+    """How a bearer secret (an API token, a session id) is stored: its SHA-256, never itself."""
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 class AccountStore:
@@ -380,7 +381,7 @@ class AccountStore:
             db.execute(
                 "INSERT INTO tokens (id, email, name, token_hash, created_at) "
                 "VALUES (?, ?, ?, ?, ?)",
-                (secrets.token_hex(4), user.email, name, _token_hash(token), time.time()),
+                (secrets.token_hex(4), user.email, name, secret_hash(token), time.time()),
             )
         self.audit.record("token_create", Principal.local(), account=user.email, name=name)
         return token
@@ -417,7 +418,7 @@ class AccountStore:
             row = db.execute(
                 "SELECT t.id, u.email, u.role, u.client FROM tokens t JOIN users u "
                 "ON u.email = t.email WHERE t.token_hash = ? AND t.revoked_at IS NULL",
-                (_token_hash(token),),
+                (secret_hash(token),),
             ).fetchone()
             if row is None:
                 raise AccessError(

@@ -15,7 +15,6 @@ every client to whoever reaches the page, whatever address the app is bound to.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import sqlite3
@@ -27,7 +26,7 @@ from itsdangerous import BadSignature, TimestampSigner
 from advisor.core.errors import AccessError, ConfigError, InputError
 from advisor.core.principal import Principal
 from advisor.core.settings import Settings
-from advisor.service.accounts import AccountStore
+from advisor.service.accounts import AccountStore, secret_hash
 from advisor.service.audit import AuditLog
 from advisor.service.private_db import private_db
 
@@ -52,10 +51,6 @@ CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 """
 # Data directories in which this process has seen accounts: it stays closed there until restart.
 _SEEN_ACCOUNTS: set[str] = set()
-
-
-def _hash(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode()).hexdigest()
 
 
 class SessionStore:
@@ -88,7 +83,7 @@ class SessionStore:
             db.execute(
                 "INSERT INTO sessions VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
-                    _hash(session_id), user.email, user.client, via, now, now,
+                    secret_hash(session_id), user.email, user.client, via, now, now,
                     min(now + self.idle_seconds, now + self.max_seconds), now + self.max_seconds,
                 ),
             )  # fmt: skip
@@ -105,7 +100,7 @@ class SessionStore:
             row = db.execute(
                 "SELECT email, client, last_seen, expires_at, ends_at FROM sessions "
                 "WHERE id_hash = ?",
-                (_hash(session_id),),
+                (secret_hash(session_id),),
             ).fetchone()
         if row is None:
             raise AccessError(ENDED)
@@ -125,7 +120,7 @@ class SessionStore:
             with self._db() as db:
                 db.execute(
                     "UPDATE sessions SET last_seen = ?, expires_at = ? WHERE id_hash = ?",
-                    (now, min(now + self.idle_seconds, ends_at), _hash(session_id)),
+                    (now, min(now + self.idle_seconds, ends_at), secret_hash(session_id)),
                 )
         return user.principal
 
@@ -133,7 +128,8 @@ class SessionStore:
         """Seconds until the session ends if unused (0 when it is gone): the cookie's Max-Age."""
         with self._db() as db:
             row = db.execute(
-                "SELECT expires_at, ends_at FROM sessions WHERE id_hash = ?", (_hash(session_id),)
+                "SELECT expires_at, ends_at FROM sessions WHERE id_hash = ?",
+                (secret_hash(session_id),),
             ).fetchone()
         return max(0.0, min(row) - time.time()) if row else 0.0
 
@@ -143,9 +139,9 @@ class SessionStore:
             return
         with self._db() as db:
             row = db.execute(
-                "SELECT email FROM sessions WHERE id_hash = ?", (_hash(session_id),)
+                "SELECT email FROM sessions WHERE id_hash = ?", (secret_hash(session_id),)
             ).fetchone()
-            db.execute("DELETE FROM sessions WHERE id_hash = ?", (_hash(session_id),))
+            db.execute("DELETE FROM sessions WHERE id_hash = ?", (secret_hash(session_id),))
         if row is not None:
             self._audit_end([row[0]], reason)
 
