@@ -38,7 +38,7 @@ from advisor.core.errors import AdvisorError
 from evals import stats
 from evals.corpus import relative_source
 from evals.metrics import phrases_found
-from evals.scoring import outside_scope
+from evals.scoring import items_with, outside_scope
 from evals.splits import Split
 from evals.support import PassageTexts, claim_support
 
@@ -196,9 +196,7 @@ def memo_metrics() -> list[stats.Metric]:
             stats.Metric(f"source_recall.{key}", _section_recall(key))
             for key in SECTION_KEYS.values()
         ),
-        stats.Metric(
-            "scope_leaks", lambda e: float(bool(e.get("scope_leaks"))), stats.total, False
-        ),
+        items_with("scope_leaks", "scope_leaks"),
         stats.Metric("seconds_per_memo", lambda e: e.get("seconds"), tested=False),
         stats.Metric(
             "seconds_max",

@@ -60,7 +60,7 @@ def _score(name: str):
     return values
 
 
-def _items_with(name: str, key: str) -> stats.Metric:
+def items_with(name: str, key: str) -> stats.Metric:
     """How many items carry a non-empty `key` (a count: any one is a failure)."""
     return stats.Metric(
         name, lambda e: float(bool(e.get(key))), stats.total, higher_is_better=False
@@ -80,7 +80,7 @@ def answer_metrics(k: int, judged: bool = False) -> list[stats.Metric]:
             lambda e: float(e["abstained"]) if e["answerable"] else None,
             higher_is_better=False,
         ),
-        _items_with("must_not_include_violations", "must_not_include_found"),
+        items_with("must_not_include_violations", "must_not_include_found"),
         stats.Metric(
             "must_not_include_violation_rate",
             lambda e: (
@@ -88,7 +88,7 @@ def answer_metrics(k: int, judged: bool = False) -> list[stats.Metric]:
             ),
             higher_is_better=False,
         ),
-        _items_with("scope_leaks", "scope_leaks"),
+        items_with("scope_leaks", "scope_leaks"),
     ]
     for pct in (50, 95):
         out.append(
