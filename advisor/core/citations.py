@@ -37,6 +37,20 @@ MARKER = re.compile(
 _UNFINISHED = re.compile(rf"[ \t]{{0,{_MAX_LEAD}}}(?:[{_OPEN}]+\^?[\d \t{_SEP}{_DASH}]*)?\Z")
 
 
+def _strays_start(text: str) -> int:
+    """Where the openers and carets at the end of `text` begin (with the spaces between them).
+    A removed marker takes them along: "[ [0]7]" must not become "[7]", a marker the model never
+    wrote, to a source it was never shown."""
+    end = len(text)
+    while True:
+        k = end
+        while k and text[k - 1] in " \t":
+            k -= 1
+        if not k or text[k - 1] not in "[［【^":
+            return end
+        end = k - 1
+
+
 def _numbers(body: str) -> list[int]:
     """The source numbers a marker's body names, in order ([1-3] -> 1, 2, 3)."""
     out: list[int] = []
@@ -57,13 +71,17 @@ def marker_numbers(text: str) -> list[int]:
 
 def rewrite_markers(text: str, swap: Callable[[int], str]) -> str:
     """Rewrite every marker through `swap(number) -> marker text`; a marker whose numbers all
-    swap to "" is removed with the spaces before it, so no gap is left before punctuation."""
+    swap to "" is removed with the spaces before it, so no gap is left before punctuation, and
+    with the openers left just before it, so that no new marker forms."""
 
-    def _one(match: re.Match) -> str:
-        out = "".join(swap(n) for n in dict.fromkeys(_numbers(match.group("body"))))
-        return match.group("lead") + out if out else ""
-
-    return MARKER.sub(_one, text)
+    out, last = [], 0
+    for match in MARKER.finditer(text):
+        prose = text[last : match.start()]
+        new = "".join(swap(n) for n in dict.fromkeys(_numbers(match.group("body"))))
+        out += [prose, match.group("lead"), new] if new else [prose[: _strays_start(prose)]]
+        last = match.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def strip_markers(text: str, replacement: str = " ") -> str:
@@ -94,7 +112,9 @@ class MarkerFilter:
         """Text safe to show now. Held back: trailing spaces and an opener followed only by digits
         and separators ("[12, 1"), which the next delta may close; any other character ends it."""
         text = self._pending + delta
-        cut = _UNFINISHED.search(text).start()
+        # Openers just before the held-back part wait with it: should it turn out to be a marker
+        # that is removed, they go with it, as in `rewrite_markers`.
+        cut = _strays_start(text[: _UNFINISHED.search(text).start()])
         self._pending = text[cut:]
         return rewrite_markers(text[:cut], self._swap)
 

@@ -52,7 +52,6 @@ __all__ = [
     "source_line",
 ]
 
-_GONE = "\x00"  # where an invented marker was, until the text is tidied
 _TIGHTEN = re.compile(r"\s+(?=[.,;:](?:\s|$))")  # the space a removed marker leaves
 
 
@@ -113,15 +112,13 @@ def finish(memo: Memo, evidence: Evidence) -> Memo:
         nonlocal invented
         if not 1 <= old <= len(passages):
             invented += 1
-            return _GONE
+            return ""  # removed, with any opener left before it (rewrite_markers)
         order.setdefault(old, len(order) + 1)
         return f"[{order[old]}]"
 
     def fix(text: str) -> str:
         # Whitespace first: "[\n1]" must not become a marker after the markers are resolved.
         text = rewrite_markers(" ".join(text.split()), swap)
-        # A removed marker takes a bracket left just before it along: "[【8】1" must not read "[1".
-        text = re.sub(rf"[\[【]?{_GONE}", "", text)
         return _TIGHTEN.sub("", " ".join(text.split()))
 
     sections = {}

@@ -8,7 +8,7 @@ import socket
 
 import docx
 import pytest
-from hypothesis import HealthCheck, given
+from hypothesis import HealthCheck, example, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
@@ -263,6 +263,7 @@ def test_cli_memo_writes_markdown_and_docx(indexed, tmp_path, monkeypatch):
         st.sampled_from([*"[]【】^0123456789 ,;-\n#*.ab", "## Risks\n", "1. ", "**"]), max_size=80
     ).map("".join)
 )
+@example("[ [0]1")  # the opener before a removed marker must not make "[ 1" of what follows
 def test_no_model_reply_can_crash_a_memo_or_leave_a_marker_unresolved(reply):
     from advisor.memo.evidence import Evidence
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from advisor.core.citations import (
@@ -47,6 +47,8 @@ def streamed(text: str, cuts: list[int]) -> tuple[str, int]:
 
 @PROPERTY
 @given(ANY_TEXT, st.lists(st.integers(min_value=0, max_value=200), max_size=12))
+@example("a [ [0]7] b", [3, 4, 6])  # the stray opener and the removed marker in two deltas
+@example("x [^ [9]6]", [2, 5])
 def test_any_split_of_a_stream_filters_to_what_the_whole_text_gives(text, cuts):
     whole = MarkerFilter(SHOWN)
     expected = whole.clean(text)
@@ -56,6 +58,11 @@ def test_any_split_of_a_stream_filters_to_what_the_whole_text_gives(text, cuts):
 
 @PROPERTY
 @given(ANY_TEXT)
+# Removing an invented marker must not join the opener left before it to the digits after it:
+# "[ [0]7]" would read "[7]", a citation to a source that was never shown.
+@example("[ [0]7]")
+@example("see [^[9]6] and 【 【0】8】")
+@example("[ [ [0]7]")
 def test_no_marker_outside_the_shown_sources_survives(text):
     out = clean(text)
 
