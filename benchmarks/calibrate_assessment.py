@@ -23,7 +23,7 @@ from advisor.answering import facts as F
 from advisor.assessment import assess as A
 from advisor.assessment.checklist import load_checklist
 from advisor.core.settings import Settings
-from evals.assessment_eval import CODE, load_assessment_set
+from evals.assessment_eval import CODE, load_assessment_set, score_conflicts
 from evals.corpus import relative_source
 from evals.splits import PARTS, TUNING, verified_split
 from evals.stats import bootstrap_ci
@@ -100,15 +100,20 @@ def main() -> None:
         """(per detection: right?, per labelled pair: found?) over `clients`."""
         detected, found = [], []
         for c in clients:
-            gold = {frozenset(p) for p in labels.clients[c].conflicts}
-            hits = set()
-            for k in F.find_conflicts(chunks[c], embeddings, threshold):
-                docs = frozenset(
-                    relative_source(p.root, p.source, corpus) for p in (k.first, k.second)
-                )
-                detected.append(docs in gold)
-                hits.add(docs) if docs in gold else None
-            found += [p in hits for p in gold]
+            right, hits = score_conflicts(
+                labels.clients[c].conflicts,
+                [
+                    (
+                        tuple(
+                            relative_source(p.root, p.source, corpus) for p in (k.first, k.second)
+                        ),
+                        (k.first_value, k.second_value),
+                    )
+                    for k in F.find_conflicts(chunks[c], embeddings, threshold)
+                ],
+            )
+            detected += right
+            found += hits
         return detected, found
 
     def f1(detected, found):
