@@ -298,12 +298,22 @@ def _period(tokens) -> str | None:
     return None
 
 
+def _day_of_month(t) -> bool:
+    """A month written with its day ("19 August", "August 19"): a point in time, not a period."""
+    near = [t.doc[k] for k in (t.i - 1, t.i + 1) if 0 <= k < len(t.doc)]
+    return t.lower_ in _MONTHS and any(
+        w.text.isdigit() and 1 <= int(w.text) <= 31 and len(w.text) <= 2
+        for w in [*near, *t.children]
+    )
+
+
 def _span(doc, path_ids: set[int], skip: set[int]) -> tuple[str | None, str | None]:
     """The period a total covers: a quarter, half, month or year attached to the value's words
-    as a modifier or after "in"/"during"/"for" ("1.9M deliveries routed in Q2")."""
+    as a modifier or after "in"/"during"/"for" ("1.9M deliveries routed in Q2"). A day's date
+    ("the 12 March release") names when something happened, not a period."""
     best: tuple[str | None, str | None] = (None, None)
     for t in doc:
-        if t.i in skip or not _is_date_token(t):
+        if t.i in skip or not _is_date_token(t) or _day_of_month(t):
             continue
         head, steps, ok = t, 0, False
         while head.head.i != head.i and steps < 4:
@@ -453,6 +463,23 @@ def _measure(doc, anchor, owner, verb, skip: set[int]) -> list:
     return out
 
 
+def _of_noun(anchor, skip: set[int]):
+    """The noun of an "in"/"of" phrase on a value ("£9,150 *in* service credits"), if any: not
+    a date or a period (those give the span or the rate)."""
+    for prep in anchor.children:
+        if prep.dep_ == "prep" and prep.lower_ in ("in", "of"):
+            for obj in prep.children:
+                if (
+                    obj.dep_ == "pobj"
+                    and obj.pos_ == "NOUN"
+                    and obj.i not in skip
+                    and not _is_date_token(obj)
+                    and obj.lemma_.lower() not in PERIOD_DAYS
+                ):
+                    return obj
+    return None
+
+
 def _extend(ent):
     """An entity with the multiplier after it ("1.9" "M") and the currency before it ("GBP")."""
     doc, start, end = ent.doc, ent.start, ent.end
@@ -502,6 +529,8 @@ def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
             and (not numbers or all(_is_date_token(t) for t in numbers))
         ):
             continue  # "Q2", "2026", "a week": a period or a year, not a value
+        if date is None and label_ == "DATE" and any(t.lower_ in _MONTHS for t in ent):
+            continue  # "19 August": a day without its year, not a count
         skip = set(all_values) | {t.i for t in ent}
         if date is not None:
             value, unit, label = date
@@ -559,6 +588,15 @@ def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
         measure = " ".join(t.text for t in measure_tokens)
         lemmas = " ".join(t.lemma_.lower() for t in _content(measure_tokens))
         nouns = [t for t in measure_tokens if t.pos_ in ("NOUN", "PROPN", "ADJ")]
+        # An amount that modifies no noun but has its own "in"/"of" phrase is of that phrase's
+        # noun ("£900 in goodwill refunds"): that noun, not the verb's other objects (whom it
+        # was paid to), says what is measured, and counts it like a counted noun. (A share's
+        # "of" phrase is its base, not what it measures: "40% of orders" says nothing alone.)
+        money = unit in CURRENCY_SYMBOLS.values() or unit == "money"
+        of_noun = _of_noun(anchor, skip) if owner.i == anchor.i and money else None
+        if of_noun is not None:
+            nouns = _chunk(of_noun, skip)
+            nouns.sort(key=lambda t: t.i)
         core = " ".join(t.text for t in nouns)
         core_lemmas = " ".join(t.lemma_.lower() for t in _content(nouns))
         if not lemmas and not keep_unmeasured:
@@ -579,7 +617,13 @@ def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
                 span=span,
                 span_kind=span_kind,
                 precision=precision,
-                counted=owner.lemma_.lower() if owner.i != anchor.i and date is None else "",
+                counted=(
+                    of_noun.lemma_.lower()
+                    if of_noun is not None
+                    else owner.lemma_.lower()
+                    if owner.i != anchor.i and date is None
+                    else ""
+                ),
                 start=start,
                 end=start + len(ent.text),
             )

@@ -215,3 +215,26 @@ def test_counts_of_different_things_do_not_conflict_even_in_one_phrase(embedding
     [one] = [f for f in facts(a.text) if f.value == 1]
     assert "data" not in one.measure  # the sibling's words are not its measure
     assert find_conflicts([a, b], embeddings) == []
+
+
+def test_a_day_s_date_on_the_measured_thing_is_not_a_period(embeddings):
+    # "the 3 June release" says which release, not a total over June: its length compares with
+    # a length stated without any date.
+    f = _one("The 3 June release was a 45-minute rollout.")
+    assert f.span is None and f.per is None
+    a = _p("postmortem", "The rollout lasted 70 minutes.")
+    b = _p("update", "The 3 June release was a 45-minute rollout.")
+    [c] = find_conflicts([a, b], embeddings)
+    assert {c.first_value, c.second_value} == {"70 minutes", "45-minute"}
+    assert not any(f.value == 3 for f in sentence_facts("The 3 June release went out."))
+
+
+def test_an_amount_s_own_in_phrase_says_what_it_measures_not_whom_it_was_paid_to(embeddings):
+    f = _one("The insurer reimbursed affected tenants £2,750 in repair grants.")
+    assert f.counted == "grant" and f.core_lemmas == "repair grant"
+    a = _p("claims", "The insurer reimbursed affected tenants £2,750 in repair grants.")
+    b = _p("letter", "We paid tenants £1,900 in repair grants last quarter.")
+    [c] = find_conflicts([a, b], embeddings)
+    assert {c.first_value, c.second_value} == {"£2,750", "£1,900"}
+    # A share's "of" phrase is its base: two shares of one base are not one measure by it.
+    assert _one("Desktop accounts for 40% of orders.").counted == ""
