@@ -37,7 +37,7 @@ class ConflictLabel(BaseModel):
     written there (its number and, where it helps, its unit words), in the order of `docs`."""
 
     docs: tuple[str, str]
-    values: tuple[str, str]
+    values: tuple[str | list[str], str | list[str]]  # a list: the document states it several ways
     measure: str  # what the two values measure, for the reader of the labels and the report
 
     def key(self) -> str:
@@ -103,13 +103,18 @@ def value_matches(labelled: str, detected: str) -> bool:
     return bool(want) and any(got[i : i + len(want)] == want for i in range(len(got)))
 
 
+def _alternatives(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
 def matches(label: ConflictLabel, docs: tuple[str, str], values: tuple[str, str]) -> bool:
     """A detection (its two documents and the value read from each) is this labelled conflict."""
     if len(docs) != 2:
         return False
     for order in ((0, 1), (1, 0)):
         if (label.docs[order[0]], label.docs[order[1]]) == docs and all(
-            value_matches(label.values[k], v) for k, v in zip(order, values, strict=True)
+            any(value_matches(w, v) for w in _alternatives(label.values[k]))
+            for k, v in zip(order, values, strict=True)
         ):
             return True
     return False

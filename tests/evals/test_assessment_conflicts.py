@@ -34,3 +34,10 @@ def test_each_labelled_conflict_between_the_same_documents_is_found_by_its_value
 
 def test_an_unresolved_detection_is_wrong():
     assert score_conflicts(LABELS, [((A,), ("seven", "9"))]) == ([False], [False, False])
+
+
+def test_a_document_stating_a_value_several_ways_matches_any_of_them():
+    label = ConflictLabel(docs=(A, B), values=(["3,000", "36,000"], "4,100"), measure="rent")
+    assert score_conflicts([label], [((A, B), ("$36,000", "$4,100"))]) == ([True], [True])
+    assert score_conflicts([label], [((A, B), ("$3,000", "$4,100"))]) == ([True], [True])
+    assert score_conflicts([label], [((A, B), ("$4,100", "$3,000"))]) == ([False], [False])
