@@ -68,7 +68,8 @@ _MONTHS |= {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
 _QUARTER = re.compile(r"^[QH][1-4]$", re.I)
 _NUMBER = re.compile(r"^[~≈]?\d[\d,]*(?:\.\d+)?(?:[kKmMbB]|bn|mn)?$")
 # A table cell that is a value: it starts with a number or a currency ("11", "€250", "8%").
-_VALUE_CELL = re.compile(r"^\W{0,2}(?:[A-Z]{3}\s?)?\d[\d,.]*\s*\S{0,12}$")
+# Up to three unit words may follow ("$38,000 per month", "12 minutes", "4.5 hours a week").
+_VALUE_CELL = re.compile(r"^\W{0,2}(?:[A-Z]{3}\s?)?\d[\d,.]*\s*\S{0,12}(?:\s+[A-Za-z]{1,12}){0,3}$")
 _VALUE_ENTITIES = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME")
 # Relations along which a word tells what a value is of.
 _MODIFIERS = ("compound", "amod", "nmod", "poss", "appos", "npadvmod")
@@ -99,6 +100,9 @@ class Fact:
     # "goodwill refunds" in both "granted $900 in goodwill refunds" and "goodwill refunds paid".
     core: str = ""  # as written
     core_lemmas: str = ""  # lemmatised, what `measure_similarity` also compares
+    # A count that states a group's size: the group ("product engineering group"; "*" for the
+    # writer's organisation, "we have ..."; a table's "Engineering | Headcount" row: engineering).
+    size_of: str = ""
 
     @property
     def stated(self) -> bool:
@@ -188,6 +192,46 @@ def _chunk(token, skip: set[int]) -> list:
         if child.dep_ in ("compound", "amod", "nmod", "appos", "poss") and child.pos_ != "PRON":
             out.extend(_chunk(child, skip))
     return out
+
+
+def _lemma(t) -> str:
+    """A word's lemma, lower-cased; an acronym is its own lemma ("AWS" is not a plural of "AW")."""
+    return t.lower_ if t.is_upper and len(t.text) > 1 and t.is_alpha else t.lemma_.lower()
+
+
+def _counted_head(tokens) -> tuple[str, bool]:
+    """What a plain count counts when no noun carries its number: the head of its measure
+    phrase when that head is plural ("Open roles": roles), else the head's modifier ("Engineering
+    headcount": engineering, and then the count is that group's size), else nothing."""
+    nouns = [t for t in tokens if t.pos_ in ("NOUN", "PROPN")]
+    heads = [t for t in nouns if t.head.i == t.i or t.head not in nouns]
+    if not heads:
+        return "", False
+    head = heads[-1]
+    if head.tag_ in ("NNS", "NNPS"):
+        return _lemma(head), False
+    mods = [c for c in head.children if c.dep_ in ("compound", "amod", "nmod") and c in nouns]
+    return (_lemma(mods[-1]), True) if mods else ("", False)
+
+
+def _size_of(verb, owner, anchor, skip: set[int]) -> str:
+    """The group whose size a count states, when it states one: the subject of "<group> is N
+    <things>" or "<group> has N <things>" ("*" for a pronoun: the writer's whole organisation);
+    else "". A count doing something ("four engineers share the week") or placed somewhere
+    ("twelve engineers are on two teams") is a count of some of them, not a group's size."""
+    if owner.i == anchor.i or owner.head.i != verb.i:
+        return ""
+    if not (
+        (owner.dep_ == "attr" and verb.lemma_ == "be")
+        or (owner.dep_ == "dobj" and verb.lemma_ == "have")
+    ):
+        return ""
+    for c in verb.children:
+        if c.dep_ == "nsubj":
+            if c.pos_ == "PRON":
+                return "*"
+            return " ".join(_lemma(t) for t in _content(sorted(_chunk(c, skip), key=lambda t: t.i)))
+    return ""
 
 
 def _content(tokens) -> list:
@@ -344,6 +388,13 @@ def _unit(ent, anchor) -> tuple[str, float]:
     """The unit of an entity's value and its factor to the common unit (minutes for time)."""
     doc = ent.doc
     ent_label = getattr(ent, "label_", "")
+    words = [t.lower_ for t in ent] + [t.lower_ for t in doc[ent.end : ent.end + 2]]
+    if (
+        "%" in words[: len(ent) + 1]
+        or "percent" in words
+        or any(a == "per" and b == "cent" for a, b in zip(words, words[1:], strict=False))
+    ):
+        return "%", 1.0  # "17%", "17 percent", "17 per cent" (which the tagger may call MONEY)
     if ent_label == "MONEY" or any(
         t.tag_ == "$" or t.text in CURRENCY_SYMBOLS or (t.is_upper and len(t.text) == 3)
         for t in ent
@@ -585,20 +636,28 @@ def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
         subjects = {c.i for c in verb.children if c.dep_ in ("nsubj", "nsubjpass")} | {owner.i}
         mods = [t for t in measure_tokens if t.dep_ == "amod" and t.head.i in subjects]
         per = None if date is not None else _period([anchor, owner, verb, *mods])
+        if per:  # the rate's period is how it is stated, not what it measures ("a year")
+            measure_tokens = [t for t in measure_tokens if t.lemma_.lower() not in PERIOD_DAYS]
         measure = " ".join(t.text for t in measure_tokens)
-        lemmas = " ".join(t.lemma_.lower() for t in _content(measure_tokens))
+        lemmas = " ".join(_lemma(t) for t in _content(measure_tokens))
         nouns = [t for t in measure_tokens if t.pos_ in ("NOUN", "PROPN", "ADJ")]
         # An amount that modifies no noun but has its own "in"/"of" phrase is of that phrase's
         # noun ("£900 in goodwill refunds"): that noun, not the verb's other objects (whom it
         # was paid to), says what is measured, and counts it like a counted noun. (A share's
-        # "of" phrase is its base, not what it measures: "40% of orders" says nothing alone.)
+        # "of" phrase is its base, not what it measures: "N% of orders" says nothing alone.)
         money = unit in CURRENCY_SYMBOLS.values() or unit == "money"
         of_noun = _of_noun(anchor, skip) if owner.i == anchor.i and money else None
         if of_noun is not None:
             nouns = _chunk(of_noun, skip)
             nouns.sort(key=lambda t: t.i)
         core = " ".join(t.text for t in nouns)
-        core_lemmas = " ".join(t.lemma_.lower() for t in _content(nouns))
+        core_lemmas = " ".join(_lemma(t) for t in _content(nouns))
+        head_count, of_group = (
+            _counted_head(nouns) if unit == "" and date is None and owner.i == anchor.i
+            else ("", False)
+        )  # fmt: skip
+        size_of = _size_of(verb, owner, anchor, skip) if unit == "" and date is None else ""
+        size_of = head_count if of_group and of_noun is None else size_of
         if not lemmas and not keep_unmeasured:
             continue  # a value with nothing said about what it measures cannot be compared
         start = ent.start_char - base
@@ -622,8 +681,9 @@ def _sentence_facts(sent, keep_unmeasured: bool = False) -> list[Fact]:
                     if of_noun is not None
                     else owner.lemma_.lower()
                     if owner.i != anchor.i and date is None
-                    else ""
+                    else head_count
                 ),
+                size_of=size_of,
                 start=start,
                 end=start + len(ent.text),
             )
@@ -690,21 +750,49 @@ def _table_facts(text: str) -> tuple[Fact, ...]:
                     if f.measure and f.kind != "stated":
                         measure = f"{measure} {f.measure}"
                     lemmas = (
-                        " ".join(t.lemma_.lower() for t in _content(_parsed(measure)))
-                        or measure.lower()
+                        " ".join(_lemma(t) for t in _content(_parsed(measure))) or measure.lower()
                     )
+                    # A rate's period: in the cell, the label, the header, or a cell of the row
+                    # that only says the period (a "Period" column's "per month").
                     per = (
-                        f.per or _period(list(_parsed(label))) or _period(list(_parsed(header[j])))
+                        f.per
+                        or _period(list(_parsed(label)))
+                        or _period(list(_parsed(header[j])))
+                        or next(
+                            (
+                                p
+                                for k, c in enumerate(row)
+                                if k != j and c and not _VALUE_CELL.match(c)
+                                for p in [_period(list(_parsed(c)))]
+                                if p and len(_content(_parsed(c))) <= 1
+                            ),
+                            None,
+                        )
                     )
                     offset = len(label) + 2
+                    counted, size_of = _table_count(label, header[j]) if f.unit == "" else ("", "")
                     out.append(
                         replace(
                             f, measure=measure, lemmas=lemmas, sentence=sentence, per=per,
                             core=measure, core_lemmas=lemmas,
+                            counted=f.counted or counted, size_of=f.size_of or size_of,
                             start=f.start + offset, end=f.end + offset,
                         )
                     )  # fmt: skip
     return tuple(out)
+
+
+def _table_count(label: str, header: str) -> tuple[str, str]:
+    """(what a table's count counts, the group whose size it is): the column's plural noun
+    ("Open roles": roles, no group); else the row's plural noun ("Active tutors": tutors);
+    else the row names a group and the count is its size ("Engineering" under "Headcount")."""
+    for text in (header, label):
+        nouns = [t for t in _parsed(text) if t.pos_ in ("NOUN", "PROPN")]
+        heads = [t for t in nouns if t.head.i == t.i or t.head not in nouns]
+        if heads and heads[-1].tag_ in ("NNS", "NNPS"):
+            return _lemma(heads[-1]), ""
+    words = _content(_parsed(label))
+    return (_lemma(words[-1]) if words else ""), " ".join(_lemma(t) for t in words)
 
 
 # -- public -----------------------------------------------------------------------------------
@@ -901,6 +989,41 @@ def _phrase_similarity(a: list[str], b: list[str], embeddings) -> np.ndarray:
     return va @ vb.T
 
 
+def _size_similarity(facts_: list[Fact], counted: np.ndarray, embeddings) -> np.ndarray:
+    """How surely two counts state the size of one group, |f| x |f|, when both state a group's
+    size: for two named groups, how well each name's words are found in the other's (the mean of
+    every word's best cosine: "the data science group" and a table's "Data science" row are one
+    group, "the platform team" and "Engineering" are not), or, when they are one group, its
+    members' nouns' cosine ("engineers" in "the product engineering group" and "Engineering"
+    rather than "Product"), whichever is larger; against the writer's whole
+    organisation ("we have 23 engineers"), the counted nouns' cosine ("engineers" and an
+    "Engineering" headcount); 0 for counts that state no group's size."""
+    sized = [k for k, f in enumerate(facts_) if f.size_of]
+    out = np.zeros((len(facts_), len(facts_)), dtype=np.float32)
+    if len(sized) < 2:
+        return out
+    words = sorted({w for k in sized for w in facts_[k].size_of.split() if w != "*"})
+    close = _phrase_similarity(words, words, embeddings) if words else np.zeros((0, 0))
+    at = {w: i for i, w in enumerate(words)}
+    for a in sized:
+        for b in sized:
+            ga, gb = facts_[a].size_of.split(), facts_[b].size_of.split()
+            if a == b:
+                continue
+            if "*" in ga + gb:
+                out[a, b] = counted[a, b]
+                continue
+            aligned = float(
+                np.mean(
+                    [max(close[at[x], at[y]] for y in gb) for x in ga]
+                    + [max(close[at[y], at[x]] for x in ga) for y in gb]
+                )
+            )
+            if aligned >= SAME_TERM:  # one group: then its members' nouns may also say so
+                out[a, b] = max(aligned, counted[a, b])
+    return out
+
+
 def find_conflicts(
     passages: Sequence[Passage], embeddings, min_similarity: float | None = None
 ) -> list[Conflict]:
@@ -935,6 +1058,7 @@ def find_conflicts(
         0.0,
         sims,
     )
+    sims = np.maximum(sims, _size_similarity(all_facts, counted, embeddings))
     candidates = []
     n = len(stated)
     for i in range(n):

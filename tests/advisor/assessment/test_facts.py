@@ -238,3 +238,43 @@ def test_an_amount_s_own_in_phrase_says_what_it_measures_not_whom_it_was_paid_to
     assert {c.first_value, c.second_value} == {"£2,750", "£1,900"}
     # A share's "of" phrase is its base: two shares of one base are not one measure by it.
     assert _one("Desktop accounts for 40% of orders.").counted == ""
+
+
+def test_per_cent_spelled_out_is_a_percentage():
+    assert _one("About 64 per cent of tickets were closed on the day.").unit == "%"
+
+
+def test_a_table_cell_may_carry_unit_words_and_the_row_may_give_the_period():
+    text = "item | cost | period\nGCP | €7,300 per month | \nDatadog | 2,900 | per month"
+    got = {(f.measure, f.value, f.per) for f in facts(text)}
+    assert ("GCP", 7300, "month") in got  # "per month" in the cell; "GCP" keeps its letters
+    assert ("Datadog", 2900, "month") in got  # from the row's period cell
+
+
+def test_a_plain_count_counts_its_plural_head_or_the_group_its_singular_head_sizes():
+    text = "team | headcount | open roles\nSupport | 6 | 2"
+    got = {(f.measure, f.counted, f.size_of) for f in facts(text)}
+    assert ("Support headcount", "support", "support") in got
+    assert ("Support open roles", "role", "") in got
+
+
+def test_a_group_s_size_said_in_other_words_is_one_measure(embeddings):
+    a = _p("wiki", "The data science group is seven analysts.")
+    b = _p("hr", "team | headcount | open roles\nData science | 9 | 1")
+    [c] = find_conflicts([a, b], embeddings)
+    assert {c.first_value, c.second_value} == {"seven analysts", "9"}
+    a = _p("wiki", "We have 31 nurses on the wards.")
+    b = _p("hr", "Nursing headcount is 35.")
+    assert len(find_conflicts([a, b], embeddings)) == 1
+
+
+def test_counts_of_some_of_a_group_are_not_its_size(embeddings):
+    # doing something, placed somewhere, or another group's size
+    for sentence in (
+        "Three nurses cover the night shift.",
+        "Eight nurses are on the surgical ward.",
+        "The surgical team is eight nurses.",
+    ):
+        a = _p("wiki", sentence)
+        b = _p("hr", "Nursing headcount is 35.")
+        assert find_conflicts([a, b], embeddings) == [], sentence
