@@ -278,3 +278,14 @@ def test_counts_of_some_of_a_group_are_not_its_size(embeddings):
         a = _p("wiki", sentence)
         b = _p("hr", "Nursing headcount is 35.")
         assert find_conflicts([a, b], embeddings) == [], sentence
+
+
+def test_a_value_both_documents_state_is_not_in_conflict_with_the_other_s_figure(embeddings):
+    # The second document states the first's 300,000 too (for the test system): its other
+    # figure (the live one) is another measure, whichever side is read first.
+    a = _p(
+        "postmortem", "The script was tried on the test system, which holds only 300,000 orders."
+    )
+    b = _p("notes", "The test system holds about 300,000 orders versus 52 million in the live one.")
+    assert find_conflicts([a, b], embeddings) == []
+    assert find_conflicts([b, a], embeddings) == []
