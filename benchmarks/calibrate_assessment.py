@@ -66,26 +66,39 @@ def main() -> None:
     parser.add_argument(
         "--tuning-only", action="store_true", help="report the tuning part only (while developing)"
     )
+    parser.add_argument(
+        "--also",
+        nargs=2,
+        action="append",
+        metavar=("CORPUS", "DATASET"),
+        help="another labelled corpus to tune and report on (default: the conflict-finder's "
+        "tuning corpus, evals/corpora/conflicts with evals/datasets/assessment-conflicts.yaml)",
+    )
     args = parser.parse_args()
-    labels = load_assessment_set(args.dataset)
-    split = verified_split(args.dataset)
-    part_of = {c: split.part_of(c) if split else TUNING for c in labels.clients}
-    checklist = load_checklist(args.corpus / labels.checklist)
-    system = OurSystem(Settings(), args.corpus)
-    system.prepare()
-    store, embeddings = system.advisor.store, system.advisor.embeddings
-    assessor = A.Assessor(store, embeddings, system.settings)
-    corpus = args.corpus.resolve()
-    data, chunks = {}, {}
-    for client, gold in labels.clients.items():
-        if args.tuning_only and part_of[client] != TUNING:
-            continue
-        rows, client_chunks = assessor.evidence(checklist, client)
-        data[client] = (rows, [gold.verdicts.get(p.id) for _, p, *_ in rows])
-        chunks[client] = client_chunks
-    parts = {
-        part: [c for c in labels.clients if part_of[c] == part and c in data] for part in PARTS
-    }
+    sets = [(args.corpus, args.dataset)] + [(Path(c), Path(d)) for c, d in args.also or []]
+    extra = (Path("evals/corpora/conflicts"), Path("evals/datasets/assessment-conflicts.yaml"))
+    if args.also is None and extra[1].is_file():
+        sets.append(extra)
+    gold_of, part_of, corpus_of = {}, {}, {}
+    data, chunks, embeddings = {}, {}, None
+    for corpus_dir, dataset in sets:
+        labels = load_assessment_set(dataset)
+        split = verified_split(dataset)
+        checklist = load_checklist(corpus_dir / labels.checklist)
+        system = OurSystem(Settings(), corpus_dir, embeddings)
+        system.prepare()
+        store, embeddings = system.advisor.store, system.advisor.embeddings
+        assessor = A.Assessor(store, embeddings, system.settings)
+        for client, gold in labels.clients.items():
+            gold_of[client] = gold
+            part_of[client] = split.part_of(client) if split else TUNING
+            corpus_of[client] = corpus_dir.resolve()
+            if args.tuning_only and part_of[client] != TUNING:
+                continue
+            rows, client_chunks = assessor.evidence(checklist, client)
+            data[client] = (rows, [gold.verdicts.get(p.id) for _, p, *_ in rows])
+            chunks[client] = client_chunks
+    parts = {part: [c for c in gold_of if part_of[c] == part and c in data] for part in PARTS}
     if not parts[TUNING]:
         raise SystemExit("no tuning client: every client is in the frozen test part")
 
@@ -104,11 +117,12 @@ def main() -> None:
         detected, found = [], []
         for c in clients:
             right, hits = score_conflicts(
-                labels.clients[c].conflicts,
+                gold_of[c].conflicts,
                 [
                     (
                         tuple(
-                            relative_source(p.root, p.source, corpus) for p in (k.first, k.second)
+                            relative_source(p.root, p.source, corpus_of[c])
+                            for p in (k.first, k.second)
                         ),
                         (k.first_value, k.second_value),
                     )

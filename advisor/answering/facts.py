@@ -68,7 +68,7 @@ _MONTHS |= {m.lower(): i for i, m in enumerate(calendar.month_abbr) if m}
 _QUARTER = re.compile(r"^[QH][1-4]$", re.I)
 _NUMBER = re.compile(r"^[~≈]?\d[\d,]*(?:\.\d+)?(?:[kKmMbB]|bn|mn)?$")
 # A table cell that is a value: it starts with a number or a currency ("11", "€250", "8%").
-# Up to three unit words may follow ("$38,000 per month", "12 minutes", "4.5 hours a week").
+# Up to three unit words may follow ("€7,300 per month", "17 minutes", "4.5 hours a week").
 _VALUE_CELL = re.compile(r"^\W{0,2}(?:[A-Z]{3}\s?)?\d[\d,.]*\s*\S{0,12}(?:\s+[A-Za-z]{1,12}){0,3}$")
 _VALUE_ENTITIES = ("CARDINAL", "QUANTITY", "MONEY", "PERCENT", "DATE", "TIME")
 # Relations along which a word tells what a value is of.
@@ -100,8 +100,8 @@ class Fact:
     # "goodwill refunds" in both "granted $900 in goodwill refunds" and "goodwill refunds paid".
     core: str = ""  # as written
     core_lemmas: str = ""  # lemmatised, what `measure_similarity` also compares
-    # A count that states a group's size: the group ("product engineering group"; "*" for the
-    # writer's organisation, "we have ..."; a table's "Engineering | Headcount" row: engineering).
+    # A count that states a group's size: the group ("data science group"; "*" for the
+    # writer's organisation, "we have ..."; a table's "Nursing | Headcount" row: nursing).
     size_of: str = ""
 
     @property
@@ -201,7 +201,7 @@ def _lemma(t) -> str:
 
 def _counted_head(tokens) -> tuple[str, bool]:
     """What a plain count counts when no noun carries its number: the head of its measure
-    phrase when that head is plural ("Open roles": roles), else the head's modifier ("Engineering
+    phrase when that head is plural ("Open roles": roles), else the head's modifier ("Nursing
     headcount": engineering, and then the count is that group's size), else nothing."""
     nouns = [t for t in tokens if t.pos_ in ("NOUN", "PROPN")]
     heads = [t for t in nouns if t.head.i == t.i or t.head not in nouns]
@@ -217,8 +217,8 @@ def _counted_head(tokens) -> tuple[str, bool]:
 def _size_of(verb, owner, anchor, skip: set[int]) -> str:
     """The group whose size a count states, when it states one: the subject of "<group> is N
     <things>" or "<group> has N <things>" ("*" for a pronoun: the writer's whole organisation);
-    else "". A count doing something ("four engineers share the week") or placed somewhere
-    ("twelve engineers are on two teams") is a count of some of them, not a group's size."""
+    else "". A count doing something ("three nurses cover the night shift") or placed somewhere
+    ("eight nurses are on the surgical ward") is a count of some of them, not a group's size."""
     if owner.i == anchor.i or owner.head.i != verb.i:
         return ""
     if not (
@@ -515,7 +515,7 @@ def _measure(doc, anchor, owner, verb, skip: set[int]) -> list:
 
 
 def _of_noun(anchor, skip: set[int]):
-    """The noun of an "in"/"of" phrase on a value ("£9,150 *in* service credits"), if any: not
+    """The noun of an "in"/"of" phrase on a value ("£2,750 *in* repair grants"), if any: not
     a date or a period (those give the span or the rate)."""
     for prep in anchor.children:
         if prep.dep_ == "prep" and prep.lower_ in ("in", "of"):
@@ -784,8 +784,8 @@ def _table_facts(text: str) -> tuple[Fact, ...]:
 
 def _table_count(label: str, header: str) -> tuple[str, str]:
     """(what a table's count counts, the group whose size it is): the column's plural noun
-    ("Open roles": roles, no group); else the row's plural noun ("Active tutors": tutors);
-    else the row names a group and the count is its size ("Engineering" under "Headcount")."""
+    ("Open roles": roles, no group); else the row's plural noun ("Active members": members);
+    else the row names a group and the count is its size ("Nursing" under "Headcount")."""
     for text in (header, label):
         nouns = [t for t in _parsed(text) if t.pos_ in ("NOUN", "PROPN")]
         heads = [t for t in nouns if t.head.i == t.i or t.head not in nouns]
@@ -995,11 +995,11 @@ def _size_similarity(facts_: list[Fact], counted: np.ndarray, embeddings) -> np.
     """How surely two counts state the size of one group, |f| x |f|, when both state a group's
     size: for two named groups, how well each name's words are found in the other's (the mean of
     every word's best cosine: "the data science group" and a table's "Data science" row are one
-    group, "the platform team" and "Engineering" are not), or, when they are one group, its
-    members' nouns' cosine ("engineers" in "the product engineering group" and "Engineering"
-    rather than "Product"), whichever is larger; against the writer's whole
-    organisation ("we have 23 engineers"), the counted nouns' cosine ("engineers" and an
-    "Engineering" headcount); 0 for counts that state no group's size."""
+    group, "the surgical team" and "Nursing" are not), or, when they are one group, its
+    members' nouns' cosine ("nurses" in "the paediatric nursing team" and "Nursing"
+    rather than "Paediatrics"), whichever is larger; against the writer's whole
+    organisation ("we have 31 nurses"), the counted nouns' cosine ("nurses" and a
+    "Nursing" headcount); 0 for counts that state no group's size."""
     sized = [k for k, f in enumerate(facts_) if f.size_of]
     out = np.zeros((len(facts_), len(facts_)), dtype=np.float32)
     if len(sized) < 2:
@@ -1097,7 +1097,7 @@ def find_conflicts(
                 best[pj.doc_id] = (float(sims[i, j]), j)
         for doc_id, (sim, j) in best.items():
             # Neither side's value is stated by the other document too (for a nearly-as-close
-            # measure): "200,000 rows in staging" stated in both is not the other's "41 million".
+            # measure): "300,000 orders on the test system" stated in both is not the live figure.
             if not agrees(i, doc_id) and not agrees(j, pi.doc_id) and disagree(fi, stated[j][1]):
                 candidates.append((sim, min(i, j), max(i, j)))
     found, used = [], set()
