@@ -86,6 +86,7 @@ eval: install
 	$(EVAL) --corpus data --dataset evals/datasets/sample.jsonl --out $(EVAL_OUT)/sample $(call saved,sample)
 	$(EVAL) --corpus data --dataset evals/datasets/near-topic.jsonl --out $(EVAL_OUT)/near-topic $(call saved,near-topic)
 	$(EVAL) --task assessment --corpus data --dataset evals/datasets/assessment.yaml --out $(EVAL_OUT)/assessment $(call saved,assessment)
+	$(EVAL) --task assessment --corpus evals/corpora/conflicts --dataset evals/datasets/assessment-conflicts.yaml --out $(EVAL_OUT)/assessment-conflicts $(call saved,assessment-conflicts)
 	$(EVAL) --task memo --corpus data --dataset evals/datasets/memos.jsonl --out $(EVAL_OUT)/memos $(call saved,memos)
 	@if [ -d $(SHARED)/dev ]; then \
 		$(EVAL) --corpus $(SHARED)/dev --dataset $(SHARED)/dev-questions.jsonl --out $(EVAL_OUT)/dev $(call saved,dev-questions) && \

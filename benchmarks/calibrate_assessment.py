@@ -1,4 +1,4 @@
-"""Choose the assessment's thresholds on the tuning client and report every part.
+"""Choose the assessment's thresholds on the tuning clients and report every part.
 
 Usage: python benchmarks/calibrate_assessment.py [--corpus data] [--dataset evals/datasets/assessment.yaml]
 
@@ -8,7 +8,10 @@ advisor/answering/support.py) and by F1 for the conflicts (measure similarity of
 advisor/answering/facts.py), taking the middle of the best plateau. Then the thresholds in the
 code and the fitted ones are both scored on each part, tuning and test, with bootstrap 95%
 intervals (evals/stats.py). The test clients are never used to choose anything; only the sample
-corpus is labelled, never tune on held-out data.
+corpus is labelled, never tune on held-out data. A conflict is counted right only when its two
+documents and the values read from them are a labelled conflict's (evals.assessment_eval).
+Tuning clients since issue 23: ledgerly, brightwell and orbitly (the last two written with their
+labels for the conflict finder); the verdict thresholds in the code were chosen before them.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from advisor.answering import facts as F
 from advisor.assessment import assess as A
 from advisor.assessment.checklist import load_checklist
 from advisor.core.settings import Settings
-from evals.assessment_eval import CODE, load_assessment_set
+from evals.assessment_eval import CODE, load_assessment_set, score_conflicts
 from evals.corpus import relative_source
 from evals.splits import PARTS, TUNING, verified_split
 from evals.stats import bootstrap_ci
@@ -63,26 +66,39 @@ def main() -> None:
     parser.add_argument(
         "--tuning-only", action="store_true", help="report the tuning part only (while developing)"
     )
+    parser.add_argument(
+        "--also",
+        nargs=2,
+        action="append",
+        metavar=("CORPUS", "DATASET"),
+        help="another labelled corpus to tune and report on (default: the conflict-finder's "
+        "tuning corpus, evals/corpora/conflicts with evals/datasets/assessment-conflicts.yaml)",
+    )
     args = parser.parse_args()
-    labels = load_assessment_set(args.dataset)
-    split = verified_split(args.dataset)
-    part_of = {c: split.part_of(c) if split else TUNING for c in labels.clients}
-    checklist = load_checklist(args.corpus / labels.checklist)
-    system = OurSystem(Settings(), args.corpus)
-    system.prepare()
-    store, embeddings = system.advisor.store, system.advisor.embeddings
-    assessor = A.Assessor(store, embeddings, system.settings)
-    corpus = args.corpus.resolve()
-    data, chunks = {}, {}
-    for client, gold in labels.clients.items():
-        if args.tuning_only and part_of[client] != TUNING:
-            continue
-        rows, client_chunks = assessor.evidence(checklist, client)
-        data[client] = (rows, [gold.verdicts.get(p.id) for _, p, *_ in rows])
-        chunks[client] = client_chunks
-    parts = {
-        part: [c for c in labels.clients if part_of[c] == part and c in data] for part in PARTS
-    }
+    sets = [(args.corpus, args.dataset)] + [(Path(c), Path(d)) for c, d in args.also or []]
+    extra = (Path("evals/corpora/conflicts"), Path("evals/datasets/assessment-conflicts.yaml"))
+    if args.also is None and extra[1].is_file():
+        sets.append(extra)
+    gold_of, part_of, corpus_of = {}, {}, {}
+    data, chunks, embeddings = {}, {}, None
+    for corpus_dir, dataset in sets:
+        labels = load_assessment_set(dataset)
+        split = verified_split(dataset)
+        checklist = load_checklist(corpus_dir / labels.checklist)
+        system = OurSystem(Settings(), corpus_dir, embeddings)
+        system.prepare()
+        store, embeddings = system.advisor.store, system.advisor.embeddings
+        assessor = A.Assessor(store, embeddings, system.settings)
+        for client, gold in labels.clients.items():
+            gold_of[client] = gold
+            part_of[client] = split.part_of(client) if split else TUNING
+            corpus_of[client] = corpus_dir.resolve()
+            if args.tuning_only and part_of[client] != TUNING:
+                continue
+            rows, client_chunks = assessor.evidence(checklist, client)
+            data[client] = (rows, [gold.verdicts.get(p.id) for _, p, *_ in rows])
+            chunks[client] = client_chunks
+    parts = {part: [c for c in gold_of if part_of[c] == part and c in data] for part in PARTS}
     if not parts[TUNING]:
         raise SystemExit("no tuning client: every client is in the frozen test part")
 
@@ -100,15 +116,21 @@ def main() -> None:
         """(per detection: right?, per labelled pair: found?) over `clients`."""
         detected, found = [], []
         for c in clients:
-            gold = {frozenset(p) for p in labels.clients[c].conflicts}
-            hits = set()
-            for k in F.find_conflicts(chunks[c], embeddings, threshold):
-                docs = frozenset(
-                    relative_source(p.root, p.source, corpus) for p in (k.first, k.second)
-                )
-                detected.append(docs in gold)
-                hits.add(docs) if docs in gold else None
-            found += [p in hits for p in gold]
+            right, hits = score_conflicts(
+                gold_of[c].conflicts,
+                [
+                    (
+                        tuple(
+                            relative_source(p.root, p.source, corpus_of[c])
+                            for p in (k.first, k.second)
+                        ),
+                        (k.first_value, k.second_value),
+                    )
+                    for k in F.find_conflicts(chunks[c], embeddings, threshold)
+                ],
+            )
+            detected += right
+            found += hits
         return detected, found
 
     def f1(detected, found):

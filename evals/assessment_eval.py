@@ -2,8 +2,9 @@
 against labels.
 
 Metrics: verdict accuracy and macro-F1 over the four verdicts (per labelled practice), conflict
-precision (per detection: right when its two documents form a labelled pair) and recall (per
-labelled pair), and scope leaks (an assessment citing a document its client does not own, by the
+precision (per detection: right when its two documents and the value it read from each are a
+labelled conflict's, so a wrong flag between the right two documents is wrong) and recall (per
+labelled conflict), and scope leaks (an assessment citing a document its client does not own, by the
 corpus layout on disk). Intervals, parts and gates are every task's (`evals.parts`); the split is
 by client (leave-one-client-out): a client's labels are all tuning or all frozen test.
 """
@@ -11,6 +12,7 @@ by client (leave-one-client-out): a client's labels are all tuning or all frozen
 from __future__ import annotations
 
 import json
+import re
 import time
 from pathlib import Path
 from typing import Any
@@ -30,9 +32,21 @@ from evals.systems import EVALUATOR, OurSystem
 CODE = {v: i for i, v in enumerate(VERDICTS)}
 
 
+class ConflictLabel(BaseModel):
+    """Two documents stating different values for one measure: each document's value as it is
+    written there (its number and, where it helps, its unit words), in the order of `docs`."""
+
+    docs: tuple[str, str]
+    values: tuple[str | list[str], str | list[str]]  # a list: the document states it several ways
+    measure: str  # what the two values measure, for the reader of the labels and the report
+
+    def key(self) -> str:
+        return f"{_pair(*self.docs)} | {self.measure}"
+
+
 class ClientLabels(BaseModel):
     verdicts: dict[str, Verdict]
-    conflicts: list[tuple[str, str]] = []
+    conflicts: list[ConflictLabel] = []
 
 
 class AssessmentSet(BaseModel):
@@ -77,6 +91,48 @@ def _pair(a: str, b: str) -> str:
     return " | ".join(sorted((a, b)))
 
 
+def _words(text: str) -> list[str]:
+    """A value's words for matching: numbers without their thousands commas, words, '%'."""
+    return [w.replace(",", "") for w in re.findall(r"\d[\d,]*(?:\.\d+)?|[a-z]+|%", text.lower())]
+
+
+def value_matches(labelled: str, detected: str) -> bool:
+    """Whether a detected value is the labelled one: the label's words, in order and whole, are
+    among the detected value's ("fourteen" in "fourteen engineers", "9,150" in "£9,150")."""
+    want, got = _words(labelled), _words(detected)
+    return bool(want) and any(got[i : i + len(want)] == want for i in range(len(got)))
+
+
+def _alternatives(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def matches(label: ConflictLabel, docs: tuple[str, str], values: tuple[str, str]) -> bool:
+    """A detection (its two documents and the value read from each) is this labelled conflict."""
+    if len(docs) != 2:
+        return False
+    for order in ((0, 1), (1, 0)):
+        if (label.docs[order[0]], label.docs[order[1]]) == docs and all(
+            any(value_matches(w, v) for w in _alternatives(label.values[k]))
+            for k, v in zip(order, values, strict=True)
+        ):
+            return True
+    return False
+
+
+def score_conflicts(
+    labels: list[ConflictLabel], detections: list[tuple[tuple[str, ...], tuple[str, str]]]
+) -> tuple[list[bool], list[bool]]:
+    """(per detection: is it a labelled conflict?, per label: was it detected?) for detections
+    given as (their documents, the value read from each)."""
+    right, found = [], set()
+    for docs, values in detections:
+        hit = {k for k, label in enumerate(labels) if matches(label, docs, values)}
+        right.append(bool(hit))
+        found |= hit
+    return right, [k in found for k in range(len(labels))]
+
+
 def score_client(client: str, gold: ClientLabels, assessment, corpus: Path) -> list[dict]:
     """The report's items for one client's assessment: one per labelled practice, per labelled
     conflict, per detected conflict, and one for the client's citations."""
@@ -92,18 +148,25 @@ def score_client(client: str, gold: ClientLabels, assessment, corpus: Path) -> l
         }
         for practice, verdict in gold.verdicts.items()
     ]
-    labelled = {_pair(*p) for p in gold.conflicts}
-    detected = []
+    detections, names = [], []
     for c in assessment.conflicts:
-        docs = [by_n[n] for n in (c.first, c.second) if n in by_n]
-        detected.append(_pair(*docs) if len(docs) == 2 else "(unresolved)")
+        docs = tuple(by_n[n] for n in (c.first, c.second) if n in by_n)
+        detections.append((docs, (c.first_value, c.second_value)))
+        name = f"{_pair(*docs)} | {c.measure}: {c.first_value} vs {c.second_value}"
+        names.append(name if len(docs) == 2 else "(unresolved)")
+    right, found = score_conflicts(gold.conflicts, detections)
     items += [
-        {"id": f"{client}/labelled/{p}", "unit": client, "kind": "labelled", "found": p in detected}
-        for p in sorted(labelled)
+        {
+            "id": f"{client}/labelled/{label.key()}",
+            "unit": client,
+            "kind": "labelled",
+            "found": hit,
+        }
+        for label, hit in zip(gold.conflicts, found, strict=True)
     ]
     items += [
-        {"id": f"{client}/detected/{p}", "unit": client, "kind": "detected", "right": p in labelled}
-        for p in detected
+        {"id": f"{client}/detected/{name}", "unit": client, "kind": "detected", "right": ok}
+        for name, ok in zip(names, right, strict=True)
     ]
     items.append(
         {

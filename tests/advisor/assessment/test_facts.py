@@ -215,3 +215,77 @@ def test_counts_of_different_things_do_not_conflict_even_in_one_phrase(embedding
     [one] = [f for f in facts(a.text) if f.value == 1]
     assert "data" not in one.measure  # the sibling's words are not its measure
     assert find_conflicts([a, b], embeddings) == []
+
+
+def test_a_day_s_date_on_the_measured_thing_is_not_a_period(embeddings):
+    # "the 3 June release" says which release, not a total over June: its length compares with
+    # a length stated without any date.
+    f = _one("The 3 June release was a 45-minute rollout.")
+    assert f.span is None and f.per is None
+    a = _p("postmortem", "The rollout lasted 70 minutes.")
+    b = _p("update", "The 3 June release was a 45-minute rollout.")
+    [c] = find_conflicts([a, b], embeddings)
+    assert {c.first_value, c.second_value} == {"70 minutes", "45-minute"}
+    assert not any(f.value == 3 for f in sentence_facts("The 3 June release went out."))
+
+
+def test_an_amount_s_own_in_phrase_says_what_it_measures_not_whom_it_was_paid_to(embeddings):
+    f = _one("The insurer reimbursed affected tenants £2,750 in repair grants.")
+    assert f.counted == "grant" and f.core_lemmas == "repair grant"
+    a = _p("claims", "The insurer reimbursed affected tenants £2,750 in repair grants.")
+    b = _p("letter", "We paid tenants £1,900 in repair grants last quarter.")
+    [c] = find_conflicts([a, b], embeddings)
+    assert {c.first_value, c.second_value} == {"£2,750", "£1,900"}
+    # A share's "of" phrase is its base: two shares of one base are not one measure by it.
+    assert _one("Desktop accounts for 40% of orders.").counted == ""
+
+
+def test_per_cent_spelled_out_is_a_percentage():
+    assert _one("About 64 per cent of tickets were closed on the day.").unit == "%"
+
+
+def test_a_table_cell_may_carry_unit_words_and_the_row_may_give_the_period():
+    text = "item | cost | period\nGCP | €7,300 per month | \nDatadog | 2,900 | per month"
+    got = {(f.measure, f.value, f.per) for f in facts(text)}
+    assert ("GCP", 7300, "month") in got  # "per month" in the cell; "GCP" keeps its letters
+    assert ("Datadog", 2900, "month") in got  # from the row's period cell
+
+
+def test_a_plain_count_counts_its_plural_head_or_the_group_its_singular_head_sizes():
+    text = "team | headcount | open roles\nSupport | 6 | 2"
+    got = {(f.measure, f.counted, f.size_of) for f in facts(text)}
+    assert ("Support headcount", "support", "support") in got
+    assert ("Support open roles", "role", "") in got
+
+
+def test_a_group_s_size_said_in_other_words_is_one_measure(embeddings):
+    a = _p("wiki", "The data science group is seven analysts.")
+    b = _p("hr", "team | headcount | open roles\nData science | 9 | 1")
+    [c] = find_conflicts([a, b], embeddings)
+    assert {c.first_value, c.second_value} == {"seven analysts", "9"}
+    a = _p("wiki", "We have 31 nurses on the wards.")
+    b = _p("hr", "Nursing headcount is 35.")
+    assert len(find_conflicts([a, b], embeddings)) == 1
+
+
+def test_counts_of_some_of_a_group_are_not_its_size(embeddings):
+    # doing something, placed somewhere, or another group's size
+    for sentence in (
+        "Three nurses cover the night shift.",
+        "Eight nurses are on the surgical ward.",
+        "The surgical team is eight nurses.",
+    ):
+        a = _p("wiki", sentence)
+        b = _p("hr", "Nursing headcount is 35.")
+        assert find_conflicts([a, b], embeddings) == [], sentence
+
+
+def test_a_value_both_documents_state_is_not_in_conflict_with_the_other_s_figure(embeddings):
+    # The second document states the first's 300,000 too (for the test system): its other
+    # figure (the live one) is another measure, whichever side is read first.
+    a = _p(
+        "postmortem", "The script was tried on the test system, which holds only 300,000 orders."
+    )
+    b = _p("notes", "The test system holds about 300,000 orders versus 52 million in the live one.")
+    assert find_conflicts([a, b], embeddings) == []
+    assert find_conflicts([b, a], embeddings) == []
