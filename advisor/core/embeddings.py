@@ -55,6 +55,16 @@ class MiniLMEmbeddings(Embeddings):
             cache.update(zip(todo, self.embed_documents(todo, max_tokens=64), strict=True))
         return [cache[t] for t in texts]
 
+    def knows_sentence(self, text: str) -> bool:
+        """Whether `embed_sentences` has the vector of `text` without running the model."""
+        return text in self._sentence_cache
+
+    def remember_sentences(self, vectors: dict[str, list[float]]) -> None:
+        """Sentence vectors computed before (by this model, kept on disk by the service)."""
+        if len(self._sentence_cache) + len(vectors) > 20_000:
+            self._sentence_cache.clear()
+        self._sentence_cache.update(vectors)
+
     def embed_documents(self, texts: list[str], max_tokens: int | None = None) -> list[list[float]]:
         if not texts:
             return []
