@@ -180,8 +180,9 @@ class Advisor:
 
     def warm_up(self) -> None:
         """Load now what the first answer would otherwise load while the asker waits (about 2 s
-        on two cores): the model, the index, spaCy's pipelines and the decision engine's modules.
-        For processes that answer many questions (the API, the app, the eval)."""
+        on two cores): the model, the index, the list of clients, spaCy's pipelines and the
+        decision engine's modules. For processes that answer many questions (the API, the app,
+        the eval)."""
         from advisor.core import nlp
         from advisor.core.sentences import sentences
         from advisor.memo.evidence import gather  # noqa: F401 (what `make_decide` imports)
@@ -190,6 +191,7 @@ class Advisor:
 
         self.embeddings.embed_query("warm up")
         self.answerer  # noqa: B018 (builds the store and the retriever)
+        self._all_clients()  # every question checks its client against it
         nlp.pipeline()
         nlp.parse("warm-up", whole_hyphens=True)  # its hyphen-keeping tokenizer too
         sentences("Warm up. Ready.")

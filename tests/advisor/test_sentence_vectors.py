@@ -110,3 +110,18 @@ def test_answers_are_the_same_from_kept_vectors_and_forget_removes_a_clients(tmp
     kept_keys = _keys(path)
     gone_keys = {probe._key(s) for s in warm.embeddings.model._sentence_cache if "Kestrel" in s}
     assert gone_keys and not gone_keys & kept_keys
+
+
+def test_warm_up_loads_what_the_first_answer_would_on_an_empty_index(tmp_path, embeddings):
+    from advisor.core import nlp, sentences
+
+    for loaded in (nlp.pipeline, nlp._whole_hyphens_tokenizer, sentences._pipeline):
+        loaded.cache_clear()  # as in a new process (other tests loaded them already)
+    advisor = Advisor(Settings(data_dir=tmp_path / "data"), embeddings=embeddings)
+    advisor.warm_up()  # nothing indexed yet: it must not fail, a server starts this way
+    assert nlp.pipeline.cache_info().currsize == 1
+    assert nlp._whole_hyphens_tokenizer.cache_info().currsize == 1
+    assert sentences._pipeline.cache_info().currsize == 1
+    assert advisor._clients_cache.values() == [([], 0)]  # the client list is built (empty)
+    answer = advisor.ask(LOCAL, "How should we run on-call?")
+    assert answer.abstained  # and the first question is answered as before
