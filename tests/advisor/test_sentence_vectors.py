@@ -125,3 +125,18 @@ def test_warm_up_loads_what_the_first_answer_would_on_an_empty_index(tmp_path, e
     assert advisor._clients_cache.values() == [([], 0)]  # the client list is built (empty)
     answer = advisor.ask(LOCAL, "How should we run on-call?")
     assert answer.abstained  # and the first question is answered as before
+
+
+def test_the_file_is_bounded_and_keeps_the_newest_vectors(tmp_path, embeddings, monkeypatch):
+    import advisor.service.sentence_vectors as module
+
+    monkeypatch.setattr(module, "MAX_ROWS", 6)
+    path = cache_path(tmp_path)
+    cached = PersistentSentences(_fresh(embeddings), path)
+    texts = [f"Sentence number {i} says something about deploys." for i in range(10)]
+    for i in range(0, 10, 2):
+        cached.embed_sentences(texts[i : i + 2])
+    kept = _keys(path)
+    assert len(kept) <= 6
+    assert {cached._key(t) for t in texts[-2:]} <= kept  # the newest stay
+    assert cached._key(texts[0]) not in kept  # the oldest went
