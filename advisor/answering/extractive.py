@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -69,7 +70,13 @@ def row_sentence(header: list[str] | None, cells: list[str]) -> str | None:
 def units(text: str) -> list[tuple[str, bool]]:
     """The quotable units of a passage in document order: its prose sentences (see
     `split_sentences`) and its table rows, each read with the table's header row; each unit
-    comes with whether it is a row."""
+    comes with whether it is a row. Read once per passage text (an answer reads the same
+    passages for its sentences, its headings, the client's profile and its risks)."""
+    return list(_units(text))
+
+
+@lru_cache(maxsize=8192)
+def _units(text: str) -> tuple[tuple[str, bool], ...]:
     out: list[tuple[str, bool]] = []
     prose: list[str] = []
     header: list[str] | None = None
@@ -93,7 +100,7 @@ def units(text: str) -> list[tuple[str, bool]]:
             prose.append(line)
     if prose:
         out += [(s, False) for s in split_sentences("\n".join(prose))]
-    return out
+    return tuple(out)
 
 
 def _is_prose(sentence: str) -> bool:
@@ -135,7 +142,13 @@ def _lines(text: str) -> list[str]:
 
 def split_sentences(text: str) -> list[str]:
     """Sentences and list items of a passage, without bullets, fragments and code: lines first
-    (bullets, table rows and headings end at a line break), then the one sentence splitter."""
+    (bullets, table rows and headings end at a line break), then the one sentence splitter.
+    Split once per text: answers, memos and the conflict check read the same passages."""
+    return list(_split_sentences(text))
+
+
+@lru_cache(maxsize=8192)
+def _split_sentences(text: str) -> tuple[str, ...]:
     out: list[str] = []
     for line in _lines(text):
         for sentence in sentences(line):
@@ -145,7 +158,7 @@ def split_sentences(text: str) -> list[str]:
             if len(sentence) > _MAX_CHARS:
                 sentence = sentence[:_MAX_CHARS].rsplit(" ", 1)[0] + " ..."
             out.append(sentence)
-    return out
+    return tuple(out)
 
 
 def _score(question: str, candidates: list[Sentence], embeddings) -> np.ndarray:

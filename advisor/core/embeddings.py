@@ -55,6 +55,16 @@ class MiniLMEmbeddings(Embeddings):
             cache.update(zip(todo, self.embed_documents(todo, max_tokens=64), strict=True))
         return [cache[t] for t in texts]
 
+    def knows_sentence(self, text: str) -> bool:
+        """Whether `embed_sentences` has the vector of `text` without running the model."""
+        return text in self._sentence_cache
+
+    def remember_sentences(self, vectors: dict[str, list[float]]) -> None:
+        """Sentence vectors computed before (by this model, kept on disk by the service)."""
+        if len(self._sentence_cache) + len(vectors) > 20_000:
+            self._sentence_cache.clear()
+        self._sentence_cache.update(vectors)
+
     def embed_documents(self, texts: list[str], max_tokens: int | None = None) -> list[list[float]]:
         if not texts:
             return []
@@ -156,6 +166,11 @@ class OnnxMiniLM(MiniLMEmbeddings):
         self.tokenizer.no_padding()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3  # no warnings about unused initialisers on every start
+        # Idle intra-op threads sleep instead of spinning: on two cores shared with other work
+        # (the app's threads, other processes), a spinning thread burns the core the other one
+        # needs. Same kernels, identical vectors; at load 5, a query took 7 ms of CPU instead
+        # of 14 and a 32-sentence batch 35% less (docs/benchmarks.md, section 8).
+        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self.session = onnxruntime.InferenceSession(
             str(graph), options, providers=["CPUExecutionProvider"]
         )

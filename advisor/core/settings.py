@@ -219,8 +219,9 @@ class Settings(BaseSettings):
 
         lexical/: BM25 indexes (keyed by collection id and generation as well). evals/: the
         eval suite's own indexes, baselines and judge verdicts, which quote document text.
+        sentences/: the offline answer's sentence vectors (advisor.service.sentence_vectors).
         """
-        return [self.data_dir / "lexical", self.data_dir / "evals"]
+        return [self.data_dir / "lexical", self.data_dir / "evals", self.data_dir / "sentences"]
 
     @property
     def chroma_path(self) -> Path:

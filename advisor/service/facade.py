@@ -128,7 +128,11 @@ class Advisor:
             from advisor.core.embeddings import load_embeddings
 
             self._embeddings = load_embeddings(self.settings)
-        return self._embeddings
+        from advisor.service.sentence_vectors import persistent_sentences
+
+        # Sentence vectors are kept on disk per data directory (the model is shared by every
+        # Advisor of the process): the offline answer embeds a sentence once, not per process.
+        return persistent_sentences(self._embeddings, self.settings.data_dir)
 
     @cached_property
     def store(self) -> Store:
@@ -173,6 +177,25 @@ class Advisor:
         from advisor.answering.answer import Answerer
 
         return Answerer(self.retriever, self.settings)
+
+    def warm_up(self) -> None:
+        """Load now what the first answer would otherwise load while the asker waits (about 2 s
+        on two cores): the model, the index, the list of clients, spaCy's pipelines and the
+        decision engine's modules. For processes that answer many questions (the API, the app,
+        the eval)."""
+        from advisor.core import nlp
+        from advisor.core.sentences import sentences
+        from advisor.memo.evidence import gather  # noqa: F401 (what `make_decide` imports)
+        from advisor.memo.offline import assemble  # noqa: F401
+        from advisor.memo.topic import find_options
+
+        self.embeddings.embed_query("warm up")
+        self.answerer  # noqa: B018 (builds the store and the retriever)
+        self._all_clients()  # every question checks its client against it
+        nlp.pipeline()
+        nlp.parse("warm-up", whole_hyphens=True)  # its hyphen-keeping tokenizer too
+        sentences("Warm up. Ready.")
+        find_options("warm up or wait")
 
     # -- scope --------------------------------------------------------------------------------
 

@@ -33,8 +33,7 @@ log = logging.getLogger("advisor.api")
 def warm(advisor: Advisor) -> None:
     """Load the model and open the index before the first request, not during twenty of them."""
     try:
-        advisor.embeddings.embed_query("warm up")
-        advisor.answerer  # noqa: B018 (builds the store and the retriever)
+        advisor.warm_up()
     except AdvisorError as exc:  # a damaged index: said in one line, and again per request
         log.error("the index cannot be used yet: %s", exc)
     except Exception:  # the first request reports the same problem with its fix

@@ -29,6 +29,7 @@ def warm_scope(_advisor: Advisor, _principal: Principal, key: str, client: str |
     """Build the scope's lexical index once, after the page is drawn, so answers come fast."""
     try:
         _advisor.retrieve(_principal, "warm up", client=client, k=1, record=False)
+        _advisor.warm_up()  # spaCy's pipelines, once per process (cheap after the first)
     except AdvisorError:
         return False  # the page already shows what is wrong; the question will say it again
     return True
