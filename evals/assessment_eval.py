@@ -152,8 +152,12 @@ def score_client(client: str, gold: ClientLabels, assessment, corpus: Path) -> l
     for c in assessment.conflicts:
         docs = tuple(by_n[n] for n in (c.first, c.second) if n in by_n)
         detections.append((docs, (c.first_value, c.second_value)))
-        name = f"{_pair(*docs)} | {c.measure}: {c.first_value} vs {c.second_value}"
-        names.append(name if len(docs) == 2 else "(unresolved)")
+        # A flag citing a source the assessment does not list has no pair: it is scored wrong.
+        names.append(
+            f"{_pair(*docs)} | {c.measure}: {c.first_value} vs {c.second_value}"
+            if len(docs) == 2
+            else "(unresolved)"
+        )
     right, found = score_conflicts(gold.conflicts, detections)
     items += [
         {

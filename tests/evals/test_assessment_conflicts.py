@@ -41,3 +41,24 @@ def test_a_document_stating_a_value_several_ways_matches_any_of_them():
     assert score_conflicts([label], [((A, B), ("$36,000", "$4,100"))]) == ([True], [True])
     assert score_conflicts([label], [((A, B), ("$3,000", "$4,100"))]) == ([True], [True])
     assert score_conflicts([label], [((A, B), ("$4,100", "$3,000"))]) == ([False], [False])
+
+
+def test_a_flag_citing_a_source_the_assessment_does_not_list_is_scored_wrong(tmp_path):
+    """The citations-renumbered mutant cites n + 1, past the last source: scoring must say the
+    flag is wrong, not crash (it did, and `make eval-mutants` stopped)."""
+    from types import SimpleNamespace
+
+    from evals.assessment_eval import ClientLabels, score_client
+
+    def cite(n, source):
+        return SimpleNamespace(n=n, root="", source=source)
+
+    flag = SimpleNamespace(first=1, second=3, measure="headcount", first_value="seven",
+                           second_value="9")  # fmt: skip
+    assessment = SimpleNamespace(verdicts=[], citations=[cite(1, A), cite(2, B)], conflicts=[flag])
+
+    items = score_client("acme", ClientLabels(verdicts={}, conflicts=LABELS[:1]), assessment,
+                         tmp_path)  # fmt: skip
+
+    assert [i["right"] for i in items if i["kind"] == "detected"] == [False]
+    assert [i["found"] for i in items if i["kind"] == "labelled"] == [False]
