@@ -231,6 +231,16 @@ class Run:
                 "failed": sum(1 for s in mine if s.status == 0 or s.status >= 500),
                 "p95_s": p95([s.seconds for s in mine]),
             }
+        # Answers being written at some moment of the ingest (an app page may begin one just
+        # before it and finish after it: "during" counts only those begun during it).
+        out["overlapping"] = sum(
+            1
+            for s in self.samples
+            if self.ingest_started is not None
+            and self.ingest_ended is not None
+            and s.started < self.ingest_ended
+            and s.started + s.seconds > self.ingest_started
+        )
         out["ingest_s"] = (
             self.ingest_ended - self.ingest_started
             if self.ingest_started is not None and self.ingest_ended is not None
@@ -290,7 +300,8 @@ def print_report(title: str, report: dict) -> None:
             f"p95 {fmt(r['p95_s'])} s"
         )
     print(
-        f"  ingest took {fmt(report['ingest_s'])} s; new documents answerable "
+        f"  ingest took {fmt(report['ingest_s'])} s ({report['overlapping']} answers "
+        f"overlapped it); new documents answerable "
         f"{fmt(report['new_answerable_after_s'])} s after it ended; answers citing a deleted "
         f"one from {SETTLE:g} s after: {report['deleted_cited_after']}"
     )
