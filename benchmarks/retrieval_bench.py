@@ -322,6 +322,8 @@ def main() -> None:
                         f"{a['other']:>12.2f}{a['fresh_after']:>15.1f}"
                         f"{'yes' if a['found_new'] else 'NO':>11}{os.getloadavg()[0]:>6.1f}"
                     )
+                    # Also now, so a long run that is stopped still told its smaller sizes.
+                    print(f"  after an ingest: {after_rows[-1]}", file=sys.stderr, flush=True)
         if after_rows:
             print(
                 "\nFirst question after another process's ingest (3 new documents of one "
