@@ -12,7 +12,9 @@ index can lose the other's vectors when it saves its own. So, one writer model:
 - a process reads vectors only under the same lock, shared, and only through a client that has
   seen every counted write: if another process wrote since, it first opens a fresh client
   (Chroma then loads the vectors from disk and replays its log), which is what a restart did;
-- text and metadata reads need no lock: every client reads them from the tables as they are.
+- text and metadata reads need no lock: every client reads them from the tables as they are;
+  a long one (a whole scope, a page at a time) is done again if a write was counted meanwhile,
+  so it never holds the lock against this process's own fresh client.
 
 A Chroma server (`chroma run`) is one process that every client talks to: no lock is needed.
 """
@@ -303,6 +305,36 @@ class _Embedded:
                 current = read_text(fd)
                 if current != self.seen:
                     self.reopen(current, collection)
+
+    def count_now(self) -> str | None:
+        """The write count once no write is under way (the shared lock, held for a moment)."""
+        with flocked(self.lock, shared=True) as fd:
+            return read_text(fd)
+
+    def unlocked(self, read: Callable[[], Any], collection: str, tries: int = 3) -> Any:
+        """A read of text and metadata too long to hold the lock for (a whole scope or the
+        whole index, a page at a time), kept consistent without holding it: it is done again
+        when a write was counted meanwhile (every write counts itself before writing), and
+        after `tries` such retries under the shared lock.
+
+        Held throughout, a long read made this process's own fresh client wait for it: at 100k
+        chunks the first question after another process's ingest waited 14 s for the client
+        list being rebuilt in the background (that reopen needs the lock exclusively)."""
+        if self.lock in _held():
+            return read()
+        self.open()
+        for _ in range(tries):
+            before = self.count_now()
+            try:
+                value = read()
+            except Exception:
+                if self.count_now() != before:
+                    continue  # a write (a reset, say) came in between: read again
+                raise
+            if self.count_now() == before:
+                return value
+        with self.reading(False, collection):
+            return read()
 
 
 _EMBEDDED: dict[str, _Embedded] = {}
@@ -663,11 +695,12 @@ class Store:
     def _get_all(self, include: list[str], where: dict[str, Any] | None = None) -> dict:
         """`collection.get` over any number of records, a page at a time: one call for 100k
         chunks fails inside Chroma ("too many SQL variables")."""
-        out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
         page = max(1, min(self.client.get_max_batch_size(), self.PAGE))
-        offset = 0
-        with self._reading(vectors="embeddings" in include):
+
+        def pages() -> dict[str, list]:
+            out: dict[str, list] = {"ids": [], **{k: [] for k in include}}
             collection = self._live()
+            offset = 0
             while True:
                 res = collection.get(where=where, include=include, limit=page, offset=offset)
                 for key in out:
@@ -675,6 +708,12 @@ class Store:
                 if len(res["ids"]) < page:
                     return out
                 offset += page
+
+        if "embeddings" in include or self._shared is None:
+            with self._reading(vectors="embeddings" in include):
+                return pages()
+        # Text and metadata: no lock held while reading (see `_Embedded.unlocked`).
+        return self._shared.unlocked(pages, self.settings.collection)
 
     def chunks_in(self, scopes: Sequence[str]) -> list[Passage]:
         """Every chunk of these scopes (for the lexical index)."""

@@ -61,3 +61,73 @@ def test_whole_index_reads_go_a_page_at_a_time_with_the_same_result(two_clients_
     paged = Store(settings, "all-MiniLM-L6-v2", 384)
     got = (paged.source_stats(), sorted(p.id for p in paged.chunks_in(["playbook", "acme"])))
     assert got == expected and len(expected[1]) > 2
+
+
+WRITE_ONE = """
+import sys
+from advisor.core.models import Chunk
+from advisor.core.settings import Settings
+from advisor.core.store import open_store
+
+store = open_store(Settings(data_dir=sys.argv[1]))
+chunk = Chunk(id="late:0", text="a late chunk", source="late.md", root="/r", doc_id="late",
+              title="t", scope="acme", sha256="x", chunk_index=0, mtime=1.0, file_type="md")
+store.upsert([chunk], [[1.0] + [0.0] * 383])
+"""
+
+
+def test_a_paged_read_holds_no_lock_and_reads_again_after_another_processs_write(
+    two_clients_index, tmp_path, monkeypatch
+):
+    """A whole scope read a page at a time must not hold the store lock: this process's own
+    fresh client (after another process wrote) needs it exclusively, and at 100k chunks the
+    first question waited 14 s for the client list being read in the background. Consistency
+    comes from the write count instead: a write counted during the read makes it read again."""
+    import fcntl
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    from tests.processes import ROOT
+
+    data_dir = tmp_path / "data"
+    shutil.copytree(two_clients_index, data_dir)
+    settings = Settings(data_dir=data_dir)
+    store = Store(settings, "all-MiniLM-L6-v2", 384)
+    monkeypatch.setattr(Store, "PAGE", 2)
+    live = store._live
+    calls = {"get": 0, "locked": None}
+
+    class Pausing:
+        """The real collection; after the first page, another process writes one chunk."""
+
+        def __init__(self, collection) -> None:
+            self.collection = collection
+
+        def get(self, **kwargs):
+            calls["get"] += 1
+            if calls["get"] == 2:
+                fd = os.open(data_dir / "store.lock", os.O_RDWR)
+                try:  # nobody holds the lock in the middle of the read
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    calls["locked"] = False
+                except BlockingIOError:
+                    calls["locked"] = True
+                finally:
+                    os.close(fd)
+                if calls["locked"]:
+                    return self.collection.get(**kwargs)  # the write would wait for the read
+                subprocess.run(
+                    [sys.executable, "-c", WRITE_ONE, str(data_dir)], check=True,
+                    env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                )  # fmt: skip
+            return self.collection.get(**kwargs)
+
+    monkeypatch.setattr(store, "_live", lambda: Pausing(live()))
+    got = sorted(p.id for p in store.chunks_in(["acme"]))
+    assert calls["locked"] is False, "the paged read held the store lock"
+    fresh = Store(settings, "all-MiniLM-L6-v2", 384)
+    monkeypatch.setattr(Store, "PAGE", 10_000)
+    assert got == sorted(p.id for p in fresh.chunks_in(["acme"]))
+    assert "late:0" in got  # read again after the write, not a mix of before and after

@@ -146,21 +146,45 @@ class Run:
         self.t0 = time.monotonic()
         self.ingest_started: float | None = None
         self.ingest_ended: float | None = None
+        self.asked_since_ingest: dict[int, int] = {}  # asker -> questions begun after it
 
     def now(self) -> float:
         return time.monotonic() - self.t0
 
-    def question(self, client: str, n: int) -> str:
-        """The n-th question of an asker; once the ingest has ended, acme's askers ask every
-        other time about the new documents (how soon they are answerable is measured)."""
+    def question(self, asker: int, client: str, n: int) -> str:
+        """The n-th question of an asker; once the ingest has ended, acme's askers ask about
+        the new documents first, then every other time (how soon they are answerable is
+        measured)."""
         pool = questions_for(client)
-        if client == "acme" and self.ingest_ended is not None and n % 2 == 0:
-            return NEW_QUESTION
+        if client == "acme" and self.ingest_ended is not None:
+            with self.lock:
+                since = self.asked_since_ingest.get(asker, 0)
+                self.asked_since_ingest[asker] = since + 1
+            if since % 2 == 0:
+                return NEW_QUESTION
         return pool[n % len(pool)]
 
     def add(self, sample: Sample) -> None:
         with self.lock:
             self.samples.append(sample)
+
+    def keep_asking(self, after: float, new_answers: int = 2, limit: float = 300.0) -> None:
+        """After the ingest: `after` seconds, then on until `new_answers` answers to the
+        new-document question asked after the ingest ended have come back (on a loaded machine
+        an app page may still be writing an answer begun before the ingest ended), at most
+        `limit` seconds in all."""
+        deadline = time.monotonic() + limit
+        time.sleep(after)
+        while time.monotonic() < deadline:
+            with self.lock:
+                got = sum(
+                    1
+                    for s in self.samples
+                    if s.question == NEW_QUESTION and s.started >= (self.ingest_ended or 0.0)
+                )
+            if got >= new_answers:
+                return
+            time.sleep(0.5)
 
     def phase(self, sample: Sample) -> str:
         if self.ingest_started is None or sample.started < self.ingest_started:
@@ -207,6 +231,16 @@ class Run:
                 "failed": sum(1 for s in mine if s.status == 0 or s.status >= 500),
                 "p95_s": p95([s.seconds for s in mine]),
             }
+        # Answers being written at some moment of the ingest (an app page may begin one just
+        # before it and finish after it: "during" counts only those begun during it).
+        out["overlapping"] = sum(
+            1
+            for s in self.samples
+            if self.ingest_started is not None
+            and self.ingest_ended is not None
+            and s.started < self.ingest_ended
+            and s.started + s.seconds > self.ingest_started
+        )
         out["ingest_s"] = (
             self.ingest_ended - self.ingest_started
             if self.ingest_started is not None and self.ingest_ended is not None
@@ -215,6 +249,20 @@ class Run:
         out["new_answerable_after_s"] = self.first_success(
             lambda s: any(src.startswith("onboarding-new") for src in s.sources)
         )
+        # Every new-document question begun after the ingest ended: (seconds after the end it
+        # was asked, seconds its answer took, whether it cited a new document).
+        out["new_after"] = [
+            (
+                round(s.started - self.ingest_ended, 2),
+                round(s.seconds, 2),
+                any(src.startswith("onboarding-new") for src in s.sources),
+            )
+            for s in sorted(self.samples, key=lambda s: s.started)
+            if self.ingest_ended is not None
+            and s.question == NEW_QUESTION
+            and s.status == 200
+            and s.started >= self.ingest_ended
+        ]
         deleted_after = [
             s
             for s in self.samples
@@ -223,6 +271,9 @@ class Run:
             and DELETED_SOURCES & set(s.sources)
         ]
         out["deleted_cited_after"] = len(deleted_after)
+        # Every question here is about documents in its scope: an answer citing nothing was
+        # read before it was finished, or abstained where it should not have.
+        out["uncited"] = sum(1 for s in self.samples if s.status == 200 and not s.sources)
         examples = [s for s in self.samples if s.status == 0 or s.status >= 500]
         out["first_errors"] = [s.error[:300] for s in examples[:3]]
         out["new_question_answers"] = [
@@ -249,9 +300,17 @@ def print_report(title: str, report: dict) -> None:
             f"p95 {fmt(r['p95_s'])} s"
         )
     print(
-        f"  ingest took {fmt(report['ingest_s'])} s; new documents answerable "
+        f"  ingest took {fmt(report['ingest_s'])} s ({report['overlapping']} answers "
+        f"overlapped it); new documents answerable "
         f"{fmt(report['new_answerable_after_s'])} s after it ended; answers citing a deleted "
         f"one from {SETTLE:g} s after: {report['deleted_cited_after']}"
+    )
+    asked = report["new_after"]
+    print(
+        f"  new-document questions asked after it: {len(asked)}, citing a new document: "
+        f"{sum(1 for *_, cited in asked if cited)}; the first asked "
+        f"{fmt(asked[0][0] if asked else None)} s after, answered in "
+        f"{fmt(asked[0][1] if asked else None)} s"
     )
     print(f"  answers half old/half new or with another client's text: {len(report['problems'])}")
     for question, problem in report["problems"][:5]:
@@ -347,7 +406,7 @@ def api_asker(run: Run, url: str, i: int, token: str, client: str) -> None:
     n = i
     with httpx.Client(base_url=url, timeout=180) as http:
         while not run.stop.is_set():
-            question = run.question(client, n)
+            question = run.question(i, client, n)
             n += 1
             started = run.now()
             try:
@@ -417,7 +476,7 @@ def run_api(
             t.start()
         try:
             ingest_meanwhile(run, folders, env, before)
-            time.sleep(after)
+            run.keep_asking(after)
         finally:
             run.stop.set()
             for t in threads:
@@ -456,7 +515,7 @@ async def app_asker(run: Run, browser, url: str, i: int, client: str) -> None:
         running = page.get_by_test_id("stStatusWidget")
         n = i
         while not run.stop.is_set():
-            question = run.question(client, n)
+            question = run.question(i, client, n)
             n += 1
             box = page.get_by_test_id("stChatInputTextArea")
             await expect(box).to_be_editable(timeout=180_000)
@@ -465,14 +524,23 @@ async def app_asker(run: Run, browser, url: str, i: int, client: str) -> None:
             await box.press("Enter")
             answer = page.get_by_test_id("stChatMessage").nth(1)
             sample = Sample(i, client, question, started, 0.0, 200)
+            # Finished: while a worker writes the answer, the same place shows the fragment
+            # that follows it ("Reading the documents…", Stop), redrawn every 0.3 s, so the
+            # status widget is hidden most of the time. Only a finished answer has its rating
+            # (drawn after its sources); an error or an interruption has its alert.
+            finished = answer.locator(
+                "[data-testid='stFeedback'], [data-testid='stAlertContentError'], "
+                "[data-testid='stAlertContentInfo']"
+            )
             try:
-                await expect(answer).to_be_visible(timeout=180_000)
-                await page.wait_for_timeout(100)
+                await expect(finished.first).to_be_visible(timeout=180_000)
                 await expect(running).to_be_hidden(timeout=180_000)
                 sample.seconds = run.now() - started
                 text = await answer.inner_text()
                 sample.text = text
-                errors = answer.locator("[data-testid='stAlertContentError']")
+                errors = answer.locator(
+                    "[data-testid='stAlertContentError'], [data-testid='stAlertContentInfo']"
+                )  # an error, or an answer interrupted (no restart here: a failure too)
                 if await errors.count() or "Something went wrong" in text or "Traceback" in text:
                     sample.status, sample.error = 500, text[:500]
                 cards = answer.locator("[class*='st-key-src-']")
@@ -578,7 +646,7 @@ def run_app(
             time.sleep(0.5)
         try:
             ingest_meanwhile(run, folders, env, before)
-            time.sleep(after)
+            run.keep_asking(after)
         finally:
             run.stop.set()
             driver.join(timeout=300)

@@ -19,23 +19,22 @@ from tests.server.scenario import CHROMIUM, print_report, run_api, run_app
 pytestmark = pytest.mark.slow
 
 
-def _assert_served_through_the_ingest(report: dict, known_gap: bool = False) -> None:
-    assert report["during"]["requests"] > 0, "no question overlapped the ingest"
+def _assert_served_through_the_ingest(report: dict) -> None:
+    assert report["overlapping"] > 0, "no question overlapped the ingest"
     assert report["after"]["requests"] > 0
     assert report["failed"] == 0, (report["statuses"], report["first_errors"])
     assert report["problems"] == [], "an answer was half old, half new, or another client's"
-    # The new documents are answerable within seconds of the ingest's end, and the deleted
-    # ones are no longer cited.
+    assert report["uncited"] == 0, "an answer cited nothing (or was read unfinished)"
+    # The deleted documents are no longer cited, and the new ones are answerable as soon as
+    # the ingest has ended: every question about them asked after its end cites them, and the
+    # first is answered without a stall. (How long after the end the first answer came back,
+    # `new_answerable_after_s`, is printed: it also counts the answer an asker was still
+    # waiting for when the ingest ended, which on a loaded machine is most of it.)
     assert report["deleted_cited_after"] == 0
-    if report["new_answerable_after_s"] is None and known_gap:
-        # Every other check above held; this one is a known open defect (issue 25's closing
-        # note): through the app, the two or three new-document questions asked after the
-        # ingest came back citing no source. Reported as xfail, never as a pass.
-        pytest.xfail(
-            f"app: new documents not cited after the ingest {report['new_question_answers']}"
-        )
-    assert report["new_answerable_after_s"] is not None, report["new_question_answers"]
-    assert report["new_answerable_after_s"] < 20
+    asked = report["new_after"]
+    assert asked, f"no question about the new documents after the ingest: {report['statuses']}"
+    assert all(cited for *_, cited in asked), asked
+    assert asked[0][1] < 20, asked
 
 
 def test_the_api_answers_throughout_another_processs_ingest(tmp_path: Path):
@@ -58,7 +57,7 @@ def test_the_app_answers_throughout_another_processs_ingest(tmp_path: Path):
     report = run_app(tmp_path, "embedded", askers=3, before=2, after=12)
     print_report("app, embedded store, 3 Chromium pages", report)
     assert report["asker_errors"] == []
-    _assert_served_through_the_ingest(report, known_gap=True)
+    _assert_served_through_the_ingest(report)
 
 
 WRITER = """
