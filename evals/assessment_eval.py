@@ -12,7 +12,6 @@ by client (leave-one-client-out): a client's labels are all tuning or all frozen
 from __future__ import annotations
 
 import json
-import re
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from advisor.core.errors import InputError
 from advisor.core.settings import Settings
 from evals import stats
 from evals.corpus import relative_source
+from evals.metrics import contains_phrase, words
 from evals.scoring import outside_scope
 from evals.splits import Split
 from evals.systems import EVALUATOR, OurSystem
@@ -91,16 +91,10 @@ def _pair(a: str, b: str) -> str:
     return " | ".join(sorted((a, b)))
 
 
-def _words(text: str) -> list[str]:
-    """A value's words for matching: numbers without their thousands commas, words, '%'."""
-    return [w.replace(",", "") for w in re.findall(r"\d[\d,]*(?:\.\d+)?|[a-z]+|%", text.lower())]
-
-
 def value_matches(labelled: str, detected: str) -> bool:
     """Whether a detected value is the labelled one: the label's words, in order and whole, are
     among the detected value's ("fourteen" in "fourteen engineers", "9,150" in "£9,150")."""
-    want, got = _words(labelled), _words(detected)
-    return bool(want) and any(got[i : i + len(want)] == want for i in range(len(got)))
+    return contains_phrase(words(detected), labelled)
 
 
 def _alternatives(value: str | list[str]) -> list[str]:
