@@ -215,6 +215,40 @@ def _asker(span) -> bool:
     )
 
 
+# Parts of speech a name is never read as; the small tagger reads some unknown names as
+# anything else (a noun, "X", even punctuation: "ScyllaDB").
+_NOT_NOMINAL = frozenset(
+    {"ADJ", "ADV", "VERB", "AUX", "PRON", "DET", "ADP", "CCONJ", "SCONJ", "INTJ", "PART"}
+)
+
+
+def _name_like(t) -> bool:
+    """A word written as a name that spaCy's tagger or entities may have missed: a proper noun
+    inside the sentence, a capitalised word inside the sentence the tagger does not read as a
+    verb, adjective or function word ("Jenkins"), or a word anywhere with a capital after its
+    first letter and a lower-case one ("ScyllaDB", "GraphQL", "iOS")."""
+    if not t.is_alpha or t.is_stop:
+        return False
+    if any(c.isupper() for c in t.text[1:]) and any(c.islower() for c in t.text):
+        return True  # written as a name whatever the tagger reads it as ("CircleCI": adverb)
+    if t.pos_ in _NOT_NOMINAL or t.is_sent_start or len(t.text) <= 2:
+        return False
+    return t.pos_ == "PROPN" or t.text[:1].isupper()
+
+
+def _name_span(doc, i: int, taken: set[int]):
+    """The name that token i starts: it and the proper nouns, capitalised words and single
+    letters or numbers right after it ("Series C", "Marta Silva", "Pathfinder 2")."""
+    end = i + 1
+    while end < len(doc) and end not in taken:
+        nxt = doc[end]
+        capital = nxt.text[:1].isupper() and nxt.pos_ not in _NOT_NOMINAL
+        if not (capital or (nxt.like_num and nxt.pos_ == "NUM" and nxt.text.isalnum())):
+            break
+        end += 1
+    return doc[i:end]
+
+
 def specific_terms(question: str, parse, known: Sequence[str] = ()) -> list[tuple[str, str]]:
     """(text, kind) of the asked part's specific terms: named entities, dates with a year,
     versions, and proper nouns spaCy did not tag; the asker's own name and `known` names (the
@@ -224,7 +258,7 @@ def specific_terms(question: str, parse, known: Sequence[str] = ()) -> list[tupl
         return []  # no capital after the first word, no digit: no name, year or version to parse
     doc = parse(asked)
     known_terms = {t for k in known for t in tokenize(k)}
-    out: list[tuple[str, str]] = []
+    out: list[tuple[int, str, str]] = []  # (position, text, kind)
     taken: set[int] = set()
     for ent in doc.ents:
         kind = ent.label_
@@ -237,16 +271,16 @@ def specific_terms(question: str, parse, known: Sequence[str] = ()) -> list[tupl
         text = ent.text
         if kind == "YEAR":  # "March 2025", "the 2024 budget": the month and year are the subject
             text = " ".join(t.text for t in ent if t.like_num or t.pos_ == "PROPN") or ent.text
-        out.append((text, kind))
+        out.append((ent.start, text, kind))
         taken |= set(range(ent.start, ent.end))
     for t in doc:
         if t.i in taken:
             continue
         if _VERSION.match(t.text):
             name = doc[t.i - 1] if t.i and doc[t.i - 1].pos_ in ("PROPN", "NOUN") else None
-            out.append((f"{name.text} {t.text}" if name is not None else t.text, "VERSION"))
+            out.append((t.i, f"{name.text} {t.text}" if name is not None else t.text, "VERSION"))
         elif t.tag_ == "CD" and _YEAR.fullmatch(t.text):
-            out.append((t.text, "YEAR"))
+            out.append((t.i, t.text, "YEAR"))
         elif (
             t.tag_ == "CD"
             and t.text.isdigit()
@@ -256,43 +290,83 @@ def specific_terms(question: str, parse, known: Sequence[str] = ()) -> list[tupl
             and not doc[t.i - 1].is_sent_start
         ):
             # "PostgreSQL 12", "Java 21": a bare number right after a name is its version.
-            out.append((f"{doc[t.i - 1].text} {t.text}", "VERSION"))
-        elif (
-            t.pos_ == "PROPN"
-            and t.is_alpha
-            and not t.is_sent_start
-            and len(t.text) > 2
-            and not set(tokenize(t.text)) <= known_terms
-            and not _asker(doc[t.i : t.i + 1])
-        ):
-            out.append((t.text, "PROPN"))
-    return list(dict.fromkeys(out))
+            out.append((t.i, f"{doc[t.i - 1].text} {t.text}", "VERSION"))
+        elif _name_like(t) and not set(tokenize(t.text)) <= known_terms:
+            name = _name_span(doc, t.i, taken)
+            taken |= set(range(name.start, name.end))
+            if not _asker(name) and set(tokenize(name.text)) - known_terms:
+                out.append((t.i, name.text, "PROPN"))
+    return list(dict.fromkeys((text, kind) for _, text, kind in sorted(out)))
+
+
+# A specific term of several words ("Postgres 16", "March 2025", "Series C", "Marta Silva") is
+# found only where its words stand together: one word in between at most ("March of 2025"), not
+# merely somewhere in the same chunk ("Postgres 15 ... 16 engineers"). At most this many of the
+# chunks holding all its words are read to check; beyond that, the words are common enough
+# together to count as found.
+PHRASE_CHUNKS = 200
+
+
+def phrase_pattern(text: str) -> re.Pattern[str]:
+    """The words of `text` in order, whole, case-insensitive, with at most one word between
+    two of them (punctuation and spacing free)."""
+    words = [re.escape(w) for w in re.findall(r"[^\W_]+(?:[.+#][^\W_]+)*", text)]
+    gap = r"[\W_]+(?:[^\W_]+[\W_]+)?"
+    return re.compile(r"(?<![^\W_])" + gap.join(words) + r"(?![^\W_])", re.I)
+
+
+def _name_words(text: str) -> list[str]:
+    """The words of a term that are written as a name's: capitalised or holding a digit
+    ("the September incident" -> September; "Marta Silva", "Postgres 16", "Series C" whole).
+    Only these must stand together; the others may be said in other words."""
+    words = re.findall(r"[^\W_]+(?:[.+#][^\W_]+)*", text)
+    return [w for w in words if w[:1].isupper() or any(c.isdigit() for c in w)]
+
+
+def _mentioned(text: str, retrieval: Retrieval, fetch) -> bool:
+    """Whether some chunk the question may see mentions `text` (all of its words, together
+    when it has several)."""
+    terms = tokenize(text)
+    index = retrieval.index
+    if index is None:
+        return all(t in retrieval.lexicon for t in terms)
+    rows = index.chunks_with(terms)
+    if not rows:
+        return False
+    core = _name_words(text)
+    if len(core) < 2 or len(rows) > PHRASE_CHUNKS:
+        return True
+    ids = [index.ids[i] for i in sorted(rows)]
+    known = {p.id: p for p in retrieval.passages}
+    chunks = [known[i] for i in ids if i in known]
+    unread = [i for i in ids if i not in known]
+    if unread:
+        if fetch is None:
+            return True  # the texts cannot be read: the words in one chunk must do
+        chunks += fetch(unread)
+    pattern = phrase_pattern(" ".join(core))
+    return any(pattern.search(p.context_text()) for p in chunks)
 
 
 def specifics(
-    question: str, retrieval: Retrieval, parse, known: Sequence[str] = ()
+    question: str, retrieval: Retrieval, parse, known: Sequence[str] = (), fetch=None
 ) -> list[Specific]:
-    """The question's specific terms, each looked up in every chunk the question may see."""
-    index = retrieval.index
+    """The question's specific terms, each looked up in every chunk the question may see;
+    `fetch` reads chunks by id (the store's `get`), to check that a term's words stand
+    together."""
     out = []
     for text, kind in specific_terms(question, parse, known):
-        terms = tokenize(text)
-        if not terms:
-            continue
-        if index is not None:
-            found = bool(index.chunks_with(terms))
-        else:
-            found = all(t in retrieval.lexicon for t in terms)
-        out.append(Specific(text, kind, found))
+        if tokenize(text):
+            out.append(Specific(text, kind, _mentioned(text, retrieval, fetch)))
     return out
 
 
 def absent_subject(
-    question: str, retrieval: Retrieval, parse, known: Sequence[str] = ()
+    question: str, retrieval: Retrieval, parse, known: Sequence[str] = (), fetch=None
 ) -> list[str]:
     """The specific terms of the question that no visible document mentions (an answer about
     the nearest on-topic passage would be about something else)."""
-    return [s.text for s in specifics(question, retrieval, parse, known) if not s.found]
+    return [s.text for s in specifics(question, retrieval, parse, known, fetch) if not s.found]
 
 
 def evidence_is_weak(retrieval: Retrieval, ignore: Sequence[str] = ()) -> bool:

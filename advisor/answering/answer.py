@@ -160,7 +160,19 @@ class Answerer:
         decision = decide(question, query) if decide is not None and not foreign else None
         # The specific subject is looked for in the user's own words (a follow-up's carried topic
         # was found in the documents already).
-        absent = [] if foreign else absent_subject(question, retrieval, parse, [client or ""])
+        absent = (
+            []
+            if foreign
+            else absent_subject(
+                question, retrieval, parse, [client or ""], fetch=self.retriever.store.get
+            )
+        )
+        if decision is not None:
+            # A term the question names inside an option is that option's (the option alone,
+            # a phrase such as "jenkins", is parsed without the sentence that shows it a name).
+            for case in decision.options:
+                own = [t for t in absent if t.lower() in case.option.lower()]
+                case.missing = list(dict.fromkeys([*case.missing, *own]))
         if decision is not None and not all(o.missing for o in decision.options):
             # A term only some options name ("adopt a message queue" or "keep the cron jobs") is
             # said in the table; a term every option needs, or one in each option, is the subject.

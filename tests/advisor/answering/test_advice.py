@@ -59,6 +59,14 @@ def test_a_question_about_something_no_document_mentions_names_it(advisor):
     )
 
 
+def test_a_decision_between_two_things_no_document_mentions_is_refused_naming_both(advisor):
+    # Each option alone ("jenkins") reads as a common word; the question shows both are names.
+    answer = advisor.ask(LOCAL, "Should we run our builds on CircleCI or Jenkins?", "acme")
+    assert answer.abstained, answer.answer
+    first = answer.answer.splitlines()[0]
+    assert "mentions" in first and "“CircleCI”" in first and "“Jenkins”" in first
+
+
 def test_another_clients_name_is_refused_without_being_said(advisor):
     answer = advisor.ask(LOCAL, "What does the Globex release process look like?", "acme")
     assert answer.abstained and "globex" not in answer.answer.casefold()

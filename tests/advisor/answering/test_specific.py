@@ -16,6 +16,7 @@ TEXTS = [
     "We run Kubernetes 1.29 on EKS and Kafka on MSK.",
     "The Series B was raised in 2025.",
     "Gareth Pryce owns the Dispatch Classic MySQL database.",
+    "Ledgerly runs Postgres 15 with 16 engineers on call. The Series A closed in November.",
 ]
 
 
@@ -38,6 +39,16 @@ def retrieval():
         ("What does Gareth Pryce own?", []),
         ("What does Marta Silva own?", ["Marta Silva"]),
         ("How does the Berlin office handle on-call?", ["Berlin"]),
+        # Words of a name found in one chunk but apart are not the name.
+        ("Should Ledgerly upgrade to Postgres 16?", ["Postgres 16"]),
+        ("When was the Series A raised?", []),
+        ("When will Ledgerly raise its Series C?", ["Series C"]),  # "C": a name's letter
+        ("What did the November 2026 outage cost?", ["November 2026"]),
+        # Names the tagger reads as common nouns: a capital inside the word or the sentence.
+        ("Should we migrate the MySQL database to ScyllaDB?", ["ScyllaDB"]),
+        ("Do we run CircleCI or Jenkins for the builds?", ["CircleCI", "Jenkins"]),
+        # An entity's descriptive words need not stand next to its name in the documents.
+        ("What did the March outage cost?", []),
     ],
 )
 def test_the_specific_term_no_chunk_mentions_is_named(retrieval, question, absent):
