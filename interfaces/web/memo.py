@@ -25,20 +25,26 @@ def memo_panel(viewer: Viewer, client: str | None, chat: Chat | None) -> None:
         "recommend, the options side by side (benefits, costs, risks), risks, next steps and "
         "the open questions the documents do not settle. Ready to send as Markdown or Word."
     )
-    topic = st.text_input(
-        "Topic",
-        key=f"memo-topic-{scope_key(client)}",
-        placeholder="e.g. Should we hire an SRE or invest in on-call first?",
-        help='Name the choice ("X or Y", "whether to X", "build vs buy") to compare '
-        "the options side by side. Leave empty to write the memo about the conversation.",
-    )
-    use_chat = st.checkbox(
-        f"Use this conversation ({len(history)} messages)",
-        value=bool(history),
-        disabled=not history,
-        key=f"memo-chat-{scope_key(client)}",
-    )
-    if st.button("Draft memo", type="primary", icon=":material/edit_note:", key="draft-memo"):
+    # One form: the topic, the checkbox and the button reach the server together, so a topic
+    # typed and clicked away at once (no Enter, no pause) is never lost to a rerun race.
+    with st.form("memo-form", border=False, enter_to_submit=True):
+        topic = st.text_input(
+            "Topic",
+            key=f"memo-topic-{scope_key(client)}",
+            placeholder="e.g. Should we hire an SRE or invest in on-call first?",
+            help='Name the choice ("X or Y", "whether to X", "build vs buy") to compare '
+            "the options side by side. Leave empty to write the memo about the conversation.",
+        )
+        use_chat = st.checkbox(
+            f"Use this conversation ({len(history)} messages)",
+            value=bool(history),
+            disabled=not history,
+            key=f"memo-chat-{scope_key(client)}",
+        )
+        draft = st.form_submit_button(
+            "Draft memo", type="primary", icon=":material/edit_note:", key="draft-memo"
+        )
+    if draft:
         with st.spinner("Drafting the memo…"), errors_shown("Drafting"):
             memo = viewer.advisor.memo(
                 viewer.principal, topic, client=client, history=history if use_chat else []
