@@ -11,8 +11,10 @@ import time
 import pytest
 
 from advisor.answering.llm_answer import MAX_ITEMS  # an answer field's sentences, kept
+from advisor.core.principal import Principal
 from advisor.core.settings import Settings
 from advisor.service.accounts import AccountStore
+from advisor.service.conversations import ConversationStore
 from tests.browser.conftest import copy_index
 from tests.browser.streamlit_server import streamlit_app
 from tests.browser.test_accounts_browser import ask, sign_in
@@ -33,6 +35,20 @@ def data_dir(sample_corpus_index, tmp_path_factory):
     data = copy_index(sample_corpus_index, tmp_path_factory.mktemp("restart") / "data")
     AccountStore(Settings(data_dir=data)).add_user("cto@example.com", "cto", None, PASSWORD)
     return data
+
+
+def stored_answers(data_dir, url: str) -> list[tuple[str, str]]:
+    """(status, the first words) of each answer the conversation store holds for the open chat."""
+    from urllib.parse import parse_qs, urlparse
+
+    chat = parse_qs(urlparse(url).query)["chat"][0]
+    store = ConversationStore(Settings(data_dir=data_dir))
+    cto = Principal(user="cto@example.com", role="cto")
+    return [
+        (m.body.get("status", ""), str(m.body.get("text") or m.body.get("answer", ""))[:60])
+        for m in store.messages(cto, chat)
+        if m.role == "assistant"
+    ]
 
 
 def test_history_survives_a_restart_and_stop_ends_the_worker(data_dir, chromium, tmp_path):
@@ -102,7 +118,14 @@ def test_history_survives_a_restart_and_stop_ends_the_worker(data_dir, chromium,
             expect(writing).to_contain_text("The migration locked", timeout=60_000)
             page.reload()
             done = page.get_by_test_id("stChatMessage").nth(1)
-            expect(done.get_by_test_id("stFeedback")).to_be_visible(timeout=60_000)
+            try:
+                expect(done.get_by_test_id("stFeedback")).to_be_visible(timeout=60_000)
+            except AssertionError as exc:  # say whether the worker or the page fell behind
+                log = (tmp_path / "streamlit.log").read_text(errors="replace").splitlines()[-30:]
+                raise AssertionError(
+                    f"{exc}\nstored: {stored_answers(data_dir, page.url)}\nthe app's log:\n"
+                    + "\n".join(log)
+                ) from exc
             assert done.get_by_test_id("stMarkdownContainer").first.inner_text().count(
                 "The migration locked"
             ) == min(len(CLAIMS), MAX_ITEMS), "the whole answer, not what was shown"
