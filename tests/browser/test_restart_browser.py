@@ -115,6 +115,9 @@ def test_history_survives_a_restart_and_stop_ends_the_worker(data_dir, chromium,
             slow.fail_next("drip", 0.03)  # ~8 s
             page.get_by_role("button", name="Regenerate").click()
             writing = page.get_by_test_id("stChatMessage").nth(1)
+            # The stopped answer already shows that text: wait until the new one is written
+            # (its Stop button), or the reload may come before the server had the click.
+            expect(writing.get_by_role("button", name="Stop")).to_be_visible(timeout=60_000)
             expect(writing).to_contain_text("The migration locked", timeout=60_000)
             page.reload()
             done = page.get_by_test_id("stChatMessage").nth(1)
