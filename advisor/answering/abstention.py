@@ -323,6 +323,18 @@ def _name_words(text: str) -> list[str]:
     return [w for w in words if w[:1].isupper() or any(c.isdigit() for c in w)]
 
 
+def absent_terms(option: str, parse, index, known: Sequence[str] = ()) -> list[str]:
+    """The specific terms of a decision's option that no chunk of `index` (a LexicalIndex of the
+    visible scopes) contains: what the documents cannot speak to. An option is a phrase, not a
+    sentence: its first capital is not a name's ("Adopt the queue first")."""
+    option = option[:1].lower() + option[1:]
+    return [
+        text
+        for text, _ in specific_terms(option, parse, known)
+        if not index.chunks_with(tokenize(text))
+    ]
+
+
 def _mentioned(text: str, retrieval: Retrieval, fetch) -> bool:
     """Whether some chunk the question may see mentions `text` (all of its words, together
     when it has several)."""

@@ -71,6 +71,7 @@ class Decision:
     recommendation: list[Quote] = field(default_factory=list)
     situation: list[Quote] = field(default_factory=list)
     asked: str = ""  # the query the decision was asked in (a follow-up's differs)
+    verdict: str = ""  # what the options table shows about the choice (advisor.memo.offline)
 
 
 @dataclass
@@ -78,6 +79,7 @@ class Advice:
     lead: list[Point] = field(default_factory=list)
     guidance: list[Point] = field(default_factory=list)
     options: list[OptionCase] = field(default_factory=list)
+    verdict: str = ""  # the table, said in words: which options the documents can weigh
     watch: list[Point] = field(default_factory=list)
     next_steps: list[Point] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # said before everything (language, gaps)
@@ -176,9 +178,15 @@ def render(
         rows = ["| Option | " + " | ".join(label for _, label in OPTION_COLUMNS) + " |"]
         rows.append("|" + " --- |" * (len(OPTION_COLUMNS) + 1))
         for o in advice.options:
-            cells = [cell(o.cells.get(key), o.missing) for key, _ in OPTION_COLUMNS]
+            # An option no document mentions says so once, in its first cell.
+            cells = [
+                cell(o.cells.get(key), o.missing if k == 0 else [])
+                for k, (key, _) in enumerate(OPTION_COLUMNS)
+            ]
             rows.append(f"| {_cell_text(o.option)} | " + " | ".join(cells) + " |")
         parts.append(OPTIONS_HEADING + "\n" + "\n".join(rows))
+        if advice.verdict:
+            parts.append(f"*{advice.verdict}*")
     if advice.guidance:
         label = "What the playbooks advise" if client else "What the playbooks say"
         parts.append(f"**{label}**\n" + "\n".join(f"- {point(p)}" for p in advice.guidance))

@@ -336,6 +336,7 @@ class Answerer:
         advice.guidance += points_of([(q, position[id(q)]) for q in guidance])
         if decision is not None:
             advice.options = decision.options
+            advice.verdict = decision.verdict
             if client and not advice.lead:
                 advice.lead = [quote_point(q) for q in decision.situation[:2]]
             said = {q.text for q in guidance}

@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from advisor.answering.abstention import absent_terms
 from advisor.answering.answer import citation_for, scope_label
+from advisor.answering.rewrite import parse
 from advisor.core.citations import rewrite_markers
 from advisor.core.errors import AdvisorError, ConfigError, LLMError
 from advisor.core.models import Passage
+from advisor.core.principal import scopes_for
 from advisor.memo.evidence import Evidence, embed_sentences, gather
 from advisor.memo.model import (
     CELL_NOT_COVERED,
@@ -84,15 +87,17 @@ def draft_memo(
         try:
             return finish(llm_memo(model, topic, options, client, history, evidence), evidence)
         except (LLMError, MemoOutputError) as exc:
-            memo = _offline(evidence, topic, options, client, embeddings, queries)
+            memo = _offline(evidence, topic, options, client, embeddings, queries, retriever)
             memo.warning = f"{exc}. This is an offline draft instead."
             return memo
-    return _offline(evidence, topic, options, client, embeddings, queries)
+    return _offline(evidence, topic, options, client, embeddings, queries, retriever)
 
 
-def _offline(evidence: Evidence, topic, options, client, embeddings, queries) -> Memo:
+def _offline(evidence: Evidence, topic, options, client, embeddings, queries, retriever) -> Memo:
     embed_sentences(evidence, embeddings, only=worth_reading(evidence, queries, embeddings))
-    memo = assemble(evidence, topic, options, client, embeddings, queries)
+    index = retriever.lexical(scopes_for(client))
+    absent = [absent_terms(o, parse, index, [client] if client else []) for o in options]
+    memo = assemble(evidence, topic, options, client, embeddings, queries, absent)
     scope = f"{client}'s documents and the playbooks" if client else "the playbooks"
     memo.note = (
         f"Offline draft from {scope}: each section quotes the sources retrieved for it; gaps "

@@ -16,8 +16,9 @@ from advisor.core.sanitize import escape_md, neutralize_md  # noqa: F401 (the ap
 
 OPTIONS = "Options considered"
 OPEN_QUESTIONS = "Open questions"
-SECTIONS = ("Context", "Recommendation", OPTIONS, "Risks", "Next steps", OPEN_QUESTIONS)
-PROSE_SECTIONS = ("Context", "Recommendation")  # paragraphs; the others are bullet lists
+RECOMMENDATION = "Recommendation"
+SECTIONS = ("Context", RECOMMENDATION, OPTIONS, "Risks", "Next steps", OPEN_QUESTIONS)
+PROSE_SECTIONS = ("Context", RECOMMENDATION)  # paragraphs; the others are bullet lists
 NOT_COVERED = "The retrieved sources do not cover this; add it before sending."
 CELL_NOT_COVERED = "Not covered by the sources."
 OPTION_COLUMNS = ("benefits", "costs", "risks")
@@ -46,6 +47,9 @@ class Memo(BaseModel):
     options: list[OptionRow] = Field(default_factory=list)
     citations: list[Citation] = Field(default_factory=list)
     note: str = ""
+    # What the options table shows about the choice, in words (derived from the table, so it
+    # quotes nothing and cites nothing); the first paragraph of the Recommendation.
+    verdict: str = ""
     warning: str | None = None
     conflicts: list[str] = Field(default_factory=list)  # figures the documents state differently
     created: float = Field(default_factory=time.time)
@@ -97,6 +101,8 @@ class Memo(BaseModel):
                     ),
                     "",
                 ]
+            if heading == RECOMMENDATION and self.verdict:
+                out += [f"*{escape_md(self.verdict)}*", ""]
             if heading in PROSE_SECTIONS:
                 for point in points:
                     out += [escape_md(point), ""]
@@ -138,6 +144,8 @@ class Memo(BaseModel):
                         cell.text = text
                         for run in cell.paragraphs[0].runs:
                             run.font.size = Pt(9)
+            if heading == RECOMMENDATION and self.verdict:
+                doc.add_paragraph(self.verdict).runs[0].italic = True
             style = None if heading in PROSE_SECTIONS else "List Bullet"
             for point in points:
                 doc.add_paragraph(point, style=style)

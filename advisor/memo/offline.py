@@ -4,6 +4,7 @@ the gaps listed as open questions instead of filled with off-topic sentences."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -170,8 +171,13 @@ def assemble(
     client: str | None,
     embeddings,
     queries: Queries,
+    absent: Sequence[Sequence[str]] = (),
 ) -> Memo:
-    """Sections from the evidence gathered for them; empty where nothing relevant was found."""
+    """Sections from the evidence gathered for them; empty where nothing relevant was found.
+    `absent[i]`: option i's specific terms that no visible document contains
+    (`advisor.answering.abstention.absent_terms`); such an option's cells stay empty, since no
+    passage can be about it."""
+    absent = list(absent) or [[] for _ in options]
     q_topic, q_options, about, topic_fit, doc_fit = _fits(evidence, queries, embeddings)
     focused = focused_documents(evidence, doc_fit)
     intent = {name: _query(embeddings, text) for name, text in INTENTS.items()}
@@ -244,6 +250,9 @@ def assemble(
     in_rows: set[str] = set()  # a sentence that fits two options says nothing about either one
     for i, option in enumerate(options):
         row = OptionRow(option=option)
+        rows.append(row)
+        if absent[i]:
+            continue  # what the retriever found for it is about something else
         used: list[np.ndarray] = []
         mine = f"option:{i}"
         for column in ("risks", "costs", "benefits"):
@@ -263,7 +272,6 @@ def assemble(
                 used.append(best[1].vector)
                 in_rows.add(best[1].text)
                 setattr(row, column, cite(best[1].text, best[1].passage + 1))
-        rows.append(row)
 
     sections: dict[str, list[str]] = {}
     for name, picks in chosen.items():
@@ -272,12 +280,59 @@ def assemble(
             [" ".join(points)] if name in ("Context", "Recommendation") and points else points
         )
     sections[OPTIONS] = []
-    sections[OPEN_QUESTIONS] = open_questions(sections, rows, client)
-    return Memo(topic=topic, client=client, mode="offline", sections=sections, options=rows)
+    sections[OPEN_QUESTIONS] = open_questions(sections, rows, client, absent)
+    return Memo(
+        topic=topic, client=client, mode="offline", sections=sections, options=rows,
+        verdict=verdict(rows, absent),
+    )  # fmt: skip
+
+
+def verdict(rows: list[OptionRow], absent: Sequence[Sequence[str]]) -> str:
+    """What the options table shows about the choice, said in words: which options the sources
+    document (and which of their benefits, costs and risks), which they cannot weigh because
+    nothing mentions them, and so whether the documents decide. Offline, the memo does not judge
+    a benefit against a risk: it says plainly when the documents alone do not settle it."""
+    if len(rows) < 2:
+        return ""
+    parts, documented, absent_before = [], [], False
+    for row, lacking in zip(rows, list(absent) or [[] for _ in rows], strict=True):
+        have = [c for c in OPTION_COLUMNS if getattr(row, c)]
+        # "they" only right after a clause whose subject is the documents
+        docs = "they" if parts and not absent_before else "the documents"
+        absent_before = bool(lacking)
+        if lacking:
+            names = " or ".join(f"'{t}'" for t in lacking)
+            docs = "them" if docs == "they" else docs
+            parts.append(f'nothing in {docs} mentions {names}, so "{row.option}" cannot be weighed')
+        elif have:
+            documented.append(row.option)
+            parts.append(f'{docs} state the {_listed(have)} of "{row.option}"')
+        else:
+            parts.append(f'{docs} say nothing of the benefits, costs or risks of "{row.option}"')
+    said = "; ".join(parts)
+    said = said[:1].upper() + said[1:] + "."
+    if len(documented) == 1:
+        return (
+            f'{said} So they can say what "{documented[0]}" involves, not whether it beats the '
+            "alternative."
+        )
+    if documented:
+        return (
+            f"{said} The documents alone do not settle the choice: weigh the table's cells "
+            "against each other."
+        )
+    return f"{said} The documents do not decide this choice."
+
+
+def _listed(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def open_questions(
-    sections: dict[str, list[str]], rows: list[OptionRow], client: str | None
+    sections: dict[str, list[str]],
+    rows: list[OptionRow],
+    client: str | None,
+    absent: Sequence[Sequence[str]] = (),
 ) -> list[str]:
     """What the documents do not settle, said plainly."""
     out: list[str] = []
@@ -286,9 +341,15 @@ def open_questions(
             "Which options are on the table? The topic names none; phrase it as a choice "
             '("X or Y", "whether to X", "build vs buy") to compare them side by side.'
         )
-    for row in rows:
+    for row, lacking in zip(rows, list(absent) or [[] for _ in rows], strict=True):
         missing = [c for c in OPTION_COLUMNS if not getattr(row, c)]
-        if missing:
+        if lacking:
+            names = " or ".join(f"'{t}'" for t in lacking)
+            out.append(
+                f'What would "{row.option}" bring, cost and risk here? No document mentions '
+                f"{names}, so the sources cannot weigh it; add what you know of it."
+            )
+        elif missing:
             what = " and ".join(missing) if len(missing) <= 2 else "benefits, costs and risks"
             out.append(f'What are the {what} of "{row.option}"? No retrieved source covers them.')
     if client and not sections.get("Context"):

@@ -14,14 +14,13 @@ import re
 import time
 from collections.abc import Callable, Sequence
 
-from advisor.answering.abstention import asked_part, specific_terms
+from advisor.answering.abstention import absent_terms, asked_part
 from advisor.answering.advice import Decision, OptionCase, Point, Quote, conflict_point, stale_point
 from advisor.answering.rewrite import parse
 from advisor.core.citations import marker_numbers, strip_markers
 from advisor.core.models import Passage
 from advisor.core.principal import scopes_for
 from advisor.core.settings import PLAYBOOK_SCOPE
-from advisor.retrieval.lexical import tokenize
 
 # Design bounds, not fits (no eval metric can choose them): at most two disagreeing pairs are
 # said (the closest; more would crowd out the answer), and the sentences of only the best three
@@ -103,17 +102,6 @@ def _last_decision(history: Sequence[dict[str, str]]) -> str | None:
     return None
 
 
-def _missing(option: str, index, known: list[str]) -> list[str]:
-    """The option's specific terms that no visible chunk contains. An option is a phrase, not a
-    sentence: its capital is not a name's ("Adopt the queue first")."""
-    option = option[:1].lower() + option[1:]
-    return [
-        text
-        for text, _ in specific_terms(option, parse, known)
-        if not index.chunks_with(tokenize(text))
-    ]
-
-
 def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
     """The `decide(query)` seam: the memo engine's evidence for a decision question."""
 
@@ -137,7 +125,7 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
         retriever, embeddings = advisor.retriever, advisor.embeddings
         index = retriever.lexical(scopes_for(client))
         known = [client] if client else []
-        missing = [_missing(o, index, known) for o in options]
+        missing = [absent_terms(o, parse, index, known) for o in options]
         if all(missing):  # no option's subject is in any document: nothing to gather
             return Decision(
                 options=[OptionCase(o, {}, m) for o, m in zip(options, missing, strict=True)]
@@ -151,7 +139,7 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
         embed_sentences(
             evidence, embeddings, only=best & worth_reading(evidence, queries, embeddings)
         )
-        memo = assemble(evidence, clause, options, client, embeddings, queries)
+        memo = assemble(evidence, clause, options, client, embeddings, queries, missing)
         passages = evidence.passages
         cases = []
         for row, lacking in zip(memo.options, missing, strict=True):
@@ -168,6 +156,7 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
             recommendation=quotes("Recommendation"),
             situation=quotes("Context"),
             asked=query if decision_clause(query) else "",
+            verdict=memo.verdict,
         )
 
     return decide

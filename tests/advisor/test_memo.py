@@ -48,6 +48,10 @@ def offline(indexed, embeddings) -> Advisor:
     return Advisor(Settings(data_dir=indexed), embeddings=embeddings)
 
 
+def docx_text(data: bytes) -> str:
+    return "\n".join(p.text for p in docx.Document(io.BytesIO(data)).paragraphs)
+
+
 def headings(memo: Memo) -> list[str]:
     """What the exports show: every section, Open questions only when there are some."""
     shown = [h for h in SECTIONS if h != OPEN_QUESTIONS or memo.sections.get(OPEN_QUESTIONS)]
@@ -108,6 +112,25 @@ def test_a_choice_in_the_topic_becomes_an_options_table_with_a_row_per_option(in
     markdown = memo.to_markdown()
     assert "| Option | Benefits | Costs | Risks |" in markdown
     assert GLOBEX_FACT not in markdown and "globex" not in markdown.lower()
+
+
+def test_an_option_no_document_mentions_gets_no_cells_and_is_asked_about(indexed, embeddings):
+    # "Nomad" is in no document of the two-client corpus; a rotation of five engineers is.
+    topic = "Should Acme adopt Nomad or grow its rotation to five engineers?"
+    memo = offline(indexed, embeddings).memo(LOCAL, topic, client="acme")
+    check_structure(memo)
+    absent, present = memo.options
+    assert "Nomad" in absent.option and "five engineers" in present.option
+    assert (absent.benefits, absent.costs, absent.risks) == ("", "", ""), (
+        "a passage retrieved for an option nothing mentions is about something else"
+    )
+    assert any(re.search(r"\[\d+\]", c) for c in present.cells()), present
+    asked = " ".join(memo.sections[OPEN_QUESTIONS])
+    assert "No document mentions 'Nomad'" in asked and absent.option in asked
+    recommendation = memo.to_markdown().split("## Recommendation\n")[1].split("\n## ")[0]
+    assert memo.verdict and memo.verdict in recommendation.replace("\\", "")
+    assert "'Nomad'" in memo.verdict and "cannot be weighed" in memo.verdict
+    assert memo.verdict in docx_text(memo.to_docx())
 
 
 def test_section_retrieval_never_reaches_beyond_the_clients_own_scope(indexed, embeddings):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from advisor.core.models import Passage
 from advisor.memo.evidence import Evidence, candidate_sentences
-from advisor.memo.offline import DOCUMENT_WINDOW, focused_documents
+from advisor.memo.model import OptionRow
+from advisor.memo.offline import DOCUMENT_WINDOW, focused_documents, verdict
 
 
 def passage(doc: str, scope: str = "playbook") -> Passage:
@@ -56,3 +57,21 @@ def test_an_action_item_is_an_imperative_or_a_dated_line():
     assert not _imperative("The team rotates the signing keys every quarter.")
     assert not _imperative("Keys were rotated last year.")
     assert _CUE_RES["actions"].search("Publish the runbook (Sam Lee, 2030-01-15).")
+
+
+def test_the_verdict_says_which_options_the_documents_can_weigh_and_that_they_do_not_decide():
+    known = OptionRow(option="Grow the rotation", costs="Pay a stipend [2].", risks="Burnout [3].")
+    unknown = OptionRow(option="Adopt Nomad")
+    silent = OptionRow(option="Keep it as it is")
+
+    said = verdict([unknown, known], [["Nomad"], []])
+    assert "mentions 'Nomad'" in said and '"Adopt Nomad" cannot be weighed' in said
+    assert 'the costs and risks of "Grow the rotation"' in said
+    assert "not whether it beats the alternative" in said, "one documented option is no verdict"
+
+    both = verdict([known, known.model_copy(update={"option": "Shrink it"})], [[], []])
+    assert "do not settle the choice" in both and "Nomad" not in both
+    none = verdict([silent, unknown], [[], ["Nomad"]])
+    assert 'say nothing of the benefits, costs or risks of "Keep it as it is"' in none
+    assert none.endswith("The documents do not decide this choice.")
+    assert verdict([known], [[]]) == "", "no choice, no verdict"

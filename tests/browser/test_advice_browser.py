@@ -5,6 +5,8 @@ follow-up carries the topic. Screenshots are kept as artifacts/advice-*.png."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from advisor.core.settings import Settings
@@ -60,6 +62,10 @@ def test_the_haulwise_founder_gets_advice_not_quotes(haulwise_server):
             assert "Hire an SRE" in text and "Invest in on-call first" in text
             assert "Dispatch Outage, 22 July 2026" in text  # a source card's title line
             assert "Incident Response and On-Call" in text  # the playbook's card
+            sre = decision.get_by_role("row").filter(has_text="Hire an SRE").inner_text()
+            assert "No document mentions" in sre and not re.search(r"\[\d+\]", sre), (
+                "no passage is about an SRE: the hiring lines retrieved for it are not quoted"
+            )
 
             follow_up = ask(page, "How long would that take?")
             text = follow_up.inner_text()
