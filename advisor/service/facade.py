@@ -755,7 +755,7 @@ class Advisor:
 
         if not principal.is_cto:
             raise AccessError(f"{principal.user} may not export feedback: only a CTO may")
-        lines, written = write_eval_cases(self.settings, out)
+        lines, written = write_eval_cases(self.settings, self.embeddings, out)
         self.audit.record("feedback_export", principal, cases=len(lines), out=str(out or "-"))
         return lines, written
 

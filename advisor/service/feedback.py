@@ -18,18 +18,13 @@ from advisor.core.settings import Settings
 
 _LOCK = threading.Lock()
 _FILE_LIKE = re.compile(r"[\w./-]+\.(?:md|markdown|txt|pdf|docx|pptx|xlsx|csv|html?)\b", re.I)
-# Rough topic cues for the eval `category`; the export notes say it is a guess to review.
-_STAFFING = re.compile(
-    r"\b(hir\w*|recruit\w*|interview\w*|team|engineers?|roles?|manager|headcount|"
-    r"contractors?|onboard\w*|salar\w*|staff\w*|people|org)\b",
-    re.I,
-)
-_STACK = re.compile(
-    r"\b(stack|framework|language|database|postgres\w*|django|rails|react|kubernetes|eks|aws|"
-    r"gcp|azure|heroku|cloud|hosting|migrat\w*|architecture|monolith|microservices?|build|buy|"
-    r"vendor|tool\w*|infra\w*)\b",
-    re.I,
-)
+# What each eval category covers, in one line: an exported question gets the category whose line
+# its embedding is nearest to (a guess; the export's notes ask for it to be checked).
+CATEGORIES = {
+    "staffing": "Hiring, interviewing, team size, roles, contractors and managing engineers.",
+    "stack": "Choosing technology: languages, frameworks, databases, cloud hosting, architecture.",
+    "process": "How engineering works: code review, releases, on-call, incidents and planning.",
+}
 
 
 class AnswerLedger:
@@ -160,18 +155,18 @@ class FeedbackStore:
         return [rec for rec in self.latest().values() if rec.rating == "down"]
 
 
-def guess_category(question: str) -> str:
-    """The eval category a question most likely belongs to (staffing, stack or process)."""
-    staffing = len(_STAFFING.findall(question))
-    stack = len(_STACK.findall(question))
-    if staffing > stack:
-        return "staffing"
-    if stack:
-        return "stack"
-    return "process"
+def guess_category(question: str, embeddings) -> str:
+    """The eval category a question most likely belongs to: the nearest `CATEGORIES` line by
+    the index's own embeddings (cosine)."""
+    import numpy as np
+
+    lines = np.asarray(embeddings.embed_documents(list(CATEGORIES.values())), dtype=float)
+    q = np.asarray(embeddings.embed_query(question), dtype=float)
+    lines /= np.linalg.norm(lines, axis=1, keepdims=True)
+    return list(CATEGORIES)[int(np.argmax(lines @ (q / np.linalg.norm(q))))]
 
 
-def to_eval_case(rec: FeedbackRecord) -> dict[str, Any]:
+def to_eval_case(rec: FeedbackRecord, embeddings) -> dict[str, Any]:
     """A thumbs-down answer as an eval item (dataset format), with what is unknown flagged."""
     turns = [m["content"] for m in rec.history if m.get("role") == "user"] + [rec.question]
     gold = list(dict.fromkeys(_FILE_LIKE.findall(rec.comment)))
@@ -193,7 +188,7 @@ def to_eval_case(rec: FeedbackRecord) -> dict[str, Any]:
         case["question"] = rec.question
     case.update(
         client=rec.client,
-        category=guess_category(" ".join(turns)),
+        category=guess_category(" ".join(turns), embeddings),
         answerable=True,
         gold_sources=gold,
         must_include=[],
@@ -203,14 +198,16 @@ def to_eval_case(rec: FeedbackRecord) -> dict[str, Any]:
     return case
 
 
-def export_eval_cases(records: Iterable[FeedbackRecord]) -> list[str]:
+def export_eval_cases(records: Iterable[FeedbackRecord], embeddings) -> list[str]:
     """JSONL lines, one eval case per thumbs-down record."""
-    return [json.dumps(to_eval_case(rec), ensure_ascii=False) for rec in records]
+    return [json.dumps(to_eval_case(rec, embeddings), ensure_ascii=False) for rec in records]
 
 
-def write_eval_cases(settings: Settings, out: Path | None = None) -> tuple[list[str], Path | None]:
+def write_eval_cases(
+    settings: Settings, embeddings, out: Path | None = None
+) -> tuple[list[str], Path | None]:
     """Export the current thumbs-down answers; write them to `out` when given."""
-    lines = export_eval_cases(FeedbackStore(settings).thumbs_down())
+    lines = export_eval_cases(FeedbackStore(settings).thumbs_down(), embeddings)
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text("".join(line + "\n" for line in lines), encoding="utf-8")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from typer.testing import CliRunner
 
 from advisor.service.feedback import FeedbackRecord, FeedbackStore, guess_category, to_eval_case
@@ -39,7 +40,7 @@ def test_a_damaged_line_does_not_hide_the_rest(settings):
     assert [r.answer_id for r in store.thumbs_down()] == ["a1", "a2"]
 
 
-def test_thumbs_down_becomes_a_valid_eval_case_when_the_comment_names_the_source():
+def test_thumbs_down_becomes_a_valid_eval_case_when_the_comment_names_the_source(embeddings):
     record = rec(
         "0123456789abcdef",
         "down",
@@ -47,7 +48,7 @@ def test_thumbs_down_becomes_a_valid_eval_case_when_the_comment_names_the_source
         sources=["architecture-notes.md"],
         abstained=False,
     )
-    case = to_eval_case(record)
+    case = to_eval_case(record, embeddings)
     assert case["id"] == "fb-0123456789ab"
     assert case["question"] == record.question and "turns" not in case
     assert case["client"] == "ledgerly" and case["category"] == "staffing"
@@ -60,12 +61,14 @@ def test_thumbs_down_becomes_a_valid_eval_case_when_the_comment_names_the_source
     assert problems == [] and items[0][1].gold_sources == ["clients/ledgerly/team-roster.docx"]
 
 
-def test_follow_ups_export_as_turns_and_unknown_gold_is_flagged():
+def test_follow_ups_export_as_turns_and_unknown_gold_is_flagged(embeddings):
     history = [
         {"role": "user", "content": "What caused the outage?"},
         {"role": "assistant", "content": "A migration locked the table [1]."},
     ]
-    case = to_eval_case(rec("b", "down", question="And how do we stop it?", history=history))
+    case = to_eval_case(
+        rec("b", "down", question="And how do we stop it?", history=history), embeddings
+    )
     assert case["turns"] == ["What caused the outage?", "And how do we stop it?"]
     assert "question" not in case
     assert case["gold_sources"] == [] and "TODO: fill gold_sources" in case["notes"]
@@ -73,10 +76,20 @@ def test_follow_ups_export_as_turns_and_unknown_gold_is_flagged():
     assert problems and "gold source" in problems[0], "the validator insists it is filled in"
 
 
-def test_category_guess():
-    assert guess_category("Should we move off Heroku to AWS?") == "stack"
-    assert guess_category("How do we interview senior engineers?") == "staffing"
-    assert guess_category("How often should we do retrospectives?") == "process"
+@pytest.mark.parametrize(
+    ("question", "category"),
+    [
+        ("Should we move off Heroku to AWS?", "stack"),
+        ("How do we interview senior engineers?", "staffing"),
+        ("How often should we do retrospectives?", "process"),
+        # No word of any list: the category is read from the meaning.
+        ("Is Elixir a sensible choice for the payments service?", "stack"),
+        ("Who should lead the new mobile squad?", "staffing"),
+        ("What do we do when production goes down at night?", "process"),
+    ],
+)
+def test_category_guess(question, category, embeddings):
+    assert guess_category(question, embeddings) == category
 
 
 def test_cli_export_writes_only_thumbs_down(settings, tmp_path):

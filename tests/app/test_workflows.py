@@ -68,7 +68,7 @@ def test_a_client_name_the_rule_refuses_writes_nothing(app, app_data_dir):
     assert not any(p.name == "plan.md" for p in uploads.rglob("*")) if uploads.exists() else True
 
 
-def test_feedback_is_stored_with_its_comment_and_survives_reruns(app, app_data_dir):
+def test_feedback_is_stored_with_its_comment_and_survives_reruns(app, app_data_dir, embeddings):
     ask(app, "How big should a pull request be?")
     app.feedback[0].set_value(0).run()  # thumbs down
     store = FeedbackStore(Settings(data_dir=app_data_dir))
@@ -85,7 +85,7 @@ def test_feedback_is_stored_with_its_comment_and_survives_reruns(app, app_data_d
     assert app.feedback[0].value == 0
     assert "Thanks: your feedback is saved." in texts(app.caption)
 
-    lines, _ = write_eval_cases(Settings(data_dir=app_data_dir))
+    lines, _ = write_eval_cases(Settings(data_dir=app_data_dir), embeddings)
     assert any(comment in line and "playbooks/on-call.md" in line for line in lines)
 
 
