@@ -295,15 +295,16 @@ def verdict(rows: list[OptionRow], absent: Sequence[Sequence[str]]) -> str:
     if len(rows) < 2:
         return ""
     parts, documented, absent_before = [], [], False
-    for row, lacking in zip(rows, list(absent) or [[] for _ in rows], strict=True):
+    for row, lacking in zip(rows, absent, strict=True):
         have = [c for c in OPTION_COLUMNS if getattr(row, c)]
         # "they" only right after a clause whose subject is the documents
         docs = "they" if parts and not absent_before else "the documents"
         absent_before = bool(lacking)
         if lacking:
-            names = " or ".join(f"'{t}'" for t in lacking)
             docs = "them" if docs == "they" else docs
-            parts.append(f'nothing in {docs} mentions {names}, so "{row.option}" cannot be weighed')
+            parts.append(
+                f'nothing in {docs} mentions {_quoted(lacking)}, so "{row.option}" cannot be weighed'
+            )
         elif have:
             documented.append(row.option)
             parts.append(f'{docs} state the {_listed(have)} of "{row.option}"')
@@ -328,26 +329,29 @@ def _listed(names: list[str]) -> str:
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+def _quoted(terms: Sequence[str]) -> str:
+    return " or ".join(f"'{t}'" for t in terms)
+
+
 def open_questions(
     sections: dict[str, list[str]],
     rows: list[OptionRow],
     client: str | None,
-    absent: Sequence[Sequence[str]] = (),
+    absent: Sequence[Sequence[str]],
 ) -> list[str]:
-    """What the documents do not settle, said plainly."""
+    """What the documents do not settle, said plainly (`absent`: as `assemble` takes it)."""
     out: list[str] = []
     if not rows:
         out.append(
             "Which options are on the table? The topic names none; phrase it as a choice "
             '("X or Y", "whether to X", "build vs buy") to compare them side by side.'
         )
-    for row, lacking in zip(rows, list(absent) or [[] for _ in rows], strict=True):
+    for row, lacking in zip(rows, absent, strict=True):
         missing = [c for c in OPTION_COLUMNS if not getattr(row, c)]
         if lacking:
-            names = " or ".join(f"'{t}'" for t in lacking)
             out.append(
                 f'What would "{row.option}" bring, cost and risk here? No document mentions '
-                f"{names}, so the sources cannot weigh it; add what you know of it."
+                f"{_quoted(lacking)}, so the sources cannot weigh it; add what you know of it."
             )
         elif missing:
             what = " and ".join(missing) if len(missing) <= 2 else "benefits, costs and risks"

@@ -7,7 +7,7 @@ import re
 import sqlite3
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
@@ -155,19 +155,29 @@ class FeedbackStore:
         return [rec for rec in self.latest().values() if rec.rating == "down"]
 
 
-def guess_category(question: str, embeddings) -> str:
-    """The eval category a question most likely belongs to: the nearest `CATEGORIES` line by
-    the index's own embeddings (cosine)."""
+def category_guesser(embeddings) -> Callable[[str], str]:
+    """`guess(question)`: the eval category a question most likely belongs to, the nearest
+    `CATEGORIES` line by the index's own embeddings (cosine); the lines are embedded once."""
     import numpy as np
 
     lines = np.asarray(embeddings.embed_documents(list(CATEGORIES.values())), dtype=float)
-    q = np.asarray(embeddings.embed_query(question), dtype=float)
     lines /= np.linalg.norm(lines, axis=1, keepdims=True)
-    return list(CATEGORIES)[int(np.argmax(lines @ (q / np.linalg.norm(q))))]
+
+    def guess(question: str) -> str:
+        q = np.asarray(embeddings.embed_query(question), dtype=float)
+        return list(CATEGORIES)[int(np.argmax(lines @ (q / np.linalg.norm(q))))]
+
+    return guess
 
 
-def to_eval_case(rec: FeedbackRecord, embeddings) -> dict[str, Any]:
-    """A thumbs-down answer as an eval item (dataset format), with what is unknown flagged."""
+def guess_category(question: str, embeddings) -> str:
+    """One question's category (`category_guesser`, for a single call)."""
+    return category_guesser(embeddings)(question)
+
+
+def to_eval_case(rec: FeedbackRecord, guess: Callable[[str], str]) -> dict[str, Any]:
+    """A thumbs-down answer as an eval item (dataset format), with what is unknown flagged;
+    `guess` is a `category_guesser`."""
     turns = [m["content"] for m in rec.history if m.get("role") == "user"] + [rec.question]
     gold = list(dict.fromkeys(_FILE_LIKE.findall(rec.comment)))
     when = datetime.fromtimestamp(rec.ts, UTC).strftime("%Y-%m-%d")
@@ -188,7 +198,7 @@ def to_eval_case(rec: FeedbackRecord, embeddings) -> dict[str, Any]:
         case["question"] = rec.question
     case.update(
         client=rec.client,
-        category=guess_category(" ".join(turns), embeddings),
+        category=guess(" ".join(turns)),
         answerable=True,
         gold_sources=gold,
         must_include=[],
@@ -200,7 +210,8 @@ def to_eval_case(rec: FeedbackRecord, embeddings) -> dict[str, Any]:
 
 def export_eval_cases(records: Iterable[FeedbackRecord], embeddings) -> list[str]:
     """JSONL lines, one eval case per thumbs-down record."""
-    return [json.dumps(to_eval_case(rec, embeddings), ensure_ascii=False) for rec in records]
+    guess = category_guesser(embeddings)
+    return [json.dumps(to_eval_case(rec, guess), ensure_ascii=False) for rec in records]
 
 
 def write_eval_cases(

@@ -7,7 +7,13 @@ import json
 import pytest
 from typer.testing import CliRunner
 
-from advisor.service.feedback import FeedbackRecord, FeedbackStore, guess_category, to_eval_case
+from advisor.service.feedback import (
+    FeedbackRecord,
+    FeedbackStore,
+    category_guesser,
+    guess_category,
+    to_eval_case,
+)
 from evals.dataset import parse_dataset
 from interfaces.cli import _register
 from interfaces.cli.base import app
@@ -48,7 +54,7 @@ def test_thumbs_down_becomes_a_valid_eval_case_when_the_comment_names_the_source
         sources=["architecture-notes.md"],
         abstained=False,
     )
-    case = to_eval_case(record, embeddings)
+    case = to_eval_case(record, category_guesser(embeddings))
     assert case["id"] == "fb-0123456789ab"
     assert case["question"] == record.question and "turns" not in case
     assert case["client"] == "ledgerly" and case["category"] == "staffing"
@@ -67,7 +73,8 @@ def test_follow_ups_export_as_turns_and_unknown_gold_is_flagged(embeddings):
         {"role": "assistant", "content": "A migration locked the table [1]."},
     ]
     case = to_eval_case(
-        rec("b", "down", question="And how do we stop it?", history=history), embeddings
+        rec("b", "down", question="And how do we stop it?", history=history),
+        category_guesser(embeddings),
     )
     assert case["turns"] == ["What caused the outage?", "And how do we stop it?"]
     assert "question" not in case
