@@ -16,6 +16,13 @@ CLIENTS_DIR = "clients"
 CHECKLIST_NAMES = ("checklist.yaml", "checklist.yml")
 
 
+def corpus_note(rel_path: str) -> bool:
+    """A README at the corpus root describes the corpus (its clients, its layout) for the people
+    who keep it; it is no playbook, and `make index` does not ingest it either. Indexed as one, it
+    would put a line about every client into the playbooks every client sees."""
+    return "/" not in rel_path and Path(rel_path).stem.casefold() == "readme"
+
+
 def _visible(name: str) -> bool:
     # Hidden entries include the product's own `.advisor` data dirs.
     return not name.startswith(".") and name not in CHECKLIST_NAMES
@@ -35,8 +42,11 @@ def corpus_files(corpus: Path) -> Iterator[tuple[str, str]]:
 
 
 def scope_of(rel_path: str) -> str | None:
-    """The scope a corpus file is ingested under (None for stray files directly in clients/)."""
+    """The scope a corpus file is ingested under (None for stray files directly in
+    clients/ and for the corpus's README)."""
     parts = rel_path.split("/")
+    if corpus_note(rel_path):
+        return None
     if parts[0] != CLIENTS_DIR:
         return PLAYBOOK_SCOPE
     return parts[1] if len(parts) >= 3 else None
@@ -56,7 +66,7 @@ def owner_of(rel_path: str) -> str | None:
 def ingest_groups(corpus: Path) -> list[tuple[list[Path], str | None]]:
     """What to ingest, as (paths, client): the playbook entries, then each client's folder."""
     entries = sorted(p for p in corpus.iterdir() if _visible(p.name))
-    playbooks = [p for p in entries if p.name != CLIENTS_DIR]
+    playbooks = [p for p in entries if p.name != CLIENTS_DIR and not corpus_note(p.name)]
     groups: list[tuple[list[Path], str | None]] = [(playbooks, None)] if playbooks else []
     clients_dir = corpus / CLIENTS_DIR
     if clients_dir.is_dir():

@@ -29,15 +29,27 @@ def test_corpus_files_skip_hidden_entries_and_scope_clients(tmp_path):
 
 def test_scope_of_stray_file_in_clients_is_none():
     assert scope_of("clients/readme.md") is None
-    assert scope_of("README.md") == "playbook"
+    assert scope_of("handbook.md") == "playbook"  # a loose file at the root is a playbook
+
+
+def test_the_corpus_readme_is_no_playbook(tmp_path):
+    """The root README describes the corpus and its clients ("ledgerly/: seed-stage fintech, ~6
+    engineers"): indexed as a playbook, every client would see a line about every other."""
+    assert scope_of("README.md") is None
+    assert scope_of("readme.txt") is None
+    assert scope_of("playbooks/README.md") == "playbook"  # a handbook's own README is content
+    corpus = write_corpus(tmp_path)
+    (corpus / "README.md").write_text("# Corpus\n\nclients/acme: a fintech\n")
+    assert "README.md" not in [rel for rel, _ in corpus_files(corpus)]
 
 
 def test_ingest_groups_playbooks_then_each_client(tmp_path):
     corpus = write_corpus(tmp_path)
     (corpus / "README.md").write_text("# Corpus\n")
+    (corpus / "handbook.md").write_text("# Handbook\n")
     groups = ingest_groups(corpus)
     assert groups == [
-        ([corpus / "README.md", corpus / "playbooks"], None),
+        ([corpus / "handbook.md", corpus / "playbooks"], None),
         ([corpus / "clients" / "acme"], "acme"),
         ([corpus / "clients" / "globex"], "globex"),
     ]
