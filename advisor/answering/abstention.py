@@ -323,38 +323,45 @@ def _name_words(text: str) -> list[str]:
     return [w for w in words if w[:1].isupper() or any(c.isdigit() for c in w)]
 
 
-def absent_terms(option: str, parse, index, known: Sequence[str] = ()) -> list[str]:
+def absent_terms(option: str, parse, index, known: Sequence[str] = (), fetch=None) -> list[str]:
     """The specific terms of a decision's option that no chunk of `index` (a LexicalIndex of the
-    visible scopes) contains: what the documents cannot speak to. An option is a phrase, not a
-    sentence: its first capital is not a name's ("Adopt the queue first")."""
+    visible scopes) mentions: what the documents cannot speak to (`fetch`: as `specifics`). An
+    option is a phrase, not a sentence: its first capital is not a name's ("Adopt the queue
+    first")."""
     option = option[:1].lower() + option[1:]
     return [
         text
         for text, _ in specific_terms(option, parse, known)
-        if not index.chunks_with(tokenize(text))
+        if tokenize(text) and not _in_chunks(text, index, {}, fetch)
     ]
 
 
 def _mentioned(text: str, retrieval: Retrieval, fetch) -> bool:
     """Whether some chunk the question may see mentions `text` (all of its words, together
     when it has several)."""
-    terms = tokenize(text)
-    index = retrieval.index
-    if index is None:
-        return all(t in retrieval.lexicon for t in terms)
-    rows = index.chunks_with(terms)
+    if retrieval.index is None:
+        return all(t in retrieval.lexicon for t in tokenize(text))
+    return _in_chunks(text, retrieval.index, {p.id: p for p in retrieval.passages}, fetch)
+
+
+def _in_chunks(text: str, index, read: dict, fetch) -> bool:
+    """Whether a chunk of `index` mentions `text`: all its stemmed words in one chunk, and, for
+    a name of several words or one the stemmer changed ("Ledgerly" is stemmed to "ledger", which a
+    ledger's chunk holds), the name as written in the chunk's text. `read`: chunks already at
+    hand by id; `fetch` reads the others (without it, the words in one chunk must do)."""
+    rows = index.chunks_with(tokenize(text))
     if not rows:
         return False
     core = _name_words(text)
-    if len(core) < 2 or len(rows) > PHRASE_CHUNKS:
+    changed = len(core) == 1 and tokenize(core[0]) != [core[0].casefold()]
+    if not (len(core) >= 2 or changed) or len(rows) > PHRASE_CHUNKS:
         return True
     ids = [index.ids[i] for i in sorted(rows)]
-    known = {p.id: p for p in retrieval.passages}
-    chunks = [known[i] for i in ids if i in known]
-    unread = [i for i in ids if i not in known]
+    chunks = [read[i] for i in ids if i in read]
+    unread = [i for i in ids if i not in read]
     if unread:
         if fetch is None:
-            return True  # the texts cannot be read: the words in one chunk must do
+            return True
         chunks += fetch(unread)
     pattern = phrase_pattern(" ".join(core))
     return any(pattern.search(p.context_text()) for p in chunks)

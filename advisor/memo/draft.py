@@ -96,7 +96,8 @@ def draft_memo(
 def _offline(evidence: Evidence, topic, options, client, embeddings, queries, retriever) -> Memo:
     embed_sentences(evidence, embeddings, only=worth_reading(evidence, queries, embeddings))
     index = retriever.lexical(scopes_for(client))
-    absent = [absent_terms(o, parse, index, [client] if client else []) for o in options]
+    known = [client] if client else []
+    absent = [absent_terms(o, parse, index, known, retriever.store.get) for o in options]
     memo = assemble(evidence, topic, options, client, embeddings, queries, absent)
     scope = f"{client}'s documents and the playbooks" if client else "the playbooks"
     memo.note = (

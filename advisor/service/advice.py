@@ -125,7 +125,7 @@ def make_decide(advisor, client: str | None, history: Sequence[dict[str, str]]):
         retriever, embeddings = advisor.retriever, advisor.embeddings
         index = retriever.lexical(scopes_for(client))
         known = [client] if client else []
-        missing = [absent_terms(o, parse, index, known) for o in options]
+        missing = [absent_terms(o, parse, index, known, retriever.store.get) for o in options]
         if all(missing):  # no option's subject is in any document: nothing to gather
             return Decision(
                 options=[OptionCase(o, {}, m) for o, m in zip(options, missing, strict=True)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from advisor.answering.abstention import absent_subject, specific_terms
+from advisor.answering.abstention import absent_subject, absent_terms, specific_terms
 from advisor.answering.rewrite import parse
 from advisor.core.models import Passage
 from advisor.retrieval.hybrid import Retrieval
@@ -17,6 +17,7 @@ TEXTS = [
     "The Series B was raised in 2025.",
     "Gareth Pryce owns the Dispatch Classic MySQL database.",
     "Ledgerly runs Postgres 15 with 16 engineers on call. The Series A closed in November.",
+    "Invoices are routed to billing before the ledger entry is written.",
 ]
 
 
@@ -47,6 +48,10 @@ def retrieval():
         # Names the tagger reads as common nouns: a capital inside the word or the sentence.
         ("Should we migrate the MySQL database to ScyllaDB?", ["ScyllaDB"]),
         ("Do we run CircleCI or Jenkins for the builds?", ["CircleCI", "Jenkins"]),
+        # A name the stemmer turns into a word the documents use ("Routely" -> "rout", as in
+        # "routed"; "Billingly" -> "bill") is still a name nothing mentions.
+        ("Should we copy Routely's on-call rotation?", ["Routely"]),
+        ("Does Billingly own the invoices?", ["Billingly"]),
         # An entity's descriptive words need not stand next to its name in the documents.
         ("What did the March outage cost?", []),
     ],
@@ -70,3 +75,16 @@ def test_the_askers_own_name_is_not_the_subject(retrieval, question):
 
 def test_the_clients_own_name_is_never_a_missing_subject():
     assert specific_terms("What should Haulwise do about on-call?", parse, ["haulwise"]) == []
+
+
+def test_an_options_name_the_stemmer_changed_is_looked_up_as_written(retrieval):
+    """The memo's and the decision table's check of an option reads the chunks its stemmed words
+    are in: "Routely" is stemmed to "rout", which "routed" is too."""
+    by_id = {p.id: p for p in retrieval.passages}
+
+    def fetch(ids):
+        return [by_id[i] for i in ids]
+
+    option = "Copy Routely's two-person rotation"
+    assert absent_terms(option, parse, retrieval.index, fetch=fetch) == ["Routely"]
+    assert absent_terms("Copy Ledgerly's rotation", parse, retrieval.index, fetch=fetch) == []
