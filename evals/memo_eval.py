@@ -58,6 +58,7 @@ TARGETS = {
 # A prose section is cited points in a row: a point ends at its marker and full stop ("... [2].").
 # This cuts at citations, not at sentences: a point of two sentences shares its one marker.
 _POINT_END = re.compile(r"(?<=\][.!?])\s+")
+OPTION_CELL_KEYS = ("benefits", "costs", "risks")
 _NOT_COVERED = re.compile(r"do not cover this|not covered by the sources", re.I)
 
 
@@ -123,7 +124,7 @@ def memo_points(memo) -> dict[str, list[str]]:
             points += [p for p in _POINT_END.split(text) if p.strip()]
         if key == "options":
             for row in getattr(memo, "options", []) or []:
-                points += [getattr(row, c) for c in ("benefits", "costs", "risks")]
+                points += [getattr(row, c) for c in OPTION_CELL_KEYS]
         out[key] = [p for p in points if p.strip() and not _NOT_COVERED.search(p)]
     return out
 
@@ -151,6 +152,14 @@ def score_memo(
     else:
         backed = [any(n in by_n for n in numbers) for _, numbers in claims]
     off_topic = [p for p in every if not ({sources.get(n) for n in marker_numbers(p)} & on_topic)]
+    # An option cell is about its option when it cites a source the item names for the options:
+    # stricter than on-topic, since a roadmap that sets the context rarely weighs the choice.
+    cells = [
+        c for c in (getattr(row, k) for row in memo.options or [] for k in OPTION_CELL_KEYS)
+        if c.strip() and not _NOT_COVERED.search(c)
+    ]  # fmt: skip
+    for_options = set(item.gold.get("options", []))
+    stray = [c for c in cells if not ({sources.get(n) for n in marker_numbers(c)} & for_options)]
     return {
         "id": item.id,
         "topic": item.topic,
@@ -164,6 +173,9 @@ def score_memo(
         "source_recall": section_recall,
         "off_topic_points": [strip_markers(p, "").strip() for p in off_topic],
         "off_topic_share": len(off_topic) / len(every) if every else 0.0,
+        "option_cells": len(cells),
+        "stray_option_cells": [strip_markers(c, "").strip() for c in stray],
+        "option_cell_precision": 1 - len(stray) / len(cells) if cells else None,
         "unsupported_points": [p for p, ok in zip(every, backed, strict=True) if not ok],
         "cited_share": sum(backed) / len(every) if every else 1.0,
         "scope_leaks": outside_scope([sources[n] for n in sorted(sources)], item.client),
@@ -180,6 +192,12 @@ def _pooled_share(name: str):
     return lambda e: (e[name], e["points"]) if e.get("points") and name in e else None
 
 
+def _cell_precision(e: dict[str, Any]):
+    """(precision, cells) of a memo with option cells and gold option sources, else undefined."""
+    value = e.get("option_cell_precision")
+    return (value, e["option_cells"]) if value is not None and e.get("option_cells") else None
+
+
 def _mean_recall(e: dict[str, Any]):
     recalls = list((e.get("source_recall") or {}).values())
     return (statistics.fmean(recalls), len(recalls)) if recalls else None
@@ -191,6 +209,7 @@ def memo_metrics() -> list[stats.Metric]:
         stats.Metric("key_fact_recall", lambda e: e.get("key_fact_recall")),
         stats.Metric("off_topic_share", _pooled_share("off_topic_share"), stats.pooled, False),
         stats.Metric("cited_share", _pooled_share("cited_share"), stats.pooled),
+        stats.Metric("option_cell_precision", _cell_precision, stats.pooled),
         stats.Metric("source_recall", _mean_recall, stats.pooled),
         *(
             stats.Metric(f"source_recall.{key}", _section_recall(key))
@@ -219,7 +238,7 @@ def aggregate(entries: Sequence[dict[str, Any]]) -> dict[str, float]:
 
 # What a checked-in memo baseline keeps of each topic.
 ITEM_KEYS = ("id", "client", "points", "key_fact_recall", "off_topic_share", "cited_share",
-             "source_recall", "scope_leaks", "seconds")  # fmt: skip
+             "option_cells", "option_cell_precision", "source_recall", "scope_leaks", "seconds")  # fmt: skip
 
 
 def missed_targets(metrics: dict[str, float]) -> list[str]:

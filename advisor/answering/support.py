@@ -122,22 +122,54 @@ def split_claim(claim: str) -> tuple[str, str]:
     return asserted, f"{subject} {alternative}".strip()
 
 
+def _hyphenated(doc) -> dict[int, tuple[int, str]]:
+    """{first token: (last token, word)} of the hyphenated words the tokenizer splits ("on-call"
+    into on, -, call; "follow-the-sun"): one term each, since their parts alone say something else
+    (spaCy counts "call" as a stop word)."""
+    out: dict[int, tuple[int, str]] = {}
+    i = 0
+    while i < len(doc):
+        j = i
+        while (
+            j + 2 < len(doc)
+            and doc[j + 1].text == "-"
+            and not doc[j].whitespace_
+            and not doc[j + 1].whitespace_
+            and doc[j + 2].is_alpha
+        ):
+            j += 2
+        if j > i and doc[i].is_alpha:
+            out[i] = (j, doc[i : j + 1].text.lower())
+        i = j + 1
+    return out
+
+
 def _terms(doc, main_clause_only: bool = False) -> list[str]:
-    """Content lemmas; with `main_clause_only`, none from a subordinate clause with a marker
-    ("until independent teams need separate services" states when, not what)."""
+    """Content lemmas, a hyphenated word as one; with `main_clause_only`, none from a subordinate
+    clause with a marker ("until independent teams need separate services" states when, not
+    what)."""
     skip: set[int] = set()
     if main_clause_only:
         for t in doc:
             if t.dep_ == "advcl" and any(c.dep_ == "mark" for c in t.children):
                 skip |= {w.i for w in t.subtree}
-    return [
-        t.lemma_.lower()
-        for t in doc
-        if t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ")
-        and not t.is_stop
-        and t.is_alpha
-        and t.i not in skip
-    ]
+    compounds = _hyphenated(doc)
+    out, inside = [], -1
+    for t in doc:
+        if t.i <= inside:
+            continue
+        if t.i in compounds:
+            inside, word = compounds[t.i]
+            if t.i not in skip:
+                out.append(word)
+        elif (
+            t.pos_ in ("NOUN", "PROPN", "VERB", "ADJ")
+            and not t.is_stop
+            and t.is_alpha
+            and t.i not in skip
+        ):
+            out.append(t.lemma_.lower())
+    return out
 
 
 class SupportScorer:
@@ -182,11 +214,19 @@ class SupportScorer:
         claim_vectors = vectors[[index[t] for t in claim_terms]]
         close = claim_vectors @ vectors.T >= self.term_similarity  # claim term x any word
         weights = np.array([idf.get(t, 1.0) for t in claim_terms], dtype=np.float32)
+        # A hyphenated term is also stated with spaces ("on-call" as "on call").
+        spaced = [
+            re.compile(r"(?<!\w)" + r"[\s-]+".join(map(re.escape, t.split("-"))) + r"(?!\w)", re.I)
+            if "-" in t
+            else None
+            for t in claim_terms
+        ]
         out = np.zeros(len(sentences), dtype=np.float32)
         for k, s in enumerate(sentences):
             ids = [index[w] for w in self.terms(s)]
             near = [index[w] for c in contexts[k] for w in self.terms(c)]
             found = close[:, ids].any(axis=1) if ids else np.zeros(len(claim_terms), bool)
+            found = found | np.array([bool(rx and rx.search(s)) for rx in spaced], dtype=bool)
             if near:
                 found = np.maximum(found * 1.0, 0.5 * close[:, near].any(axis=1))
             out[k] = float(weights @ found) / float(weights.sum())

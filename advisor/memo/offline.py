@@ -8,6 +8,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from advisor.answering.support import SupportScorer
 from advisor.core.settings import PLAYBOOK_SCOPE
 from advisor.memo.evidence import INTENTS, Evidence, Sentence
 from advisor.memo.model import OPEN_QUESTIONS, OPTION_COLUMNS, OPTIONS, Memo, OptionRow
@@ -28,6 +29,13 @@ READ_MARGIN = 0.1  # passages further below the bar are not even split into sent
 MIN_RELEVANCE = 0.45  # ...unless the sentence itself is this close to the topic or an option
 SENTENCE_WEIGHT = 0.5
 RIVAL_MARGIN = 0.03
+# An option cell quotes a sentence only when it supports that option: the passage-level support
+# score (advisor/answering/support.py: the mean of the sentence's cosine to the option and the
+# IDF-weighted share of the option's key terms it states) reaches this. Sharing the decision's
+# topic is not enough: a hiring plan's line about a new leadership role scores under 0.1 for
+# growing the on-call rotation. Chosen by benchmarks/calibrate_memo.py --option-support on the
+# tuning topics only.
+OPTION_SUPPORT = 0.4
 DUPLICATE = 0.85  # cosine above which two sentences say the same thing
 CAPACITY = {"Context": 3, "Recommendation": 3, "Risks": 4, "Next steps": 4}
 
@@ -248,6 +256,7 @@ def assemble(
 
     rows = []
     in_rows: set[str] = set()  # a sentence that fits two options says nothing about either one
+    scorer = SupportScorer(embeddings)
     for i, option in enumerate(options):
         row = OptionRow(option=option)
         rows.append(row)
@@ -255,9 +264,12 @@ def assemble(
             continue  # what the retriever found for it is about something else
         used: list[np.ndarray] = []
         mine = f"option:{i}"
+        supported = option_support(evidence, mine, queries.options[i], scorer)
         for column in ("risks", "costs", "benefits"):
             best: tuple[float, Sentence] | None = None
             for score, s in ranked((mine,), column, need_cue=True):
+                if supported.get(s.text, 0.0) < OPTION_SUPPORT:
+                    continue  # shares the topic, not this option
                 # A cell belongs to its option: about it, and not more about another option.
                 fit = about[s.passage, 1:]
                 if len(fit) > 1 and max(np.delete(fit, i)) > fit[i] + RIVAL_MARGIN:
@@ -285,6 +297,20 @@ def assemble(
         topic=topic, client=client, mode="offline", sections=sections, options=rows,
         verdict=verdict(rows, absent),
     )  # fmt: skip
+
+
+def option_support(
+    evidence: Evidence, part: str, option: str, scorer: SupportScorer
+) -> dict[str, float]:
+    """{sentence: its support score for `option`} over the sentences of the passages retrieved
+    for that option (they are the pool that weighs the option's terms by rarity)."""
+    members = set(evidence.parts.get(part, []))
+    pool = [s for s in evidence.sentences if s.passage in members]
+    if not pool:
+        return {}
+    vectors = np.stack([s.vector for s in pool])
+    found = scorer.score(option, [s.text for s in pool], vectors, required=())
+    return {s.text: f.score for s, f in zip(pool, found, strict=True)}
 
 
 def verdict(rows: list[OptionRow], absent: Sequence[Sequence[str]]) -> str:

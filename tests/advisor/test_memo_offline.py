@@ -75,3 +75,32 @@ def test_the_verdict_says_which_options_the_documents_can_weigh_and_that_they_do
     assert 'say nothing of the benefits, costs or risks of "Keep it as it is"' in none
     assert none.endswith("The documents do not decide this choice.")
     assert verdict([known], [[]]) == "", "no choice, no verdict"
+
+
+def test_an_option_cell_needs_a_sentence_that_supports_the_option(embeddings):
+    """A sentence retrieved for an option because it shares the decision's topic (a hiring
+    plan's line for "grow the rotation") is no cell of it; one stating the option is."""
+    from advisor.answering.support import SupportScorer
+    from advisor.memo.evidence import embed_sentences
+    from advisor.memo.offline import OPTION_SUPPORT, option_support
+
+    texts = [
+        "A rotation needs at least five engineers. Grow the rotation before anyone is on call "
+        "more than one week in five.",
+        "Director of Platform (Q1 2027) to own infrastructure, cost and reliability.",
+        "The board approved a new office lease for the Manchester team in March.",
+    ]
+    passages = [
+        Passage(id=f"p{i}", text=t, source=f"d{i}.md", scope="playbook", doc_id=f"d{i}")
+        for i, t in enumerate(texts)
+    ]
+    evidence = Evidence(passages=passages, parts={"option:0": [0, 1, 2]})
+    embed_sentences(evidence, embeddings)
+    got = option_support(evidence, "option:0", "Grow our on-call rotation to five engineers",
+                         SupportScorer(embeddings))  # fmt: skip
+    assert got["A rotation needs at least five engineers."] >= OPTION_SUPPORT
+    assert got["Director of Platform (Q1 2027) to own infrastructure, cost and reliability."] < (
+        OPTION_SUPPORT
+    )
+    office = got["The board approved a new office lease for the Manchester team in March."]
+    assert office < OPTION_SUPPORT

@@ -94,3 +94,15 @@ def test_a_negative_subject_or_verbless_line_says_the_opposite(scorer):
         ["Nothing warns the support lead when refunds spike.", "No refund dashboards."],
     )
     assert all(s.opposite for s in got.values() if s.sentence not in POOL)
+
+
+def test_a_hyphenated_term_is_one_term_however_it_is_spaced(scorer):
+    """ "on-call" is the claim's key term, not "on" and "call" (a spaCy stop word): the sentences
+    that state it, hyphenated or spaced, cover it; one sharing only "call" does not."""
+    assert scorer.terms("Invest in on-call first") == ["invest", "on-call"]
+    stated = ["On-call is work and is paid as work.", "Each engineer is on call one week in five."]
+    other = "Call the customer back within the hour."
+    got = _by_sentence(scorer, "Invest in on-call first", [*stated, other])
+    assert all(got[s].coverage > 0.5 for s in stated)
+    assert got[other].coverage == 0.0
+    assert min(got[s].score for s in stated) > got[other].score
