@@ -35,7 +35,7 @@ RIVAL_MARGIN = 0.03
 # topic is not enough: a hiring plan's line about a new leadership role scores under 0.1 for
 # growing the on-call rotation. Chosen by benchmarks/calibrate_memo.py --option-support on the
 # tuning topics only.
-OPTION_SUPPORT = 0.4
+OPTION_SUPPORT = 0.1
 DUPLICATE = 0.85  # cosine above which two sentences say the same thing
 CAPACITY = {"Context": 3, "Recommendation": 3, "Risks": 4, "Next steps": 4}
 
