@@ -35,6 +35,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from advisor.core.citations import marker_numbers, strip_markers
 from advisor.core.errors import AdvisorError
+from advisor.memo.model import OPTION_COLUMNS
 from evals import stats
 from evals.corpus import relative_source
 from evals.metrics import phrases_found
@@ -58,7 +59,6 @@ TARGETS = {
 # A prose section is cited points in a row: a point ends at its marker and full stop ("... [2].").
 # This cuts at citations, not at sentences: a point of two sentences shares its one marker.
 _POINT_END = re.compile(r"(?<=\][.!?])\s+")
-OPTION_CELL_KEYS = ("benefits", "costs", "risks")
 _NOT_COVERED = re.compile(r"do not cover this|not covered by the sources", re.I)
 
 
@@ -124,7 +124,7 @@ def memo_points(memo) -> dict[str, list[str]]:
             points += [p for p in _POINT_END.split(text) if p.strip()]
         if key == "options":
             for row in getattr(memo, "options", []) or []:
-                points += [getattr(row, c) for c in OPTION_CELL_KEYS]
+                points += [getattr(row, c) for c in OPTION_COLUMNS]
         out[key] = [p for p in points if p.strip() and not _NOT_COVERED.search(p)]
     return out
 
@@ -151,15 +151,19 @@ def score_memo(
         backed = claim_support(claims, by_n, passages)
     else:
         backed = [any(n in by_n for n in numbers) for _, numbers in claims]
-    off_topic = [p for p in every if not ({sources.get(n) for n in marker_numbers(p)} & on_topic)]
+
+    def cites_one_of(point: str, allowed: set[str]) -> bool:
+        return bool({sources.get(n) for n in marker_numbers(point)} & allowed)
+
+    off_topic = [p for p in every if not cites_one_of(p, on_topic)]
     # An option cell is about its option when it cites a source the item names for the options:
     # stricter than on-topic, since a roadmap that sets the context rarely weighs the choice.
     cells = [
-        c for c in (getattr(row, k) for row in memo.options or [] for k in OPTION_CELL_KEYS)
+        c for c in (getattr(row, k) for row in memo.options or [] for k in OPTION_COLUMNS)
         if c.strip() and not _NOT_COVERED.search(c)
     ]  # fmt: skip
     for_options = set(item.gold.get("options", []))
-    stray = [c for c in cells if not ({sources.get(n) for n in marker_numbers(c)} & for_options)]
+    stray = [c for c in cells if not cites_one_of(c, for_options)]
     return {
         "id": item.id,
         "topic": item.topic,
@@ -193,7 +197,7 @@ def _pooled_share(name: str):
 
 
 def _cell_precision(e: dict[str, Any]):
-    """(precision, cells) of a memo with option cells and gold option sources, else undefined."""
+    """(precision, cells) of a memo with option cells, else undefined."""
     value = e.get("option_cell_precision")
     return (value, e["option_cells"]) if value is not None and e.get("option_cells") else None
 

@@ -232,6 +232,36 @@ class SupportScorer:
             out[k] = float(weights @ found) / float(weights.sum())
         return out
 
+    def _idf(self, sentences: Sequence[str]) -> dict[str, float]:
+        n = len(sentences)
+        df: dict[str, int] = {}
+        for s in sentences:
+            for w in self.terms(s):
+                df[w] = df.get(w, 0) + 1
+        return {w: math.log((n + 1) / (c + 1)) + 1 for w, c in df.items()}
+
+    def _fit(self, asserted: str, sentences, sentence_vectors, idf, contexts=None):
+        """(cosine to the claim, IDF-weighted key-term coverage, the claim's key terms)."""
+        (claim_vec,) = self._embed([asserted])
+        positive = self.terms(asserted, main_clause_only=True) or self.terms(asserted)
+        coverage = self._coverage(positive, idf, sentences, contexts)
+        return sentence_vectors @ claim_vec, coverage, positive
+
+    def scores(
+        self, claim: str, sentences: Sequence[str], sentence_vectors: np.ndarray | None = None
+    ) -> np.ndarray:
+        """Only each sentence's support score (`Support.score`), without the opposition,
+        exclusion and number checks that a verdict needs and a ranking does not."""
+        if not sentences:
+            return np.zeros(0, dtype=np.float32)
+        asserted, _ = split_claim(claim)
+        if sentence_vectors is None:
+            sentence_vectors = self._embed(list(sentences))
+        similarity, coverage, _ = self._fit(
+            asserted, sentences, sentence_vectors, self._idf(sentences)
+        )
+        return (similarity + coverage) / 2
+
     def score(
         self,
         claim: str,
@@ -249,24 +279,18 @@ class SupportScorer:
         asserted, excluded = split_claim(claim)
         if sentence_vectors is None:
             sentence_vectors = self._embed(list(sentences))
-        claim_vec, excl_vec = self._embed([asserted, excluded or asserted])
-        similarity = sentence_vectors @ claim_vec
-        n = len(sentences)
-        df: dict[str, int] = {}
-        for s in sentences:
-            for w in self.terms(s):
-                df[w] = df.get(w, 0) + 1
-        idf = {w: math.log((n + 1) / (c + 1)) + 1 for w, c in df.items()}
-        positive = self.terms(asserted, main_clause_only=True) or self.terms(asserted)
-        coverage = self._coverage(positive, idf, sentences, contexts)
+        idf = self._idf(sentences)
+        similarity, coverage, positive = self._fit(
+            asserted, sentences, sentence_vectors, idf, contexts
+        )
         scores = (similarity + coverage) / 2
         if excluded:
-            excl_terms = self.terms(excluded)
+            (excl_vec,) = self._embed([excluded])
             excl_scores = (
-                sentence_vectors @ excl_vec + self._coverage(excl_terms, idf, sentences)
+                sentence_vectors @ excl_vec + self._coverage(self.terms(excluded), idf, sentences)
             ) / 2
         else:
-            excl_scores = np.zeros(n, dtype=np.float32)
+            excl_scores = np.zeros(len(sentences), dtype=np.float32)
         required = requirements(asserted) if required is None else list(required)
         opposite = self._opposition(asserted, positive, sentences)
         out = []

@@ -308,9 +308,8 @@ def option_support(
     pool = [s for s in evidence.sentences if s.passage in members]
     if not pool:
         return {}
-    vectors = np.stack([s.vector for s in pool])
-    found = scorer.score(option, [s.text for s in pool], vectors, required=())
-    return {s.text: f.score for s, f in zip(pool, found, strict=True)}
+    found = scorer.scores(option, [s.text for s in pool], np.stack([s.vector for s in pool]))
+    return {s.text: float(x) for s, x in zip(pool, found, strict=True)}
 
 
 def verdict(rows: list[OptionRow], absent: Sequence[Sequence[str]]) -> str:
